@@ -1,0 +1,87 @@
+"""The `socratic` command: one console script, subcommands grouped by area.
+
+This module sits on top of every package (like `app.py`), so it may import from `tutor`, `student_sim`
+and `evals`; the packages never import it. Each area keeps its commands in its own module and this file
+only mounts them. Errors a user can cause are printed as one line; `--verbose` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+import typer
+
+from tutor.errors import TutorError
+
+app = typer.Typer(
+    name="socratic",
+    help="Socratic tutoring with simulated students.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_state = {"verbose": False}
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks and debug logs."),
+) -> None:
+    _state["verbose"] = verbose
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _mount() -> None:
+    # Imported here so that `import socratic_cli` stays cheap; each module only defines commands.
+    from tutor.models import cli as models_cli
+
+    models_cli.register(app)
+    for name in ("tutor.problems.cli", "tutor.sandbox.cli", "tutor.cli_tutor", "student_sim.cli", "evals.cli"):
+        try:
+            module = __import__(name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that area is not built yet
+                continue
+            raise
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_mount()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (1 for a user-facing error, 130 on Ctrl-C)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except TutorError as exc:
+        if _state["verbose"]:
+            traceback.print_exc()
+        typer.secho(f"error: {exc.message}", fg="red", err=True)
+        if exc.hint:
+            typer.echo(f"  hint: {exc.hint}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

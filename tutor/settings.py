@@ -1,0 +1,168 @@
+"""Settings: one object, read from a TOML file, then `TUTOR_*` environment variables, then CLI flags.
+
+Secrets (API keys) are never read from the file: backends take them from the environment themselves
+(`OPENAI_API_KEY` and friends). Settings are passed explicitly to whatever needs them; nothing here is
+global or built at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tutor.errors import ConfigError
+
+APP_NAME = "socratic-tutor"
+Role = Literal["tutor", "student", "judge", "hint"]
+ROLES: tuple[Role, ...] = ("tutor", "student", "judge", "hint")
+
+
+class RoleSpecs(BaseModel):
+    """Which model spec plays each role (see `tutor.models.get_chat_model` for the spec syntax)."""
+
+    model_config = ConfigDict(extra="forbid")
+    tutor: str = "local"
+    student: str = "local"
+    judge: str = "local"
+    hint: str = "local"
+
+
+class ModelOptions(BaseModel):
+    """Options every backend understands; a backend ignores what does not apply to it."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_tokens: int = Field(384, ge=1, le=32768, description="Upper bound on generated tokens per call.")
+    temperature: float = Field(0.3, ge=0.0, le=2.0)
+    timeout_s: float = Field(120.0, gt=0, description="Per-call timeout for remote backends.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries with backoff on transient faults.")
+    n_ctx: int = Field(8192, ge=512, description="Context window of local GGUF models.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for local models (default: all).")
+    n_gpu_layers: int = Field(0, description="Layers to offload to a GPU for local GGUF models (-1: all).")
+    base_url: str | None = Field(None, description="Base URL for `openai:` specs (OpenAI-compatible servers).")
+    seed: int | None = None
+
+
+class TutorPolicy(BaseModel):
+    """Teacher-controlled behaviour of the tutor."""
+
+    model_config = ConfigDict(extra="forbid")
+    reveal_after_failed_attempts: int | None = Field(
+        None, ge=1, description="Allow revealing the answer/fix after this many failed attempts (None: never)."
+    )
+    max_leak_regenerations: int = Field(2, ge=0, le=5)
+    max_code_repairs: int = Field(2, ge=0, le=5)
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def config_file_path() -> Path:
+    """The settings file: `$TUTOR_CONFIG`, else `./socratic.toml`, else the user config directory."""
+    if env := os.environ.get("TUTOR_CONFIG"):
+        return Path(env)
+    local = Path("socratic.toml")
+    if local.exists():
+        return local
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the settings file; lowest priority after defaults."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {}
+        try:
+            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"settings file {self.path} is not valid TOML: {exc}", "fix or remove it") from exc
+        for secret in ("api_key", "openai_api_key"):
+            if _contains_key(data, secret):
+                raise ConfigError(
+                    f"settings file {self.path} contains '{secret}'",
+                    "secrets come only from the environment, e.g. OPENAI_API_KEY",
+                )
+        return data
+
+
+def _contains_key(data: Any, key: str) -> bool:
+    if isinstance(data, dict):
+        return any(k == key or _contains_key(v, key) for k, v in data.items())
+    return False
+
+
+class Settings(BaseSettings):
+    """All settings of the project. Build with `Settings.load()`."""
+
+    model_config = SettingsConfigDict(env_prefix="TUTOR_", env_nested_delimiter="__", extra="forbid")
+
+    roles: RoleSpecs = RoleSpecs()
+    model: ModelOptions = ModelOptions()
+    policy: TutorPolicy = TutorPolicy()
+    data_dir: Path = Field(default_factory=default_data_dir)
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir.")
+    problems_path: list[Path] = Field(
+        default_factory=list, description="Extra problem files or folders, on top of the bundled bank."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: CLI flags (init) > environment > file.
+        return (init_settings, env_settings, _TomlFileSource(settings_cls, config_file_path()))
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Build settings from file, environment and `overrides` (CLI flags; None values are ignored)."""
+        clean = _drop_none(overrides)
+        try:
+            return cls(**clean)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"invalid setting '{where}': {first['msg']}", "check the settings file and TUTOR_* variables") from exc
+
+    def spec_for(self, role: Role) -> str:
+        """The model spec string that plays `role`."""
+        return str(getattr(self.roles, role))
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'socratic.db'}"
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            v = _drop_none(v)
+            if not v:
+                continue
+        if v is not None:
+            out[k] = v
+    return out
