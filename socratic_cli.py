@@ -55,9 +55,12 @@ _mount()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (1 for a user-facing error, 130 on Ctrl-C)."""
+    """Run the CLI; returns the exit code (1 for a user-facing error, 2 for a usage error)."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Standalone mode lets typer print usage errors itself; our own errors come out as TutorError.
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TutorError as exc:
         if _state["verbose"]:
             traceback.print_exc()
@@ -65,21 +68,6 @@ def main(argv: list[str] | None = None) -> int:
         if exc.hint:
             typer.echo(f"  hint: {exc.hint}", err=True)
         return 1
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        return 130
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        return 1
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
     return 0
 
 

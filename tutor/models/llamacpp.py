@@ -1,0 +1,196 @@
+"""llama.cpp backend (`local`, `gguf:PATH`) as a LangChain chat model.
+
+Why our own class rather than a community wrapper: we need (1) one loaded engine shared by every model
+object that points at the same file, behind a lock, so two browser users cannot interleave tokens or crash
+the engine; (2) JSON-schema constrained decoding for structured output; (3) typed errors.
+
+llama.cpp keeps the KV cache of the last evaluated prompt and reuses its longest common prefix on the next
+call, so turn N of a conversation only processes the new tokens. A small RAM cache of saved states extends
+that to several conversations taking turns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from pydantic import BaseModel, ConfigDict, Field
+
+from tutor.errors import ModelBackendError, ModelUnavailableError
+from tutor.models.messages import to_openai_messages
+from tutor.models.structured import json_schema_of, structured_runnable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Engine:
+    llm: Any
+    lock: threading.Lock
+    load_s: float
+
+
+_engines: dict[tuple[str, int, int, int], _Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def load_engine(path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int) -> _Engine:
+    """Load (once per process) the llama.cpp engine for a GGUF file; a process-wide cache like lru_cache."""
+    threads = n_threads or os.cpu_count() or 2
+    key = (str(Path(path).resolve()), n_ctx, threads, n_gpu_layers)
+    with _engines_lock:
+        if key in _engines:
+            return _engines[key]
+        try:
+            from llama_cpp import Llama, LlamaRAMCache
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                "llama-cpp-python is not installed", "pip install 'llama-cpp-python==0.3.36'"
+            ) from exc
+        if not Path(path).is_file():
+            raise ModelUnavailableError(f"GGUF file not found: {path}", "check the path in the model spec")
+        start = time.perf_counter()
+        try:
+            llm = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=n_gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelUnavailableError(
+                f"cannot load GGUF model {path}: {exc}", "the file may be corrupt or not a GGUF model"
+            ) from exc
+        # States of recent conversations, so alternating users keep their cached prefixes.
+        llm.set_cache(LlamaRAMCache(capacity_bytes=1 << 30))
+        engine = _Engine(llm=llm, lock=threading.Lock(), load_s=time.perf_counter() - start)
+        _engines[key] = engine
+        return engine
+
+
+class LlamaCppChatModel(BaseChatModel):
+    """A chat model over a local GGUF file run by llama.cpp."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: str
+    model_name: str = "gguf"
+    n_ctx: int = 8192
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+    max_tokens: int = Field(384, ge=1)
+    temperature: float = 0.3
+    seed: int | None = None
+    max_retries: int = 2
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "temperature": self.temperature}
+
+    def engine(self) -> _Engine:
+        return load_engine(self.model_path, self.n_ctx, self.n_threads, self.n_gpu_layers)
+
+    def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "max_tokens": min(int(kwargs.pop("max_tokens", self.max_tokens)), self.n_ctx),
+            "temperature": kwargs.pop("temperature", self.temperature),
+            "stop": stop or kwargs.pop("stop", None),
+        }
+        seed = kwargs.pop("seed", self.seed)
+        if seed is not None:
+            params["seed"] = seed
+        if "response_format" in kwargs:
+            params["response_format"] = kwargs.pop("response_format")
+        return params
+
+    def _call_engine(self, messages: list[BaseMessage], params: dict[str, Any], stream: bool) -> Any:
+        try:
+            return self.engine().llm.create_chat_completion(
+                messages=to_openai_messages(messages), stream=stream, **params
+            )
+        except ValueError as exc:  # llama.cpp reports context overflow as ValueError
+            raise ModelBackendError(
+                f"the local model cannot process this request: {exc}",
+                f"the conversation may exceed the context window (n_ctx={self.n_ctx}); shorten it or raise model.n_ctx",
+            ) from exc
+        except RuntimeError as exc:
+            raise ModelBackendError(f"the local model failed: {exc}") from exc
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        params = self._params(stop, dict(kwargs))
+        engine = self.engine()
+        start = time.perf_counter()
+        with engine.lock:
+            out = self._call_engine(messages, params, stream=False)
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            response_metadata={
+                "finish_reason": choice.get("finish_reason"),
+                "model_name": self.model_name,
+                "latency_s": time.perf_counter() - start,
+            },
+            usage_metadata={
+                "input_tokens": int(usage.get("prompt_tokens", 0)),
+                "output_tokens": int(usage.get("completion_tokens", 0)),
+                "total_tokens": int(usage.get("total_tokens", 0)),
+            },
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        params = self._params(stop, dict(kwargs))
+        engine = self.engine()
+        # The lock is held for the whole stream: a second caller waits instead of interleaving tokens.
+        with engine.lock:
+            finish = None
+            for part in self._call_engine(messages, params, stream=True):
+                choice = part["choices"][0]
+                finish = choice.get("finish_reason") or finish
+                delta = choice.get("delta", {}).get("content")
+                if not delta:
+                    continue
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                if run_manager:
+                    run_manager.on_llm_new_token(delta, chunk=chunk)
+                yield chunk
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(content="", response_metadata={"finish_reason": finish, "model_name": self.model_name})
+            )
+
+    def with_structured_output(  # type: ignore[override]
+        self, schema: type[BaseModel] | dict[str, Any], *, include_raw: bool = False, **kwargs: Any
+    ) -> Runnable[Any, Any]:
+        """Constrain decoding to the JSON schema (a llama.cpp grammar), then validate with pydantic."""
+        bound = self.bind(response_format={"type": "json_object", "schema": json_schema_of(schema)})
+        return structured_runnable(bound.invoke, schema, retries=self.max_retries, include_raw=include_raw)

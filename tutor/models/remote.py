@@ -1,0 +1,122 @@
+"""OpenAI and OpenAI-compatible servers (`openai:MODEL`), with faults mapped to typed errors.
+
+The official client already retries connection errors, 429 and 5xx with exponential backoff
+(`max_retries`) and enforces `timeout`; we only translate what is left into our error hierarchy so a
+caller sees one clear line instead of an HTTP stack.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel
+
+from tutor.errors import ModelBackendError, ModelOutputError, ModelUnavailableError, TutorError
+from tutor.models.structured import structured_runnable
+
+
+def translate_error(exc: Exception, where: str) -> TutorError:
+    """Map an `openai` client exception to our hierarchy."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelBackendError(f"the model server at {where} timed out", "raise model.timeout_s or check the server load")
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelBackendError(f"cannot connect to the model server at {where}", "is the server running and the base URL right?")
+    if isinstance(exc, openai.AuthenticationError):
+        return ModelUnavailableError(f"the model server at {where} rejected the API key", "set OPENAI_API_KEY (or the key your server expects)")
+    if isinstance(exc, openai.NotFoundError):
+        return ModelUnavailableError(f"the model server at {where} does not know this model: {exc.message}", "check the model name in the spec")
+    if isinstance(exc, openai.RateLimitError):
+        return ModelBackendError(f"the model server at {where} is rate limiting (HTTP 429) after retries", "wait, lower concurrency, or raise model.max_retries")
+    if isinstance(exc, openai.APIStatusError):
+        return ModelBackendError(f"the model server at {where} answered HTTP {exc.status_code} after retries: {exc.message}")
+    return ModelBackendError(f"the model call to {where} failed: {exc}")
+
+
+def _is_client_error(exc: Exception) -> bool:
+    import openai
+
+    return isinstance(exc, openai.OpenAIError)
+
+
+class OpenAIChatModel(ChatOpenAI):
+    """`ChatOpenAI` whose faults surface as `TutorError`s."""
+
+    def _where(self) -> str:
+        return str(self.openai_api_base or "api.openai.com")
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        try:
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except Exception as exc:
+            if _is_client_error(exc):
+                raise translate_error(exc, self._where()) from exc
+            raise
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        try:
+            yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except Exception as exc:
+            if _is_client_error(exc):
+                raise translate_error(exc, self._where()) from exc
+            raise
+
+    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        try:
+            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except Exception as exc:
+            if _is_client_error(exc):
+                raise translate_error(exc, self._where()) from exc
+            raise
+
+    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        try:
+            async for chunk in super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs):
+                yield chunk
+        except Exception as exc:
+            if _is_client_error(exc):
+                raise translate_error(exc, self._where()) from exc
+            raise
+
+    def with_structured_output(  # type: ignore[override]
+        self, schema: type[BaseModel] | dict[str, Any], *, include_raw: bool = False, method: str | None = None, **kwargs: Any
+    ) -> Runnable[Any, Any]:
+        """Ask the server for JSON matching the schema, then validate it ourselves.
+
+        `json_schema` is OpenAI's strict mode; compatible servers (llama.cpp, vLLM) accept the same
+        `response_format` and constrain decoding with it. Validation and bounded retries are ours, so a
+        garbled reply becomes a `ModelOutputError`, never half-parsed data.
+        """
+        from tutor.models.structured import json_schema_of, schema_name
+
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": schema_name(schema), "schema": json_schema_of(schema)},
+        }
+        if method == "json_mode":
+            response_format = {"type": "json_object"}
+        bound = self.bind(response_format=response_format)
+        return structured_runnable(bound.invoke, schema, retries=self.max_retries or 0, include_raw=include_raw)
+
+
+def build_openai(model: str, options: dict[str, Any]) -> OpenAIChatModel:
+    """Build the OpenAI chat model; the key comes only from the environment."""
+    base_url = options.pop("base_url", None) or os.environ.get("OPENAI_BASE_URL")
+    api_key = os.environ.get("OPENAI_API_KEY")
+    if not api_key:
+        if base_url is None:
+            raise ModelUnavailableError(
+                "OPENAI_API_KEY is not set", "export OPENAI_API_KEY=... or give ?base_url= for a local compatible server"
+            )
+        api_key = "not-needed"  # local compatible servers usually accept any key
+    return OpenAIChatModel(model=model, base_url=base_url, api_key=api_key, **options)
+
+
+__all__ = ["OpenAIChatModel", "build_openai", "translate_error", "ModelOutputError"]
