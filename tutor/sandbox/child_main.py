@@ -1,0 +1,507 @@
+"""Entry point of the sandbox side (stdlib only): fork server, per-run supervisor, namespace init.
+
+Started by the host as `python -I -S -B -c <bootstrap> server|supervise ...` with an empty environment.
+Process tree of one run:
+
+    supervisor (A)    enforces the wall clock, reads events, reports one JSON status to the host
+      init (B)        pid 1 of a fresh pid namespace; builds the private filesystem and network view
+        program (C)   rlimits, unprivileged uid, seccomp, audit hook; runs the harness
+
+When B exits, the kernel kills everything left in its pid namespace: no orphan survives a run. Without
+namespaces, A and B are child subreapers and sweep their descendants instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import time
+import traceback
+from typing import Any
+
+import child_harness
+import child_isolation as iso
+
+_SETUP_TIMEOUT_S = 10.0
+_WORKDIR_IN_NS = "/tmp/work"
+
+# Loaded once in the fork server so a run neither pays for nor needs file access to the usual imports.
+_PRELOAD = ("math", "cmath", "fractions", "decimal", "statistics", "random", "itertools", "functools",
+            "collections", "re", "string", "datetime", "heapq", "bisect", "copy", "operator", "typing",
+            "dataclasses", "enum", "textwrap", "unittest", "contextlib", "abc", "numbers", "array",
+            "pprint", "time", "unicodedata", "locale", "encodings.idna", "hashlib", "base64", "csv",
+            "inspect", "tokenize", "shutil", "tempfile")
+
+
+class SetupError(Exception):
+    """The sandbox could not be built as requested: reported to the host as an infrastructure failure."""
+
+
+# --- small helpers ------------------------------------------------------------------------------------
+
+def _read_exact(fd: int, n: int, deadline: float) -> bytes:
+    data = b""
+    while len(data) < n:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise SetupError("the host did not send the request in time")
+        chunk = os.read(fd, n - len(data))
+        if not chunk:
+            raise SetupError("the host closed the request pipe early")
+        data += chunk
+    return data
+
+
+def _read_request(fd: int) -> dict[str, Any]:
+    deadline = time.monotonic() + _SETUP_TIMEOUT_S
+    (size,) = struct.unpack("!I", _read_exact(fd, 4, deadline))
+    request = json.loads(_read_exact(fd, size, deadline))
+    if not isinstance(request, dict):
+        raise SetupError("malformed request")
+    return request
+
+
+def _children_of(pid: int) -> list[int]:
+    """Direct children of `pid`, found by scanning /proc (no CONFIG_PROC_CHILDREN needed)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            kids.append(int(entry))
+    return kids
+
+
+def _kill_descendants() -> None:
+    """Kill every descendant of this process (a child subreaper): orphans re-parent to us, so repeat."""
+    me = os.getpid()
+    for _ in range(200):
+        kids = _children_of(me)
+        if not kids:
+            return
+        for kid in kids:
+            try:
+                os.kill(kid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _reap_all()
+        time.sleep(0.001)
+
+
+def _reap_all() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _write_files(workdir: str, files: dict[str, str], owner: int | None) -> None:
+    for name, content in files.items():
+        path = os.path.join(workdir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        if owner is not None:
+            os.chown(path, owner, owner)
+            parent = os.path.dirname(path)
+            while parent != workdir and parent.startswith(workdir):
+                os.chown(parent, owner, owner)
+                parent = os.path.dirname(parent)
+
+
+def _readonly_paths(extra: list[str]) -> list[str]:
+    """What the program may read: system libraries, the interpreter, and requested import paths."""
+    candidates = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", sys.base_prefix, sys.base_exec_prefix,
+                  os.path.dirname(os.path.realpath(sys.executable)), *extra]
+    chosen: list[str] = []
+    for path in candidates:
+        path = os.path.normpath(path)
+        if not os.path.lexists(path):
+            continue
+        if any(path == c or path.startswith(c.rstrip("/") + "/") for c in chosen if not os.path.islink(c)):
+            continue
+        chosen.append(path)
+    return chosen
+
+
+def _count_user_processes(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def _preload() -> None:
+    for name in _PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
+# --- C: the program ---------------------------------------------------------------------------------------
+
+def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -> None:
+    """Lock this process down, then hand over to the harness. Never returns."""
+    try:
+        limits = req["limits"]
+        os.setsid()
+        os.dup2(events_w, 3, inheritable=True)
+        os.closerange(4, 65536)
+        layers = []
+        nproc = limits["processes"]
+        if plan["uid"] is None and not plan["userns"] and plan["mode"] != "inside":
+            nproc += _count_user_processes(os.getuid())  # RLIMIT_NPROC counts every process of our uid
+        iso.apply_rlimits(limits["cpu_s"], limits["memory_mb"] << 20, limits["file_size_kb"] << 10,
+                          nproc, limits["open_files"])
+        layers.append("rlimits")
+        if plan["uid"] is not None:
+            iso.drop_privileges(plan["uid"])
+            layers.append("unprivileged-uid")
+        elif plan["userns"]:
+            iso.drop_all_capabilities()
+        iso.set_parent_death_signal(signal.SIGKILL)  # reset by the uid switch, so set it after
+        os.chdir(plan["workdir"])
+        os.umask(0o022)
+        seccomp = False
+        if iso.seccomp_supported():
+            try:
+                iso.install_seccomp()
+                seccomp = True
+                layers += ["no-new-privs", "seccomp"]
+            except OSError:
+                pass
+        # Fail closed: with neither a network namespace nor the kernel filter, the in-interpreter layer
+        # must also refuse ctypes, or a program could call socket(2) directly.
+        iso.install_audit_hook(block_ctypes=not seccomp and not plan["netns"])
+        layers.append("audit-hook")
+        child_harness.setup_process(3, plan["workdir"], req.get("python_paths", []))
+        child_harness.emit({"kind": "isolation", "layers": layers})
+    except BaseException:  # noqa: BLE001 - any failure here is the sandbox's, not the program's
+        child_harness._EVENTS_FD = 3
+        child_harness.emit({"kind": "setup_error", "message": traceback.format_exc(limit=3)[-1500:]})
+        os._exit(125)
+    if req["kind"] == "tests":
+        child_harness.run_tests(plan["workdir"], req["program"], [tuple(t) for t in req["tests"]],
+                                limits["wall_s"])
+    else:
+        child_harness.run_program(plan["workdir"], req["entry"])
+    os._exit(0)  # unreachable: the harness always exits
+
+
+# --- B: init of the run -------------------------------------------------------------------------------------
+
+def _close_fds_except(keep: set[int]) -> None:
+    for fd in sorted(int(x) for x in os.listdir("/proc/self/fd")):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _init_process(req: dict[str, Any], plan: dict[str, Any], events_w: int, info_w: int) -> None:
+    """Build the run's world, start the program, report its exit status. Never returns."""
+    try:
+        _close_fds_except({0, 1, 2, events_w, info_w})  # above all the status pipe to the host
+        iso.set_parent_death_signal(signal.SIGKILL)  # if the supervisor dies, the whole run dies
+        owner = plan["uid"]
+        if plan["pidns"]:
+            iso.unshare(iso.CLONE_NEWNS | iso.CLONE_NEWNET | iso.CLONE_NEWIPC | iso.CLONE_NEWUTS)
+            iso.build_private_root(plan["readonly"], req["limits"]["disk_mb"] << 20,
+                                   owner if owner is not None else 0, plan["workdir"])
+            iso.set_hostname("sandbox")
+        else:
+            iso.become_subreaper()
+            if plan["mode"] == "inside":
+                os.makedirs(plan["workdir"], exist_ok=True)
+        files = dict(req.get("files", {}))
+        if req["kind"] == "tests":
+            files["solution.py"] = req["program"]
+        _write_files(plan["workdir"], files, owner)
+        child = os.fork()
+        if child == 0:
+            os.close(info_w)
+            _program_process(req, plan, events_w)
+        os.close(events_w)
+        os.write(info_w, f"started {child}\n".encode())
+        while True:
+            pid, status, usage = os.wait4(-1, 0)
+            if pid == child:
+                break
+        cpu = usage.ru_utime + usage.ru_stime
+        os.write(info_w, f"exit {status} {cpu:.4f}\n".encode())
+        if not plan["pidns"]:
+            try:
+                os.killpg(child, signal.SIGKILL)
+            except OSError:
+                pass
+            _kill_descendants()
+    except BaseException:  # noqa: BLE001 - reported to the supervisor as a setup failure
+        msg = traceback.format_exc(limit=3)[-1500:].replace("\n", " | ")
+        try:
+            os.write(info_w, f"error {msg}\n".encode())
+        except OSError:
+            pass
+        os._exit(125)
+    os._exit(0)
+
+
+# --- A: supervisor ------------------------------------------------------------------------------------------
+
+def _plan(req: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Enter the pid (and, unprivileged, user) namespace if wanted and possible; decide the layout."""
+    mode = req.get("namespaces", "auto")
+    root = os.geteuid() == 0
+    layers = ["process", "isolated-python", "empty-env", "fresh-workdir"]
+    plan: dict[str, Any] = {"mode": mode, "pidns": False, "netns": False, "userns": False, "uid": None,
+                            "readonly": [], "workdir": _WORKDIR_IN_NS, "tmpdir": None}
+    if mode in ("auto", "require"):
+        try:
+            if root:
+                iso.unshare(iso.CLONE_NEWPID)
+            else:
+                iso.enter_user_namespace(iso.CLONE_NEWPID)
+                plan["userns"] = True
+                layers.append("user-ns")
+            plan.update(pidns=True, netns=True, readonly=_readonly_paths(req.get("python_paths", [])))
+            layers += ["pid-ns", "mount-ns", "net-ns", "ipc-ns", "uts-ns", "private-root"]
+        except OSError as exc:
+            if mode == "require":
+                raise SetupError(f"namespaces are unavailable ({exc}) and were required") from exc
+    if mode == "inside":  # bubblewrap built the namespaces and the filesystem view already
+        plan.update(netns=True)
+        layers = ["bwrap", *layers, "user-ns", "pid-ns", "mount-ns", "net-ns", "ipc-ns", "uts-ns",
+                  "private-root"]
+    if root and not plan["userns"]:
+        plan["uid"] = iso.UID_BASE + os.getpid()
+    if not plan["pidns"] and mode != "inside":
+        tmp = tempfile.mkdtemp(prefix="socratic-sandbox-")
+        if plan["uid"] is not None:
+            os.chown(tmp, plan["uid"], plan["uid"])
+        plan.update(workdir=tmp, tmpdir=tmp)
+        iso.become_subreaper()
+        layers.append("subreaper")
+        if plan["uid"] is not None:
+            _preload()  # the unprivileged uid may not be able to read the interpreter's own files
+    return plan, layers
+
+
+def _classify(status: int | None, cpu: float, limits: dict[str, Any], killed_for: str | None,
+              events: list[dict[str, Any]]) -> dict[str, Any]:
+    exit_code = sig = None
+    if status is not None:
+        if os.WIFEXITED(status):
+            exit_code = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+    limit = None
+    if killed_for is not None:
+        limit = killed_for
+    elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits["cpu_s"] * 0.9):
+        limit = "cpu"
+    else:
+        for event in events:
+            if event.get("kind") == "limit":
+                limit = event.get("which")
+                break
+    return {"exit_code": exit_code, "signal": sig, "limit": limit,
+            "timed_out": limit in ("cpu", "wall")}
+
+
+def supervise(ctl_fd: int, status_fd: int) -> None:
+    """Run one request end to end and write its JSON status to `status_fd`. Never raises."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    report: dict[str, Any]
+    plan: dict[str, Any] = {}
+    try:
+        iso.set_parent_death_signal(signal.SIGKILL)
+        req = _read_request(ctl_fd)
+        plan, layers = _plan(req)
+        report = _supervise_run(req, plan, layers, ctl_fd)
+    except BaseException as exc:  # noqa: BLE001 - the host turns this into SandboxError
+        report = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc(limit=4)[-2000:]}
+    if plan.get("tmpdir"):
+        import shutil
+
+        shutil.rmtree(plan["tmpdir"], ignore_errors=True)
+    try:
+        os.write(status_fd, json.dumps(report).encode())
+    except OSError:
+        pass
+    os.close(status_fd)
+
+
+def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
+                   ctl_fd: int) -> dict[str, Any]:
+    limits = req["limits"]
+    budget = limits["wall_s"] * (1 + len(req.get("tests", [])))
+    events_r, events_w = os.pipe()
+    info_r, info_w = os.pipe()
+    started = time.monotonic()
+    init = os.fork()
+    if init == 0:
+        _init_process(req, plan, events_w, info_w)
+    os.close(events_w)
+    os.close(info_w)
+    pidfd = os.pidfd_open(init)
+    events_buf, info_buf = b"", b""
+    program_start: float | None = None
+    deadline = started + _SETUP_TIMEOUT_S
+    killed_for: str | None = None
+    watched = [pidfd, ctl_fd, events_r, info_r]
+    init_done = False
+    while not init_done:
+        timeout = max(0.0, deadline - time.monotonic())
+        ready = select.select(watched, [], [], timeout)[0]
+        if not ready:
+            killed_for = "wall" if program_start is not None else "setup"
+            os.kill(init, signal.SIGKILL)
+            break
+        for fd in ready:
+            if fd == pidfd:
+                init_done = True
+            elif fd == ctl_fd:
+                # The host asked to stop (output cap) or went away: either way, end the run.
+                data = os.read(ctl_fd, 64)
+                killed_for = "output" if data else "host"
+                os.kill(init, signal.SIGKILL)
+                init_done = True
+            elif fd == events_r:
+                chunk = os.read(events_r, 65536)
+                if chunk:
+                    events_buf += chunk
+                else:
+                    watched.remove(events_r)
+            elif fd == info_r:
+                chunk = os.read(info_r, 4096)
+                if not chunk:
+                    watched.remove(info_r)
+                info_buf += chunk
+                if program_start is None and info_buf.startswith(b"started"):
+                    program_start = time.monotonic()
+                    deadline = program_start + budget
+    _, init_status = os.waitpid(init, 0)
+    os.close(pidfd)
+    ended = time.monotonic()
+    if not plan["pidns"]:
+        _kill_descendants()
+    events_buf += _drain(events_r)
+    info_buf += _drain(info_r)
+    return _build_report(plan, layers, limits, events_buf, info_buf, killed_for,
+                         (ended - (program_start or started)))
+
+
+def _drain(fd: int) -> bytes:
+    """Read what is left in a pipe; every writer is dead by now, so EOF comes at once."""
+    data = b""
+    while select.select([fd], [], [], 1.0)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(fd)
+    return data
+
+
+def _build_report(plan: dict[str, Any], layers: list[str], limits: dict[str, Any], events_buf: bytes,
+                  info_buf: bytes, killed_for: str | None, duration: float) -> dict[str, Any]:
+    events = []
+    for line in events_buf.decode("utf-8", "replace").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    status: int | None = None
+    cpu = 0.0
+    for line in info_buf.decode("utf-8", "replace").splitlines():
+        word, _, rest = line.partition(" ")
+        if word == "exit":
+            raw_status, raw_cpu = rest.split()
+            status, cpu = int(raw_status), float(raw_cpu)
+        elif word == "error":
+            raise SetupError(f"the sandbox could not start the program: {rest}")
+    for event in events:
+        if event.get("kind") == "setup_error":
+            raise SetupError(f"the sandbox could not lock the program down: {event.get('message')}")
+        if event.get("kind") == "isolation":
+            layers = layers + [str(x) for x in event.get("layers", [])]
+    if killed_for == "setup":
+        raise SetupError("the sandbox did not start the program in time")
+    if killed_for == "host":
+        raise SetupError("the host closed the control pipe")
+    verdict = _classify(status, cpu, limits, killed_for, events)
+    tests = [e for e in events if e.get("kind") in ("test", "program")]
+    return {**verdict, "cpu_s": cpu, "duration_s": duration, "isolation": layers, "events": tests}
+
+
+# --- fork server --------------------------------------------------------------------------------------------
+
+def serve(sock_fd: int) -> None:
+    """Fork one supervisor per request received on `sock_fd` until the host closes it."""
+    _preload()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps supervisors for us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sock = socket.socket(fileno=sock_fd)
+    sock.sendall(b"R")
+    fd_size = struct.calcsize("5i")
+    while True:
+        try:
+            msg, ancdata, _flags, _addr = sock.recvmsg(16, socket.CMSG_SPACE(fd_size))
+        except InterruptedError:
+            continue
+        if not msg:
+            return
+        fds: list[int] = []
+        for level, kind, data in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds += list(struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4]))
+        if len(fds) != 5:
+            for fd in fds:
+                os.close(fd)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                sock.close()
+                for target, fd in enumerate(fds[:3]):
+                    os.dup2(fd, target)
+                for fd in fds[:3]:
+                    os.close(fd)
+                supervise(fds[3], fds[4])
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+
+
+def main(argv: list[str]) -> None:
+    if argv[0] == "server":
+        serve(int(argv[1]))
+    elif argv[0] == "supervise":
+        supervise(int(argv[1]), int(argv[2]))
+    else:
+        raise SystemExit(f"unknown command {argv[0]!r}")
