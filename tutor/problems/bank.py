@@ -183,6 +183,32 @@ def _iter_jsonl(path: Path) -> Iterator[AnyProblem]:
         yield _validate(data, f"{path}: line {n}")
 
 
+# ----------------------------------------------------------------------------------------- writing
+
+
+def problem_to_dict(problem: AnyProblem) -> dict[str, Any]:
+    """A problem as plain data in file order (`id`, `domain` first), without default-valued fields."""
+    data = problem.model_dump(mode="json", exclude_defaults=True)
+    return {"id": problem.id, "domain": problem.domain, **{k: v for k, v in data.items() if k != "id"}}
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (statements, code) as `|` blocks, like the hand-written files."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.splitlines()) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text in the style of the problem files."""
+    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=110)
+
+
 # ---------------------------------------------------------------------------------------------- bank
 
 
