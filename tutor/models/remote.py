@@ -7,18 +7,20 @@ caller sees one clear line instead of an HTTP stack.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
 from tutor.errors import ModelBackendError, ModelOutputError, ModelUnavailableError, TutorError
-from tutor.models.structured import structured_runnable
+from tutor.models.structured import json_schema_of, schema_name, structured_runnable
 
 
 def translate_error(exc: Exception, where: str) -> TutorError:
@@ -37,13 +39,16 @@ def translate_error(exc: Exception, where: str) -> TutorError:
         return ModelBackendError(f"the model server at {where} is rate limiting (HTTP 429) after retries", "wait, lower concurrency, or raise model.max_retries")
     if isinstance(exc, openai.APIStatusError):
         return ModelBackendError(f"the model server at {where} answered HTTP {exc.status_code} after retries: {exc.message}")
+    if isinstance(exc, (ValueError, KeyError, TypeError)):  # a body that is not a chat completion
+        return ModelOutputError(f"the model server at {where} returned a malformed response: {exc}")
     return ModelBackendError(f"the model call to {where} failed: {exc}")
 
 
 def _is_client_error(exc: Exception) -> bool:
     import openai
 
-    return isinstance(exc, openai.OpenAIError)
+    # JSON/shape errors come from a server that answered 200 with something that is not a completion.
+    return isinstance(exc, (openai.OpenAIError, ValueError, KeyError, TypeError)) and not isinstance(exc, TutorError)
 
 
 class OpenAIChatModel(ChatOpenAI):
@@ -90,18 +95,30 @@ class OpenAIChatModel(ChatOpenAI):
     ) -> Runnable[Any, Any]:
         """Ask the server for JSON matching the schema, then validate it ourselves.
 
-        `json_schema` is OpenAI's strict mode; compatible servers (llama.cpp, vLLM) accept the same
-        `response_format` and constrain decoding with it. Validation and bounded retries are ours, so a
-        garbled reply becomes a `ModelOutputError`, never half-parsed data.
+        Methods: `json_schema` (OpenAI's strict mode; the default for api.openai.com), `function_calling`
+        (a forced tool call; the default with a base URL, because OpenAI-compatible servers such as
+        llama.cpp, vLLM and Ollama all constrain a forced tool call to its schema) and `json_mode`.
+        Validation and bounded retries are ours, so a garbled reply becomes a `ModelOutputError`, never
+        half-parsed data.
         """
-        from tutor.models.structured import json_schema_of, schema_name
+        method = method or ("function_calling" if self.openai_api_base else "json_schema")
+        name = schema_name(schema)
+        if method == "function_calling":
+            tool = convert_to_openai_tool(schema)
+            tool_name = tool["function"]["name"]
+            bound = self.bind(tools=[tool], tool_choice={"type": "function", "function": {"name": tool_name}})
 
-        response_format = {
-            "type": "json_schema",
-            "json_schema": {"name": schema_name(schema), "schema": json_schema_of(schema)},
-        }
+            def call(value: Any) -> BaseMessage:
+                message = bound.invoke(value)
+                calls = getattr(message, "tool_calls", None) or []
+                content = json.dumps(calls[0]["args"]) if calls else str(message.content)
+                return AIMessage(content=content, response_metadata=message.response_metadata)
+
+            return structured_runnable(call, schema, retries=self.max_retries or 0, include_raw=include_raw)
         if method == "json_mode":
-            response_format = {"type": "json_object"}
+            response_format: dict[str, Any] = {"type": "json_object"}
+        else:
+            response_format = {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema_of(schema)}}
         bound = self.bind(response_format=response_format)
         return structured_runnable(bound.invoke, schema, retries=self.max_retries or 0, include_raw=include_raw)
 
