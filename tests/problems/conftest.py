@@ -22,10 +22,22 @@ MATH: dict[str, Any] = {
     "source": "original",
     "license": "CC-BY-4.0",
     "steps": [
-        {"id": "s1", "question": "2+2?", "answer": {"value": 4}, "hints": ["add"], "wrong_answers": [_wrong(22)],
-         "program": "print(2 + 2)"},
-        {"id": "s2", "question": "4*2?", "answer": {"value": 8}, "hints": ["double"], "wrong_answers": [_wrong(6)],
-         "program": "print(4 * 2)"},
+        {
+            "id": "s1",
+            "question": "2+2?",
+            "answer": {"value": 4},
+            "hints": ["add"],
+            "wrong_answers": [_wrong(22)],
+            "program": "print(2 + 2)",
+        },
+        {
+            "id": "s2",
+            "question": "4*2?",
+            "answer": {"value": 8},
+            "hints": ["double"],
+            "wrong_answers": [_wrong(6)],
+            "program": "print(4 * 2)",
+        },
     ],
     "final_answer": {"value": 8},
 }
@@ -46,10 +58,25 @@ DEBUG: dict[str, Any] = {
         {"name": "test_double", "code": "assert double(2) == 4"},
     ],
     "bugs": [
-        {"id": "b1", "lines": [2], "kind": "conceptual", "description": "d", "fix": "f",
-         "patch": {"find": "a - b", "replace": "a + b"}, "breaks_tests": ["test_add"]},
-        {"id": "b2", "lines": [5], "kind": "conceptual", "description": "d", "fix": "f",
-         "patch": {"find": "x + x + 1", "replace": "x + x"}, "breaks_tests": ["test_double"], "depends_on": ["b1"]},
+        {
+            "id": "b1",
+            "lines": [2],
+            "kind": "conceptual",
+            "description": "d",
+            "fix": "f",
+            "patch": {"find": "a - b", "replace": "a + b"},
+            "breaks_tests": ["test_add"],
+        },
+        {
+            "id": "b2",
+            "lines": [5],
+            "kind": "conceptual",
+            "description": "d",
+            "fix": "f",
+            "patch": {"find": "x + x + 1", "replace": "x + x"},
+            "breaks_tests": ["test_double"],
+            "depends_on": ["b1"],
+        },
     ],
 }
 

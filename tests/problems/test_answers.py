@@ -27,10 +27,23 @@ def verdict(text: str, answer: NumericAnswer = DOLLARS, **kw) -> Verdict:
 @pytest.mark.parametrize(
     "text",
     [
-        "2.8", "2.80", "$2.80", "14/5", "2.8 dollars", "2 4/5", "I think it's 2.8 dollars",
-        "two dollars eighty", "two dollars and eighty cents", "2 dollars 80", "280 cents",
-        "It costs 2.8.", "The answer is 2.8 because 3.2 - 0.4 = 2.8", "7 x 0.4 = 2.8",
-        "3.2, no wait, 2.8", "  2.8  ", "two point eight",
+        "2.8",
+        "2.80",
+        "$2.80",
+        "14/5",
+        "2.8 dollars",
+        "2 4/5",
+        "I think it's 2.8 dollars",
+        "two dollars eighty",
+        "two dollars and eighty cents",
+        "2 dollars 80",
+        "280 cents",
+        "It costs 2.8.",
+        "The answer is 2.8 because 3.2 - 0.4 = 2.8",
+        "7 x 0.4 = 2.8",
+        "3.2, no wait, 2.8",
+        "  2.8  ",
+        "two point eight",
     ],
 )
 def test_equivalent_forms_of_the_answer_are_correct(text):
@@ -97,8 +110,9 @@ def test_wrong_answer_is_recognised_with_its_misconception():
     assert check_numeric("3.3", DOLLARS, WRONG_DOLLARS).wrong_answer is None
 
 
-@pytest.mark.parametrize("text", ["72 km/h", "72 kilometers per hour", "20 m/s", "20", "20 meters per second",
-                                  "0.02 km/s"])
+@pytest.mark.parametrize(
+    "text", ["72 km/h", "72 kilometers per hour", "20 m/s", "20", "20 meters per second", "0.02 km/s"]
+)
 def test_compatible_units_are_converted_when_allowed(text):
     assert check_numeric(text, SPEED).verdict is Verdict.CORRECT
 
@@ -122,14 +136,18 @@ def test_unconverted_value_is_recognised_as_unit_conversion_misconception():
 
 
 def test_wrong_answer_with_its_own_unit_matches_in_that_unit():
-    wrong = [WrongAnswer(value=72, unit="m/s", misconception="unit-conversion", description="d", feedback="f")]
+    wrong = [
+        WrongAnswer(value=72, unit="m/s", misconception="unit-conversion", description="d", feedback="f")
+    ]
     assert check_numeric("72 m/s", SPEED_STRICT, wrong).misconception == "unit-conversion"
     assert matches_wrong_answer(72, None, SPEED_STRICT, wrong) is wrong[0]
     assert matches_wrong_answer(72, "kg", SPEED_STRICT, wrong) is None
 
 
-@pytest.mark.parametrize(("text", "expected"), [("12%", True), ("12 percent", True), ("twelve percent", True),
-                                                ("12", True), ("0.12", False)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("12%", True), ("12 percent", True), ("twelve percent", True), ("12", True), ("0.12", False)],
+)
 def test_percent_answer(text, expected):
     assert check_numeric(text, NumericAnswer(value=12, unit="%")).is_correct is expected
 
@@ -167,8 +185,9 @@ TEXT = TextAnswer(text="the bus is not full", accept=["not full", "it isn't full
 TEXT_WRONG = [WrongAnswer(text="full", misconception="misread-remainder", description="d", feedback="f")]
 
 
-@pytest.mark.parametrize("text", ["The bus is not full.", "not full!", "It isn't full", "NOT FULL",
-                                  "I think the bus isn't full"])
+@pytest.mark.parametrize(
+    "text", ["The bus is not full.", "not full!", "It isn't full", "NOT FULL", "I think the bus isn't full"]
+)
 def test_text_answer_matches_after_normalising(text):
     assert check_text(text, TEXT, TEXT_WRONG).verdict is Verdict.CORRECT
 

@@ -43,7 +43,10 @@ def test_main_variant_annotations_become_steps_with_programs():
 
 def test_socratic_variant_uses_sub_questions():
     baker = _problems("socratic.jsonl")[0]
-    assert [s.question for s in baker.steps] == ["How many boxes does she fill?", "How much money does she make?"]
+    assert [s.question for s in baker.steps] == [
+        "How many boxes does she fill?",
+        "How much money does she make?",
+    ]
     assert "variant: socratic" in baker.import_notes
 
 
@@ -71,8 +74,10 @@ def test_rounded_annotation_gets_a_rounding_program():
 
 
 def test_step_without_any_number_becomes_a_text_answer(tmp_path):
-    record = {"question": "Ann has 2 cats and 3 dogs. How many pets?",
-              "answer": "Count cats and dogs together.\nShe has 2+3 = <<2+3=5>>5 pets.\n#### 5"}
+    record = {
+        "question": "Ann has 2 cats and 3 dogs. How many pets?",
+        "answer": "Count cats and dogs together.\nShe has 2+3 = <<2+3=5>>5 pets.\n#### 5",
+    }
     (problem,) = [o.problem for o in import_gsm8k(_jsonl(tmp_path, [record]))]  # type: ignore[union-attr]
     assert isinstance(problem.steps[0].answer, TextAnswer)
 
@@ -116,7 +121,9 @@ def test_skip_invalid_imports_the_rest_and_summarises(tmp_path):
     out = tmp_path / "out.jsonl"
     summary = import_problems(import_gsm8k, FIXTURES / "invalid.jsonl", out, skip_invalid=True)
     assert summary.added == 1 and len(summary.skipped) == 4
-    assert sorted(sum(summary.skipped_by_reason().values(), [])) == [f"invalid.jsonl:{n}" for n in (2, 3, 4, 5)]
+    assert sorted(sum(summary.skipped_by_reason().values(), [])) == [
+        f"invalid.jsonl:{n}" for n in (2, 3, 4, 5)
+    ]
     assert len(load_collection_file(out)) == 1
 
 

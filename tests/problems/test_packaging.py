@@ -20,8 +20,21 @@ def test_wheel_carries_the_datasets_and_the_bank_loads_from_it(tmp_path):
     if shutil.which("pip", path=str(Path(sys.executable).parent)) is None:
         pytest.skip("pip is not available in this environment")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(ROOT), "-w", str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            str(ROOT),
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = tmp_path.glob("*.whl")
@@ -38,7 +51,9 @@ def test_wheel_carries_the_datasets_and_the_bank_loads_from_it(tmp_path):
         "from tutor.problems.bank import ProblemBank, datasets_dir;"
         "print(datasets_dir()); print(len(ProblemBank.load()))"
     )
-    run = subprocess.run([sys.executable, "-I", "-c", probe, str(site)], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", probe, str(site)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     where, count = run.stdout.split()
     assert Path(where) == site / "tutor_datasets"

@@ -95,8 +95,9 @@ def test_final_answer_must_equal_last_step(math_data):
 
 
 def test_wrong_answer_kind_must_match_answer_kind(math_data):
-    math_data["steps"][0]["wrong_answers"] = [{"text": "four", "misconception": "x", "description": "d",
-                                               "feedback": "f"}]
+    math_data["steps"][0]["wrong_answers"] = [
+        {"text": "four", "misconception": "x", "description": "d", "feedback": "f"}
+    ]
     assert "needs `value`" in _error(math_data)
 
 

@@ -107,7 +107,9 @@ def test_subprocess_fallback_runs_the_same_checks(monkeypatch):
     monkeypatch.setattr(verify, "_sandbox_module", lambda: None)
     for problem_id in ("toy-debug-max-index", "toy-math-pencils"):
         assert verify_problem(toy_bank().get(problem_id)).ok
-    results = verify.run_tests("def f():\n    return 1\n", [("t_ok", "assert f() == 1"), ("t_bad", "assert f() == 2"),
-                                                          ("t_err", "f(1)")])
+    results = verify.run_tests(
+        "def f():\n    return 1\n",
+        [("t_ok", "assert f() == 1"), ("t_bad", "assert f() == 2"), ("t_err", "f(1)")],
+    )
     assert {k: v[0] for k, v in results.items()} == {"t_ok": "passed", "t_bad": "failed", "t_err": "error"}
     assert verify.run_program("while True: pass", timeout_s=0.5).timed_out

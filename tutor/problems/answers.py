@@ -94,9 +94,14 @@ class AnswerCheck:
 
 
 _DONT_KNOW = re.compile(r"(?i)\b(?:i\s+(?:do\s*n[o']t|dunno|have\s+no)|no\s+idea|not\s+sure|idk)\b")
-_CORRECTION = re.compile(r"(?i)\b(?:no,?\s+wait|wait|actually|i\s+mean|sorry|oops|correction|scratch\s+that|rather)\b")
+_CORRECTION = re.compile(
+    r"(?i)\b(?:no,?\s+wait|wait|actually|i\s+mean|sorry|oops|correction|scratch\s+that|rather)\b"
+)
 _HEDGE = re.compile(r"(?i)\?|\bor\b|\bmaybe\b|\bperhaps\b|\beither\b")
-_FILLER = r"(?:\s*(?:about|around|roughly|approximately|approx\.?|exactly|just|only|like|maybe|probably|now|then|the|a|an|i\s+think|i\s+guess|i'd\s+say|well|,|:))*\s*"
+_FILLER = (
+    r"(?:\s*(?:about|around|roughly|approximately|approx\.?|exactly|just|only|like|maybe|probably|now|then"
+    r"|the|a|an|i\s+think|i\s+guess|i'd\s+say|well|,|:))*\s*"
+)
 _STRONG = re.compile(rf"(?i)\banswer\s*(?:is|=|:|would\s+be|will\s+be|should\s+be|must\s+be|of)?{_FILLER}$")
 _WEAK = re.compile(
     rf"(?i)(?:=|\b(?:is|are|was|were|equals?|get|gets|got|getting|gives?|gave|makes?|made|so|therefore|thus|hence|"
@@ -248,8 +253,16 @@ def check_numeric(
 
 # ----------------------------------------------------------------------------------------------- text
 
-_CONTRACTIONS = ((r"\bcan't\b", "can not"), (r"\bwon't\b", "will not"), (r"n't\b", " not"), (r"'re\b", " are"),
-                 (r"\bit's\b", "it is"), (r"\bthat's\b", "that is"), (r"'ll\b", " will"), (r"'ve\b", " have"))
+_CONTRACTIONS = (
+    (r"\bcan't\b", "can not"),
+    (r"\bwon't\b", "will not"),
+    (r"n't\b", " not"),
+    (r"'re\b", " are"),
+    (r"\bit's\b", "it is"),
+    (r"\bthat's\b", "that is"),
+    (r"'ll\b", " will"),
+    (r"'ve\b", " have"),
+)
 _LEADING = re.compile(
     r"^(?:(?:i\s+think|i\s+guess|maybe|so|well|the\s+answer\s+is|my\s+answer\s+is|answer|it\s+is|that\s+is|"
     r"because|the|a|an)\s+)+"
@@ -271,29 +284,39 @@ def _contains_phrase(haystack: str, phrase: str) -> bool:
     return bool(re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", haystack))
 
 
-def check_text(student_text: str, answer: TextAnswer, wrong_answers: Sequence[WrongAnswer] = ()) -> AnswerCheck:
+def check_text(
+    student_text: str, answer: TextAnswer, wrong_answers: Sequence[WrongAnswer] = ()
+) -> AnswerCheck:
     """Check a student's text answer against `answer.text`, `answer.accept` and the wrong answers."""
     said = normalise_text(student_text)
     if not said:
         return AnswerCheck(Verdict.UNPARSEABLE, reason="empty answer", text=said)
-    forms: list[tuple[str, WrongAnswer | None]] = [(normalise_text(t), None) for t in (answer.text, *answer.accept)]
+    forms: list[tuple[str, WrongAnswer | None]] = [
+        (normalise_text(t), None) for t in (answer.text, *answer.accept)
+    ]
     forms += [(normalise_text(w.text), w) for w in wrong_answers if w.text is not None]
     exact = [f for f in forms if f[0] == said]
     contained = sorted(
-        (f for f in forms if f[0] and (len(f[0].split()) >= 2 or len(f[0]) >= 5) and _contains_phrase(said, f[0])),
+        (
+            f
+            for f in forms
+            if f[0] and (len(f[0].split()) >= 2 or len(f[0]) >= 5) and _contains_phrase(said, f[0])
+        ),
         key=lambda f: len(f[0]),
         reverse=True,
     )
-    match = (exact or contained or [None])[0]
-    if match is None:
+    matches = exact or contained
+    if not matches:
         if _DONT_KNOW.search(student_text):
             return AnswerCheck(Verdict.UNPARSEABLE, reason="the student says they do not know", text=said)
         return AnswerCheck(Verdict.INCORRECT, reason="does not match any accepted phrasing", text=said)
-    phrase, wrong = match
+    phrase, wrong = matches[0]
     if wrong is None:
         return AnswerCheck(Verdict.CORRECT, reason=f"matches {phrase!r}", text=said)
     return AnswerCheck(
-        Verdict.INCORRECT, wrong_answer=wrong, text=said,
+        Verdict.INCORRECT,
+        wrong_answer=wrong,
+        text=said,
         reason=f"matches the typical wrong answer for {wrong.misconception}",
     )
 
@@ -323,7 +346,9 @@ def mentions_answer(text: str, answer: NumericAnswer) -> list[NumberMention]:
     20 m/s whatever `convert_units` says (a converted answer is still the answer). Quantities that the
     problem itself gives are the caller's to exclude.
     """
-    loose = answer.model_copy(update={"convert_units": answer.unit is not None and units.is_pint_unit(answer.unit)})
+    loose = answer.model_copy(
+        update={"convert_units": answer.unit is not None and units.is_pint_unit(answer.unit)}
+    )
     found = []
     for m in extract_numbers(text):
         reading = _read(m, loose)

@@ -7,6 +7,7 @@ whichever is there, clone first, so a developer's edits win over an older instal
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -292,7 +293,7 @@ class ProblemBank:
         return self._paths[problem_id]
 
     @property
-    def ids(self) -> list[str]:
+    def ids(self) -> builtins.list[str]:
         return sorted(self._problems)
 
     def __len__(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 import yaml
@@ -26,7 +27,9 @@ def _bank(extra: list[Path] | None) -> ProblemBank:
 
 
 def list_problems(
-    domain: str | None = typer.Option(None, "--domain", "-d", help=f"Only this domain: {', '.join(DOMAINS)}."),
+    domain: str | None = typer.Option(
+        None, "--domain", "-d", help=f"Only this domain: {', '.join(DOMAINS)}."
+    ),
     extra: list[Path] | None = _EXTRA,
 ) -> None:
     """List the problems of the bank and the toy set."""
@@ -66,7 +69,9 @@ def _targets(paths: list[Path]) -> list[Path]:
 
 
 def validate(
-    paths: list[Path] = typer.Argument(None, help="Problem files, collections or folders (default: all)."),
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Problem files, collections or folders (default: all).")
+    ] = None,
     run: bool = typer.Option(True, "--run/--no-run", help="Also run the execution checks."),
     timeout_s: float = typer.Option(10.0, "--timeout", help="Seconds allowed per program run."),
 ) -> None:
@@ -85,7 +90,9 @@ def validate(
             except InputDataError as exc:
                 reports = [VerifyReport(path.stem, (CheckResult("schema", False, exc.message),), path)]
             else:
-                reports = [verify_problem(p, timeout_s=timeout_s) if run else VerifyReport(p.id) for p in problems]
+                reports = [
+                    verify_problem(p, timeout_s=timeout_s) if run else VerifyReport(p.id) for p in problems
+                ]
         for report in reports:
             total += 1
             label = f"{path}" if single else f"{path} [{report.problem_id}]"
@@ -120,7 +127,9 @@ def _schema_only(path: Path):  # type: ignore[no-untyped-def]
 
 
 def schema(
-    output: Path = typer.Option(None, "--output", "-o", help="Default: datasets/problem.schema.json."),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Default: datasets/problem.schema.json.")
+    ] = None,
     check: bool = typer.Option(False, "--check", help="Only check the file is up to date (exit 1 if not)."),
 ) -> None:
     """Write the JSON Schema of problem files (generated from tutor/problems/schema.py)."""
@@ -137,10 +146,14 @@ def schema(
 
 
 def import_command(
-    fmt: str = typer.Argument(..., metavar="FORMAT", help="Input format, e.g. gsm8k."),
-    input_path: Path = typer.Argument(..., metavar="INPUT", help="The file to import."),
-    output_path: Path = typer.Argument(..., metavar="OUTPUT", help="A .jsonl or .yaml collection (merged by id)."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Skip records that do not fit, and list them."),
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="Input format, e.g. gsm8k.")],
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The file to import.")],
+    output_path: Annotated[
+        Path, typer.Argument(metavar="OUTPUT", help="A .jsonl or .yaml collection (merged by id).")
+    ],
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Skip records that do not fit, and list them."
+    ),
 ) -> None:
     """Import problems from a public dataset file into a collection file."""
     from tutor.problems.importers import get_importer, import_problems

@@ -46,30 +46,129 @@ class NumberMention:
 
 
 _SMALL = {
-    "zero": 0, "oh": 0, "nought": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "zero": 0,
+    "oh": 0,
+    "nought": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 _TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _DENOMS = {
-    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4, "fourths": 4,
-    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8,
-    "eighths": 8, "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100,
+    "half": 2,
+    "halves": 2,
+    "third": 3,
+    "thirds": 3,
+    "quarter": 4,
+    "quarters": 4,
+    "fourth": 4,
+    "fourths": 4,
+    "fifth": 5,
+    "fifths": 5,
+    "sixth": 6,
+    "sixths": 6,
+    "seventh": 7,
+    "sevenths": 7,
+    "eighth": 8,
+    "eighths": 8,
+    "ninth": 9,
+    "ninths": 9,
+    "tenth": 10,
+    "tenths": 10,
+    "hundredth": 100,
+    "hundredths": 100,
 }
 _NEGATORS = {"minus", "negative"}
-_ONE_PRONOUN_BEFORE = {"the", "which", "this", "that", "each", "every", "no", "any", "some", "another",
-                       "one", "other", "only", "last", "first", "next", "same", "right", "wrong", "a"}
+_ONE_PRONOUN_BEFORE = {
+    "the",
+    "which",
+    "this",
+    "that",
+    "each",
+    "every",
+    "no",
+    "any",
+    "some",
+    "another",
+    "one",
+    "other",
+    "only",
+    "last",
+    "first",
+    "next",
+    "same",
+    "right",
+    "wrong",
+    "a",
+}
 _MAJOR_CURRENCY = {"dollar", "dollars", "buck", "bucks", "usd", "euro", "euros", "eur", "gbp"}
 _MINOR_WORDS = {"cent", "cents", "pence", "p", "eurocent", "eurocents"}
 # A minor amount after "N dollars" joins it only if what follows it cannot be another quantity's label.
-_AFTER_MINOR_OK = {"", "is", "was", "and", "so", "then", "total", "in", "for", "each", "altogether", "right",
-                   "i", "or", "but", "because", "which", "that", "exactly"}
-_UNICODE_FRACTIONS = {"½": 0.5, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 0.25, "¾": 0.75, "⅕": 0.2, "⅖": 0.4, "⅗": 0.6,
-                      "⅘": 0.8, "⅙": 1 / 6, "⅚": 5 / 6, "⅛": 0.125, "⅜": 0.375, "⅝": 0.625, "⅞": 0.875}
+_AFTER_MINOR_OK = {
+    "",
+    "is",
+    "was",
+    "and",
+    "so",
+    "then",
+    "total",
+    "in",
+    "for",
+    "each",
+    "altogether",
+    "right",
+    "i",
+    "or",
+    "but",
+    "because",
+    "which",
+    "that",
+    "exactly",
+}
+_UNICODE_FRACTIONS = {
+    "½": 0.5,
+    "⅓": 1 / 3,
+    "⅔": 2 / 3,
+    "¼": 0.25,
+    "¾": 0.75,
+    "⅕": 0.2,
+    "⅖": 0.4,
+    "⅗": 0.6,
+    "⅘": 0.8,
+    "⅙": 1 / 6,
+    "⅚": 5 / 6,
+    "⅛": 0.125,
+    "⅜": 0.375,
+    "⅝": 0.625,
+    "⅞": 0.875,
+}
 
 _UFRAC = "".join(_UNICODE_FRACTIONS)
 _DIGITS = re.compile(
@@ -90,9 +189,12 @@ _ORDINAL_AFTER = re.compile(r"(?i)(?:st|nd|rd|th)\b")
 _WORD = re.compile(r"[A-Za-z]+")
 
 
+_SAME_LENGTH = str.maketrans("−–×\u00a0⁄’", "--x /'")
+
+
 def _normalise(text: str) -> str:
     # Same length on purpose: spans found in the normalised text index the original one.
-    return text.translate(str.maketrans({"−": "-", "–": "-", "×": "x", "\u00a0": " ", "⁄": "/", "’": "'"}))
+    return text.translate(_SAME_LENGTH)
 
 
 def _next_word(text: str, pos: int) -> tuple[str, int, int] | None:
@@ -118,7 +220,9 @@ def _parse_cardinal(words: list[str]) -> tuple[float, int] | None:
     i = 0
     while i < len(words):
         w = words[i]
-        if w in _SMALL and (last in ("", "hundred", "scale", "and") or (last == "tens" and 0 < _SMALL[w] < 10)):
+        if w in _SMALL and (
+            last in ("", "hundred", "scale", "and") or (last == "tens" and 0 < _SMALL[w] < 10)
+        ):
             current += _SMALL[w]
             last = "small" if _SMALL[w] >= 10 or last != "tens" else "done"
         elif w in _TENS and last in ("", "hundred", "scale", "and"):
@@ -131,8 +235,11 @@ def _parse_cardinal(words: list[str]) -> tuple[float, int] | None:
             total += current * _SCALES[w]
             current = 0
             last = "scale"
-        elif w == "and" and last in ("hundred", "scale") and i + 1 < len(words) and (
-            words[i + 1] in _SMALL or words[i + 1] in _TENS
+        elif (
+            w == "and"
+            and last in ("hundred", "scale")
+            and i + 1 < len(words)
+            and (words[i + 1] in _SMALL or words[i + 1] in _TENS)
         ):
             last = "and"
         else:

@@ -118,7 +118,9 @@ class Step(_Model):
 
     id: str = Field(pattern=STEP_ID_PATTERN, description="Unique inside the problem, e.g. `s1`.")
     question: str = Field(min_length=1, description="The question the tutor works towards in this step.")
-    answer: NumericAnswer | TextAnswer = Field(description="Numeric answer (`value`) or text answer (`text`).")
+    answer: NumericAnswer | TextAnswer = Field(
+        description="Numeric answer (`value`) or text answer (`text`)."
+    )
     concepts: tuple[Slug, ...] = Field((), description="Concepts this step exercises.")
     hints: tuple[str, ...] = Field((), description="Hint ladder, gentle to specific (at least one).")
     wrong_answers: tuple[WrongAnswer, ...] = Field((), description="Typical wrong answers (at least one).")
@@ -274,7 +276,9 @@ class Bug(_Model):
     lines: tuple[Annotated[int, Field(ge=1)], ...] = Field(
         min_length=1, description="1-based line numbers in buggy_code."
     )
-    kind: Literal["conceptual", "syntactic"] = Field(description="Conceptual bugs are taught before syntactic.")
+    kind: Literal["conceptual", "syntactic"] = Field(
+        description="Conceptual bugs are taught before syntactic."
+    )
     description: str = Field(min_length=1, description="What is wrong, for the tutor.")
     fix: str = Field(min_length=1, description="The fix in words.")
     patch: Patch = Field(description="The fix as a text replacement.")

@@ -32,7 +32,7 @@ def registry() -> pint.UnitRegistry:
     """The shared registry, with currencies added (built on first use: pint takes ~0.5 s to load)."""
     import pint
 
-    ureg = pint.UnitRegistry()
+    ureg: pint.UnitRegistry = pint.UnitRegistry()
     ureg.define("dollar = [currency] = usd = buck")
     ureg.define("cent = 0.01 dollar")
     # Other currencies get their own dimension: nobody converts euros to dollars in a word problem.
@@ -81,7 +81,7 @@ def is_pint_unit(text: str | None) -> bool:
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float | None:
-    """`value` in `from_unit` expressed in `to_unit`; None when either is not a unit or they are incompatible."""
+    """`value` in `from_unit` expressed in `to_unit`; None for non-units and incompatible units."""
     src, dst = parse_unit(from_unit), parse_unit(to_unit)
     if src is None or dst is None:
         return None
@@ -114,8 +114,15 @@ def same_unit(a: str | None, b: str | None) -> bool:
 def label_key(text: str) -> str:
     """A label reduced for comparison: lowercase, singular (`buses` -> `bus`, `cookies` -> `cookie`)."""
     word = " ".join(text.lower().split())
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("shes", "sh"), ("ches", "ch"), ("xes", "x"),
-                         ("ses", "s"), ("s", "")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("shes", "sh"),
+        ("ches", "ch"),
+        ("xes", "x"),
+        ("ses", "s"),
+        ("s", ""),
+    ):
         if word.endswith(suffix) and len(word) > len(suffix) + 1:
             return word[: -len(suffix)] + repl
     return word

@@ -74,7 +74,8 @@ def build_problem(data: dict[str, Any]) -> AnyProblem:
         first = exc.errors(include_url=False)[0]
         loc = tuple(first["loc"])[1:]  # drop the domain tag of the union
         field_name = ".".join(str(p) for p in loc) or None
-        raise RecordError(field_name, f"does not fit the problem schema: {describe_validation_error(exc, data)}")
+        why = describe_validation_error(exc, data)
+        raise RecordError(field_name, f"does not fit the problem schema: {why}") from None
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,9 @@ def import_problems(
             )
         if isinstance(outcome, SkippedRecord):
             if not skip_invalid:
-                raise InputDataError(outcome.describe(), hint="fix the record, or pass --skip-invalid to skip it")
+                raise InputDataError(
+                    outcome.describe(), hint="fix the record, or pass --skip-invalid to skip it"
+                )
             skipped.append(outcome)
             continue
         seen[outcome.problem.id] = outcome.ref

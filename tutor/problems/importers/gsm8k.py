@@ -31,15 +31,28 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tutor.problems.importers.base import ImportedProblem, ImportOutcome, RecordError, SkippedRecord, build_problem
+from tutor.problems.importers.base import (
+    ImportedProblem,
+    ImportOutcome,
+    RecordError,
+    SkippedRecord,
+    build_problem,
+)
 from tutor.problems.numbers import extract_numbers
 from tutor.problems.schema import MAX_IMPORTED_STEPS
 
 LICENSE = "MIT"
 _ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
 _FINAL = re.compile(r"^####\s*(.+?)\s*$")
-_OPERATORS = {ast.Add: "addition", ast.Sub: "subtraction", ast.Mult: "multiplication", ast.Div: "division",
-              ast.FloorDiv: "division", ast.Mod: "remainders", ast.Pow: "exponents"}
+_OPERATORS = {
+    ast.Add: "addition",
+    ast.Sub: "subtraction",
+    ast.Mult: "multiplication",
+    ast.Div: "division",
+    ast.FloorDiv: "division",
+    ast.Mod: "remainders",
+    ast.Pow: "exponents",
+}
 
 
 def import_gsm8k(path: Path) -> Iterator[ImportOutcome]:
@@ -125,8 +138,10 @@ def _step(line: str, k: int, socratic: bool, notes: list[str]) -> tuple[dict[str
         elif computed is not None and round(computed, _decimals(written)) == value:
             step["program"] = f"print(round({expr.strip()}, {_decimals(written)}))\n"
         else:
-            notes.append(f"step {k}: annotation {expr}={written} is not plain arithmetic that gives its result; "
-                         "no program")
+            notes.append(
+                f"step {k}: annotation {expr}={written} is not plain arithmetic that gives its result; "
+                "no program"
+            )
         # The result written right after the annotation becomes the blank.
         blanked = " ".join(re.sub(r"<<[^<>]*>>\s*" + re.escape(written.strip()), "?", text, count=1).split())
         blanked = " ".join(_ANNOTATION.sub("", blanked).split())
@@ -136,7 +151,9 @@ def _step(line: str, k: int, socratic: bool, notes: list[str]) -> tuple[dict[str
             last = mentions[-1]
             step["answer"] = {"value": last.value}
             blanked = clean[: last.start] + "?" + clean[last.end :]
-            notes.append(f"step {k}: no calculator annotation; the answer is the last number of the step text")
+            notes.append(
+                f"step {k}: no calculator annotation; the answer is the last number of the step text"
+            )
         else:
             step["answer"] = {"text": clean or line.strip()}
             notes.append(f"step {k}: no number in the step; kept as a text answer")
@@ -180,8 +197,10 @@ def convert_record(record: Any, ref: str) -> Any:
         last["answer"] = {"value": final}
         notes.append("the last step has no number; its answer is the final answer")
     elif abs(last["answer"]["value"] - final) > 1e-9 * max(1.0, abs(final)):
-        raise RecordError("answer", f"the last step's result {last['answer']['value']:g} differs from "
-                                    f"the final answer {final:g}")
+        raise RecordError(
+            "answer",
+            f"the last step's result {last['answer']['value']:g} differs from the final answer {final:g}",
+        )
     missing = ["hints", "wrong_answers", "difficulty"]
     if any("program" not in s and "value" in s["answer"] for s in steps):
         missing.append("programs")
