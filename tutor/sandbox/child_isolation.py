@@ -122,23 +122,37 @@ def _mkdirs(path: str) -> None:
     os.makedirs(path, mode=0o755, exist_ok=True)
 
 
-def _bind_readonly(src: str, root: str) -> None:
+def _open_sources(paths: list[str]) -> list[tuple[str, str | int, bool]]:
+    """(path, symlink target or O_PATH descriptor, is a directory) for each existing path.
+
+    Taken before the staging tmpfs goes up, because that mount may hide a source (an import path
+    under /tmp, say); binding from /proc/self/fd/N still reaches it.
+    """
+    sources: list[tuple[str, str | int, bool]] = []
+    for path in paths:
+        if os.path.islink(path):
+            sources.append((path, os.readlink(path), False))
+        elif os.path.exists(path):
+            sources.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC), os.path.isdir(path)))
+    return sources
+
+
+def _bind_readonly(src: str, handle: str | int, is_dir: bool, root: str) -> None:
     """Mirror `src` at the same path under `root`, read-only; symlinks stay symlinks."""
     dst = root + src
-    if os.path.islink(src):
+    if isinstance(handle, str):
         _mkdirs(os.path.dirname(dst))
         if not os.path.lexists(dst):
-            os.symlink(os.readlink(src), dst)
+            os.symlink(handle, dst)
         return
-    if not os.path.exists(src) or os.path.lexists(dst) and os.path.ismount(dst):
-        return
-    if os.path.isdir(src):
+    if is_dir:
         _mkdirs(dst)
     else:
         _mkdirs(os.path.dirname(dst))
         open(dst, "a").close()
-    mount(src, dst, None, MS_BIND | MS_REC)
+    mount(f"/proc/self/fd/{handle}", dst, None, MS_BIND | MS_REC)
     mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.close(handle)
 
 
 def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, workdir: str) -> None:
@@ -150,10 +164,14 @@ def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, w
     no databases. The tmpfs vanishes with the namespace, so the workdir needs no cleanup.
     """
     mount(None, "/", None, MS_REC | MS_PRIVATE)
+    sources = _open_sources(readonly_paths)
     root = "/tmp"  # any existing directory works: mounts here are invisible outside this namespace
     mount("sandbox-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=755")
-    for src in readonly_paths:
-        _bind_readonly(src, root)
+    _mkdirs(root + "/tmp")
+    mount("sandbox-tmp", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={max(disk_bytes, 65536)},nr_inodes=2048,mode=1777")
+    for src, handle, is_dir in sources:  # after /tmp, or an import path under /tmp would be hidden
+        _bind_readonly(src, handle, is_dir, root)
     _mkdirs(root + "/proc")
     try:
         mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -165,9 +183,6 @@ def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, w
         open(f"{root}/dev/{dev}", "a").close()
         mount(f"/dev/{dev}", f"{root}/dev/{dev}", None, MS_BIND)
     os.symlink("/proc/self/fd", root + "/dev/fd")
-    _mkdirs(root + "/tmp")
-    mount("sandbox-tmp", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={max(disk_bytes, 65536)},nr_inodes=2048,mode=1777")
     os.mkdir(root + workdir, 0o755)
     os.chown(root + workdir, owner, owner)
     old = root + "/.old-root"
@@ -338,20 +353,48 @@ _CTYPES_EVENTS = ("ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctype
                   "ctypes.addressof", "ctypes.call_function")
 
 
-def install_audit_hook(block_ctypes: bool) -> None:
+# Audit events that change the filesystem, and which of their arguments are paths.
+_WRITE_EVENTS = {"os.mkdir": (0,), "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1),
+                 "os.replace": (0, 1), "os.symlink": (1,), "os.link": (1,), "os.truncate": (0,),
+                 "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "shutil.rmtree": (0,)}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _outside(path: object, root: str) -> bool:
+    if isinstance(path, int) or path is None:
+        return False  # an already-open descriptor
+    try:
+        real = os.path.realpath(os.fsdecode(path))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return True
+    return real != "/dev/null" and real != root and not real.startswith(root + "/")
+
+
+def install_audit_hook(block_ctypes: bool, write_root: str | None = None) -> None:
     """Refuse network and process creation at the Python level with a clear message.
 
     The kernel filter does the real enforcement where available; this layer explains the refusal and,
     when no kernel layer could be installed (`block_ctypes`), also closes the ctypes escape hatch so the
-    in-interpreter layer cannot simply be stepped around.
+    in-interpreter layer cannot simply be stepped around. Without a private root (`write_root` given),
+    it also keeps Python-level writes inside the working directory.
     """
     blocked = dict(_BLOCKED_EVENTS)
     if block_ctypes:
         blocked.update({e: "ctypes is disabled in the sandbox" for e in _CTYPES_EVENTS})
 
-    def hook(event: str, args: tuple[object, ...]) -> None:
+    def hook(event: str, args: tuple[Any, ...]) -> None:
         reason = blocked.get(event)
         if reason is not None:
             raise PermissionError(reason)
+        if write_root is None:
+            return
+        if event == "open":
+            path, mode, flags = args
+            writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & _WRITE_FLAGS)
+            if writing and _outside(path, write_root):
+                raise PermissionError(f"writing outside the working directory is disabled: {path}")
+        elif event in _WRITE_EVENTS:
+            if any(_outside(args[i], write_root) for i in _WRITE_EVENTS[event] if i < len(args)):
+                raise PermissionError("changing files outside the working directory is disabled")
 
     sys.addaudithook(hook)

@@ -36,7 +36,7 @@ _PRELOAD = ("math", "cmath", "fractions", "decimal", "statistics", "random", "it
             "collections", "re", "string", "datetime", "heapq", "bisect", "copy", "operator", "typing",
             "dataclasses", "enum", "textwrap", "unittest", "contextlib", "abc", "numbers", "array",
             "pprint", "time", "unicodedata", "locale", "encodings.idna", "hashlib", "base64", "csv",
-            "inspect", "tokenize", "shutil", "tempfile")
+            "inspect", "tokenize", "shutil", "tempfile", "subprocess", "struct", "io", "glob", "pathlib")
 
 
 class SetupError(Exception):
@@ -94,7 +94,7 @@ def _kill_descendants() -> None:
         for kid in kids:
             try:
                 os.kill(kid, signal.SIGKILL)
-            except ProcessLookupError:
+            except OSError:
                 pass
         _reap_all()
         time.sleep(0.001)
@@ -193,7 +193,9 @@ def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -
                 pass
         # Fail closed: with neither a network namespace nor the kernel filter, the in-interpreter layer
         # must also refuse ctypes, or a program could call socket(2) directly.
-        iso.install_audit_hook(block_ctypes=not seccomp and not plan["netns"])
+        private_root = plan["pidns"] or plan["mode"] == "inside"
+        iso.install_audit_hook(block_ctypes=not seccomp and not plan["netns"],
+                               write_root=None if private_root else os.path.realpath(plan["workdir"]))
         layers.append("audit-hook")
         child_harness.setup_process(3, plan["workdir"], req.get("python_paths", []))
         child_harness.emit({"kind": "isolation", "layers": layers})
@@ -239,6 +241,8 @@ def _init_process(req: dict[str, Any], plan: dict[str, Any], events_w: int, info
         if req["kind"] == "tests":
             files["solution.py"] = req["program"]
         _write_files(plan["workdir"], files, owner)
+        if owner is not None:
+            os.chown(plan["workdir"], owner, owner)  # last: bwrap leaves us no right to write there after
         child = os.fork()
         if child == 0:
             os.close(info_w)
@@ -291,10 +295,12 @@ def _plan(req: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
                 raise SetupError(f"namespaces are unavailable ({exc}) and were required") from exc
     if mode == "inside":  # bubblewrap built the namespaces and the filesystem view already
         plan.update(netns=True)
-        layers = ["bwrap", *layers, "user-ns", "pid-ns", "mount-ns", "net-ns", "ipc-ns", "uts-ns",
-                  "private-root"]
+        layers = ["bwrap", *layers, "pid-ns", "mount-ns", "net-ns", "ipc-ns", "uts-ns", "private-root"]
+        if not root:
+            layers.append("user-ns")
     if root and not plan["userns"]:
-        plan["uid"] = iso.UID_BASE + os.getpid()
+        # Inside bubblewrap our pid is namespaced (not unique), so the host chose the uid.
+        plan["uid"] = int(req["uid"]) if mode == "inside" else iso.UID_BASE + os.getpid()
     if not plan["pidns"] and mode != "inside":
         tmp = tempfile.mkdtemp(prefix="socratic-sandbox-")
         if plan["uid"] is not None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tutor.errors import SandboxError
+from tutor.sandbox.child_isolation import UID_BASE
 
 RUNTIME_DIR = str(Path(__file__).resolve().parent)
 _BOOTSTRAP = (
@@ -63,6 +64,8 @@ class ChildFds:
 
 
 class Handle(Protocol):
+    extra: dict[str, Any]  # added to the request (what only the launcher knows, e.g. the run's uid)
+
     def wait(self) -> None: ...
 
 
@@ -75,13 +78,16 @@ class Launcher(Protocol):
 
 
 class _NoHandle:
+    extra: dict[str, Any] = {}
+
     def wait(self) -> None:
         return None
 
 
 class _PopenHandle:
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], extra: dict[str, Any] | None = None) -> None:
         self.proc = proc
+        self.extra = extra or {}
 
     def wait(self) -> None:
         try:
@@ -127,25 +133,41 @@ class BwrapLauncher:
 
     def command(self, ctl: int, status: int) -> list[str]:
         assert self.bwrap is not None
-        uid = 1_000_000 + (os.getpid() % 1_000_000)
-        cmd = [self.bwrap, "--unshare-all", "--unshare-user", "--uid", str(uid), "--gid", str(uid),
-               "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox",
+        cmd = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+               "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox",
                "--clearenv", "--proc", "/proc", "--dev", "/dev",
                "--size", str(max(self.disk_bytes, 65536)), "--tmpfs", "/tmp", "--chdir", "/"]
+        if os.geteuid() == 0:
+            # As root, skip the user namespace: it would map the program to host root, which the
+            # kernel exempts from RLIMIT_NPROC. Keep just the capabilities our runtime needs to switch
+            # the program to its own unprivileged uid (the switch drops them).
+            cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                    "--cap-add", "CAP_CHOWN", "--cap-add", "CAP_KILL"]
+        else:
+            cmd += ["--unshare-user"]
         seen: list[str] = []
+        made: set[str] = set()
         for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", sys.base_prefix,
                      os.path.dirname(python_executable()), RUNTIME_DIR, *self.python_paths):
             if not os.path.lexists(path) or any(path == s or path.startswith(s + "/") for s in seen):
                 continue
             if os.path.islink(path):
                 cmd += ["--symlink", os.readlink(path), path]
-            else:
-                cmd += ["--ro-bind", path, path]
-                seen.append(path)
+                continue
+            # bwrap creates missing parents as 0700 (e.g. /root for a pyenv interpreter), which the
+            # program's unprivileged uid could not traverse.
+            for parent in reversed(Path(path).parents[:-1]):
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    cmd += ["--perms", "0755", "--dir", str(parent)]
+            cmd += ["--ro-bind", path, path]
+            seen.append(path)
         return [*cmd, *_python_command("supervise", str(ctl), str(status))]
 
     def launch(self, fds: ChildFds) -> Handle:
-        return _PopenHandle(_spawn(self.command(fds.ctl, fds.status), fds))
+        proc = _spawn(self.command(fds.ctl, fds.status), fds)
+        # bwrap's host pid is unique while the run lives, so it makes a unique uid for the program.
+        return _PopenHandle(proc, {"uid": UID_BASE + proc.pid} if os.geteuid() == 0 else {})
 
     def close(self) -> None:
         return None
@@ -265,7 +287,8 @@ def execute(launcher: Launcher, request: dict[str, Any], stdin: bytes, output_ca
         for fd in child.all():
             os.close(fd)
     try:
-        return _collect(in_w, out_r, err_r, ctl_w, st_r, request, stdin, output_cap, budget_s)
+        return _collect(in_w, out_r, err_r, ctl_w, st_r, {**request, **handle.extra}, stdin, output_cap,
+                        budget_s)
     finally:
         handle.wait()
 
