@@ -147,7 +147,7 @@ def schema(
 
 def import_command(
     fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="Input format, e.g. gsm8k.")],
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The file to import.")],
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The file (or folder) to import.")],
     output_path: Annotated[
         Path, typer.Argument(metavar="OUTPUT", help="A .jsonl or .yaml collection (merged by id).")
     ],
@@ -159,10 +159,15 @@ def import_command(
     from tutor.problems.importers import get_importer, import_problems
 
     summary = import_problems(get_importer(fmt), input_path, output_path, skip_invalid=skip_invalid)
-    typer.echo(
-        f"imported {summary.imported} problem(s) into {summary.output}: {summary.added} added, "
-        f"{summary.updated} updated, {summary.unchanged} unchanged; {summary.kept} kept from before"
-    )
+    if summary.imported or not summary.records:
+        typer.echo(
+            f"imported {summary.imported} problem(s) into {summary.output}: {summary.added} added, "
+            f"{summary.updated} updated, {summary.unchanged} unchanged; {summary.kept} kept from before"
+        )
+    for written in summary.records:
+        typer.echo(
+            f"wrote {written.written} {written.kind} record(s) into {written.path} ({written.total} in all)"
+        )
     if summary.skipped:
         typer.secho(f"skipped {len(summary.skipped)} record(s):", fg="yellow")
         for reason, refs in summary.skipped_by_reason().items():

@@ -4,8 +4,9 @@
 `(input_path: Path) -> Iterator[ImportedProblem | SkippedRecord]`. To add a format, write
 `tutor/problems/importers/<name>.py` following `gsm8k.py` (yield a `SkippedRecord` naming the record and
 field instead of raising; set `source`, `license`, `source_ref`, `missing` and `import_notes`) and
-add one line below. `import_problems` does the rest: strict or `--skip-invalid`, merge by id, atomic
-write.
+add one line below. Formats that carry labelled records instead of (or next to) problems yield
+`ImportedRecord`s (see `records.py` for where they are written). `import_problems` does the rest:
+strict or `--skip-invalid`, merge by id, atomic write.
 """
 
 from __future__ import annotations
@@ -22,10 +23,26 @@ from tutor.problems.importers.base import (
     import_problems,
     write_collection,
 )
+from tutor.problems.importers.bridge import import_bridge
 from tutor.problems.importers.gsm8k import import_gsm8k
+from tutor.problems.importers.higgs import import_higgs
+from tutor.problems.importers.mathdial import import_mathdial
+from tutor.problems.importers.mrbench import import_mrbench
+from tutor.problems.importers.oatutor import import_oatutor
+from tutor.problems.importers.records import ImportedRecord
+from tutor.problems.importers.socratic_debugging import import_socratic_debugging
+from tutor.problems.importers.treeinstruct import import_treeinstruct
 
 IMPORTERS: dict[str, Importer] = {
     "gsm8k": import_gsm8k,
+    "mathdial": import_mathdial,  # + student seeds in <output stem>.profiles.jsonl
+    "bridge": import_bridge,  # labelled records, not problems (see records.py)
+    "mrbench": import_mrbench,  # labelled records; also reads the BEA 2025 files
+    "bea-2025": import_mrbench,
+    "socratic-debugging": import_socratic_debugging,  # + student seeds in <output stem>.profiles.jsonl
+    "treeinstruct": import_treeinstruct,
+    "oatutor": import_oatutor,
+    "higgs": import_higgs,
 }
 
 __all__ = [
@@ -33,6 +50,7 @@ __all__ = [
     "ImportOutcome",
     "ImportSummary",
     "ImportedProblem",
+    "ImportedRecord",
     "Importer",
     "RecordError",
     "SkippedRecord",

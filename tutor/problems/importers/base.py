@@ -27,6 +27,7 @@ from tutor.problems.bank import (
     load_collection_file,
     problem_to_dict,
 )
+from tutor.problems.importers.records import ImportedRecord, RecordsWritten, write_records
 from tutor.problems.schema import parse_problem
 
 OUTPUT_SUFFIXES = (".jsonl", ".yaml", ".yml")
@@ -53,7 +54,7 @@ class SkippedRecord:
         return f"{self.ref}: {where}{self.reason}"
 
 
-ImportOutcome = ImportedProblem | SkippedRecord
+ImportOutcome = ImportedProblem | ImportedRecord | SkippedRecord
 Importer = Callable[[Path], Iterator[ImportOutcome]]
 
 
@@ -88,6 +89,7 @@ class ImportSummary:
     unchanged: int
     kept: int  # problems already in the output that this import did not touch
     skipped: tuple[SkippedRecord, ...] = field(default_factory=tuple)
+    records: tuple[RecordsWritten, ...] = ()  # labelled records (see `records.py`), by file
 
     @property
     def imported(self) -> int:
@@ -116,17 +118,18 @@ def import_problems(
         raise ConfigError(
             f"cannot write problems to {output_path}: the output must end in .jsonl, .yaml or .yml"
         )
-    if not input_path.is_file():
-        raise InputDataError(f"{input_path}: no such input file")
-    existing = load_collection_file(output_path) if output_path.exists() else []
+    if not input_path.exists():
+        raise InputDataError(f"{input_path}: no such input file or folder")
     imported: list[ImportedProblem] = []
+    records: list[ImportedRecord] = []
     skipped: list[SkippedRecord] = []
     seen: dict[str, str] = {}
     for outcome in importer(input_path):
-        if isinstance(outcome, ImportedProblem) and outcome.problem.id in seen:
-            outcome = SkippedRecord(
-                outcome.ref, "id", f"duplicate of {seen[outcome.problem.id]} (same id {outcome.problem.id})"
-            )
+        if not isinstance(outcome, SkippedRecord):
+            uid = outcome.problem.id if isinstance(outcome, ImportedProblem) else outcome.record.id
+            key = uid if isinstance(outcome, ImportedProblem) else f"{outcome.record.record}:{uid}"
+            if key in seen:
+                outcome = SkippedRecord(outcome.ref, "id", f"duplicate of {seen[key]} (same id {uid})")
         if isinstance(outcome, SkippedRecord):
             if not skip_invalid:
                 raise InputDataError(
@@ -134,8 +137,16 @@ def import_problems(
                 )
             skipped.append(outcome)
             continue
+        if isinstance(outcome, ImportedRecord):
+            seen[f"{outcome.record.record}:{outcome.record.id}"] = outcome.ref
+            records.append(outcome)
+            continue
         seen[outcome.problem.id] = outcome.ref
         imported.append(outcome)
+    written = write_records(records, output_path) if records else ()
+    if records and not imported:  # a labelled-records format: there is no problem collection to write
+        return ImportSummary(output_path, 0, 0, 0, 0, tuple(skipped), written)
+    existing = load_collection_file(output_path) if output_path.exists() else []
     merged: dict[str, AnyProblem] = {p.id: p for p in existing}
     added = updated = unchanged = 0
     for item in imported:
@@ -149,7 +160,7 @@ def import_problems(
         merged[item.problem.id] = item.problem
     write_collection(output_path, merged.values())
     kept = len(existing) - updated - unchanged
-    return ImportSummary(output_path, added, updated, unchanged, kept, tuple(skipped))
+    return ImportSummary(output_path, added, updated, unchanged, kept, tuple(skipped), written)
 
 
 def write_collection(path: Path, problems: Iterable[AnyProblem]) -> None:
