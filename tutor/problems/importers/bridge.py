@@ -29,7 +29,7 @@ LICENSE = "MIT"
 
 # Key words -> label, tried in order (first match wins), on the lowercased label with `-`/`_` as spaces.
 # The order matters where one label's wording contains another's key word ("simplify the question").
-_ERRORS = (
+ERROR_LABELS = (
     ("guess", "guess"),
     ("misinterpret", "misinterpret"),
     ("careless", "careless"),
@@ -38,7 +38,7 @@ _ERRORS = (
     ("diagnose", "diagnose"),
     ("not sure", "diagnose"),
 )
-_STRATEGIES = (
+STRATEGY_LABELS = (
     ("worked example", "worked-example"),
     ("similar problem", "similar-problem"),
     ("simplify", "simplify"),
@@ -51,7 +51,7 @@ _STRATEGIES = (
     ("question", "ask-question"),
     ("ask", "ask-question"),
 )
-_INTENTIONS = (
+INTENTION_LABELS = (
     ("hint", "hint-at-mistake"),
     ("explain", "explain-mistake"),
     ("correct", "correct"),
@@ -151,9 +151,9 @@ def convert_item(record: dict[str, Any], ref: str) -> RemediationExample:
     history = _history(record.get("c_h"))
     if history[-1].role != "student":
         notes.append("the history does not end on a student turn")
-    error, error_text = _label(record, "e", _ERRORS, notes)
-    strategy, strategy_text = _label(record, "z_what", _STRATEGIES, notes)
-    intention, intention_text = _label(record, "z_why", _INTENTIONS, notes)
+    error, error_text = _label(record, "e", ERROR_LABELS, notes)
+    strategy, strategy_text = _label(record, "z_what", STRATEGY_LABELS, notes)
+    intention, intention_text = _label(record, "z_why", INTENTION_LABELS, notes)
     labels = RemediationLabels.model_validate(
         {
             "error": error,

@@ -97,7 +97,7 @@ def _replace_in_lines(code: str, lines: list[str], old: str, new: str, at: list[
 def derive_patch(code: str, fix: str) -> DerivedPatch | None:
     """The fix instruction `fix` as a patch of `code`, or None when it is not one of the known phrasings."""
     lines = code.splitlines()
-    text = " ".join(fix.strip().split())
+    text = fix.strip()  # whitespace inside backticks is code: keep it
     for kind, pattern in _FIXES:
         m = pattern.match(text)
         if m is None:

@@ -97,16 +97,35 @@ def _entry_call(code: str) -> str | None:
     return None
 
 
+def _pythonise(text: str) -> str:
+    """LeetCode's JSON-style `true` / `false` / `null` as Python."""
+    for json_word, python_word in (("true", "True"), ("false", "False"), ("null", "None")):
+        text = re.sub(rf"\b{json_word}\b", python_word, text)
+    return text
+
+
 def _literal(text: str) -> str | None:
+    """`text` (or its pythonised form) when it is a Python literal, else None."""
     text = text.strip().rstrip(".")
-    candidates = [
-        text,
-        re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", re.sub(r"\bnull\b", "None", text))),
-    ]
-    for candidate in candidates:
+    for candidate in (text, _pythonise(text)):
         try:
             ast.literal_eval(candidate)
         except (ValueError, SyntaxError):
+            continue
+        return candidate
+    return None
+
+
+def _arguments(text: str) -> str | None:
+    """`a = 1, b = [2]` as call arguments, when every value is a literal (no code runs from examples)."""
+    for candidate in (text.strip(), _pythonise(text.strip())):
+        try:
+            call = ast.parse(f"f({candidate})", mode="eval").body
+            if not isinstance(call, ast.Call):
+                continue
+            for node in [*call.args, *(k.value for k in call.keywords)]:
+                ast.literal_eval(node)
+        except (ValueError, SyntaxError, TypeError):
             continue
         return candidate
     return None
@@ -116,14 +135,9 @@ def example_tests(statement: str, call: str) -> list[tuple[str, str]]:
     """`Input: a = 1, b = [2]` / `Output: 3` examples as `assert call(a = 1, b = [2]) == 3` tests."""
     tests = []
     for k, m in enumerate(_EXAMPLE.finditer(statement), 1):
-        args, expected = m.group(1).strip(), _literal(m.group(2))
-        if expected is None:
-            continue
-        try:
-            ast.parse(f"f({args})", mode="eval")
-        except SyntaxError:
-            continue
-        tests.append((f"test_example_{k}", f"assert {call}({args}) == {expected}"))
+        args, expected = _arguments(m.group(1)), _literal(m.group(2))
+        if args is not None and expected is not None:
+            tests.append((f"test_example_{k}", f"assert {call}({args}) == {expected}"))
     return tests
 
 
@@ -140,6 +154,13 @@ def _descriptions(desc: str, fixes: list[str], n_lines: list[list[int]], notes: 
     notes.append("<bug_desc> does not pair with <bug_fixes>: every bug carries the whole description")
     whole = " ".join(lines)
     return [whole] * len(fixes)
+
+
+def _title(call: str) -> str | None:
+    """`Solution().countVowels` -> `Count vowels`; None for a name that says little (`solve`, `f`)."""
+    name = call.rsplit(".", 1)[-1]
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", " ", name).split()
+    return " ".join(words).capitalize() if len(words) > 1 else None
 
 
 def _shift(patch: DerivedPatch, by: int) -> DerivedPatch:
@@ -197,7 +218,7 @@ def convert_file(text: str, ref: str, stem: str) -> Any:
     data = {
         "id": f"{SOURCE}-{slug(stem)}",
         "domain": "debugging",
-        "title": title_of(statement),
+        "title": _title(call) or title_of(statement),
         "statement": statement,
         "source": SOURCE,
         "source_ref": ref,
