@@ -1,0 +1,228 @@
+"""The Socratic tutor: `TutorAgent.step(student_message, state) -> (TutorTurn, state)`.
+
+One turn: assess the message against the current plan node (rules, executed code, tests; the model only
+where nothing can be executed), update knowledge and plan, decide the move from the scaffold, compose the
+reply with one model call on the fast path, and vet it with the leak guard. Pure with respect to storage
+and UI: the caller persists the state and shows the record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel, ConfigDict, Field
+
+from tutor.assess import Evidence, assess_code, assess_stepped, classify_without_answer, clip, judge_understanding
+from tutor.compose import Composition, RetryBuilder, build_messages, problem_text, render, vetted_stream
+from tutor.guard.leak import LeakGuard
+from tutor.planning.knowledge import KnowledgeState
+from tutor.planning.plan import PlanTree, PlanUpdate
+from tutor.policy import decide, next_question
+from tutor.problems.numbers import extract_numbers
+from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.record import Assessment, LeakVerdict, Message, TutorState, TutorTurn
+from tutor.sandbox import Sandbox
+from tutor.soliloquy.soliloquy import Soliloquist
+
+Problem = MathProblem | PhysicsProblem | DebuggingProblem
+MAX_MESSAGE_CHARS = 20_000
+
+
+class TutorConfig(BaseModel):
+    """Tutor features (the evals switch them off for ablations) and the teacher's reveal policy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    mode: Literal["socratic", "assist"] = Field("socratic", description="`assist` is the baseline that simply answers.")
+    use_soliloquy: bool = True
+    use_plan: bool = True
+    use_guard: bool = True
+    reveal_after_failed_attempts: int | None = None
+    max_leak_regenerations: int = 2
+    max_code_repairs: int = 2
+    reply_max_tokens: int = 160
+    history_turns: int = 8
+
+
+def _question_in(move_text: str) -> str:
+    """The question a move asks (the text after 'Ask: '), for replies that forget to ask it."""
+    _, _, question = move_text.partition("Ask: ")
+    return question.strip() if question.strip().endswith("?") else ""
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    """The last item `TutorAgent.stream` yields: the turn record and the new state."""
+
+    turn: TutorTurn
+    state: TutorState
+
+
+class TutorAgent:
+    """Tutors one student on one problem. Cheap to build; holds no per-session state itself."""
+
+    def __init__(self, problem: Problem, model: BaseChatModel, sandbox: Sandbox, config: TutorConfig | None = None) -> None:
+        self.problem = problem
+        self.model = model
+        self.sandbox = sandbox
+        self.config = config or TutorConfig()
+        self.soliloquist = Soliloquist(sandbox, model, self.config.max_code_repairs) if self.config.use_soliloquy else None
+        self._system = render(
+            "assist_system.jinja" if self.config.mode == "assist" else "tutor_system.jinja",
+            problem_text=problem_text(problem),
+        )
+
+    # -- session start ---------------------------------------------------------------------------
+    def start(self) -> tuple[str, TutorState]:
+        """The opening message (from the scaffold, no model call) and the initial state."""
+        plan = PlanTree.for_problem(self.problem)
+        concepts = [c for n in plan.nodes for c in n.concepts] or list(self.problem.concepts)
+        state = TutorState(
+            problem_id=self.problem.id, plan=plan, knowledge=KnowledgeState.for_concepts(concepts),
+            code=self.problem.buggy_code if isinstance(self.problem, DebuggingProblem) else None,
+        )
+        if isinstance(self.problem, DebuggingProblem):
+            opening = ("Let's find out together why this program doesn't work yet. Try running the tests first. "
+                       f"{next_question(self.problem, plan)}")
+        else:
+            opening = f"Let's work through this together, one step at a time. {next_question(self.problem, plan)}"
+        state = state.model_copy(update={"history": [Message(role="tutor", content=opening)]})
+        return opening, state
+
+    # -- one turn --------------------------------------------------------------------------------
+    def step(self, student_message: str, state: TutorState, *, code: str | None = None) -> tuple[TutorTurn, TutorState]:
+        """One full turn (see the module docstring); the streaming version is `stream`."""
+        done = None
+        for item in self.stream(student_message, state, code=code):
+            if isinstance(item, TurnDone):
+                done = item
+        assert done is not None
+        return done.turn, done.state
+
+    def stream(self, student_message: str, state: TutorState, *, code: str | None = None) -> Iterator[str | TurnDone]:
+        """Yield the vetted reply in pieces as soon as the guard passes them, then a `TurnDone`."""
+        started = time.perf_counter()
+        message = (student_message or "")[:MAX_MESSAGE_CHARS]
+        evidence = self._assess(message, state, code)
+        assessment = evidence.assessment
+        failures = state.failed_attempts
+        allow_reveal = self.config.reveal_after_failed_attempts is not None and failures >= self.config.reveal_after_failed_attempts
+        plan = state.plan
+        knowledge = self._update_knowledge(state, assessment)
+        if self.config.use_plan:
+            for bug_id in evidence.resolved_bugs:
+                if bug_id != (plan.current_node.ref if plan.current_node else None):
+                    plan = plan.apply(PlanUpdate(node_id=f"{bug_id}.fix", outcome="resolve"))
+            move = decide(assessment, self.problem, plan, message, allow_reveal)
+            for update in move.updates:
+                plan = plan.apply(update)
+            decision = move.decision
+            failures += int(move.counts_as_failure)
+        else:
+            move = decide(assessment, self.problem, plan, message, allow_reveal)
+            decision = move.decision.model_copy(update={"move_text": "Reply to the student with one guiding question; do not give the answer."})
+        if assessment.solved_problem:
+            plan = plan.model_copy(update={"current": None})
+        code_status = self._code_status(evidence)
+        turn_values = {"student_message": clip(message) or "(empty message)", "move_text": decision.move_text,
+                       "code_status": code_status, "feedback": ""}
+        history = state.history[-2 * self.config.history_turns :]
+        if self.config.mode == "assist":
+            turn_text = clip(message) or "(empty message)"
+        else:
+            turn_text = render("tutor_turn.jinja", **turn_values)
+        messages = build_messages(self._system, history, turn_text)
+        guard = self._guard(allow_reveal)
+        fallback = self._fallback(plan, guard)
+        known = self._known_numbers(state, message, evidence, decision.move_text)
+        out = Composition(calls=list(evidence.model_calls))
+        model = self.model.bind(max_tokens=self.config.reply_max_tokens) if hasattr(self.model, "bind") else self.model
+        yield from vetted_stream(model, messages, guard, fallback, known, self.config.max_leak_regenerations, out,
+                                 RetryBuilder(self._system, history, turn_values), closing_question=_question_in(decision.move_text))
+        solved = assessment.solved_problem or state.solved
+        verdict = out.verdict if guard else LeakVerdict(passed=True, checked=False)
+        verdict = verdict.model_copy(update={"reveal_allowed": allow_reveal})
+        total = time.perf_counter() - started
+        model_time = sum(c.latency_s for c in out.calls)
+        turn = TutorTurn(
+            index=state.turn_index + 1, student_message=message, reply=out.text, assessment=assessment, decision=decision,
+            plan=plan, knowledge=knowledge, soliloquies=evidence.soliloquies, leak=verdict, model_calls=out.calls,
+            tests=evidence.tests, resolved_bugs=evidence.resolved_bugs, solved=solved,
+            timings={"total_s": round(total, 4), "model_s": round(model_time, 4),
+                     "first_visible_s": round(out.first_visible_s or total, 4), "outside_model_s": round(max(total - model_time, 0.0), 4)},
+        )
+        new_history = [*state.history, Message(role="student", content=clip(message)), Message(role="tutor", content=out.text)]
+        new_state = state.model_copy(update={
+            "plan": plan, "knowledge": knowledge, "history": new_history, "failed_attempts": failures,
+            "turn_index": state.turn_index + 1, "solved": solved,
+            "code": code if code is not None else state.code,
+        })
+        yield TurnDone(turn=turn, state=new_state)
+
+    # -- pieces ----------------------------------------------------------------------------------
+    def _assess(self, message: str, state: TutorState, code: str | None) -> Evidence:
+        problem = self.problem
+        if isinstance(problem, DebuggingProblem):
+            node = state.plan.current_node
+            if code is not None and code.strip() and code != state.code:
+                return assess_code(code, problem, state.plan, self.sandbox)
+            if node is not None and node.kind == "understand":
+                calls: list = []
+                a = judge_understanding(message, problem, node, self.model, calls)
+                return Evidence(a, model_calls=calls)
+            return Evidence(classify_without_answer(message, problem, node))
+        if not self.config.use_plan:
+            evidence = assess_stepped(message, problem, state.plan, self.soliloquist)
+            a = evidence.assessment
+            if a.label in ("correct", "partially_correct") and not a.solved_problem:
+                evidence.assessment = Assessment(label="unclear", node_id=None, evidence="no plan: only the final answer is checked")
+            return evidence
+        evidence = assess_stepped(message, problem, state.plan, self.soliloquist)
+        if self.soliloquist is not None and not evidence.soliloquies and self.soliloquist.rules_cannot_tell(message):
+            decision = self.soliloquist.decide_with_model(message, problem.statement, evidence.model_calls)
+            if decision is not None and decision.needs_calculation and decision.description:
+                evidence.soliloquies.append(self.soliloquist.calculate(decision.description, evidence.model_calls))
+        return evidence
+
+    def _update_knowledge(self, state: TutorState, a: Assessment) -> KnowledgeState:
+        if a.label not in ("correct", "incorrect") or a.node_id is None:
+            return state.knowledge
+        try:
+            concepts = state.plan.node(a.node_id).concepts or tuple(self.problem.concepts)
+        except KeyError:
+            concepts = tuple(self.problem.concepts)
+        return state.knowledge.update(concepts, "correct" if a.label == "correct" else "incorrect")
+
+    def _guard(self, allow_reveal: bool) -> LeakGuard | None:
+        if not self.config.use_guard or self.config.mode == "assist":
+            return None
+        return LeakGuard(self.problem, allow_reveal=allow_reveal)
+
+    def _fallback(self, plan: PlanTree, guard: LeakGuard | None) -> str:
+        """A safe question from the scaffold, itself checked by the guard."""
+        question = next_question(self.problem, plan)
+        candidates = [f"Let's take it one step at a time. {question}", question, "What do you think the next step is?"]
+        for text in candidates:
+            if guard is None or guard.check(text).ok:
+                return text
+        return "What do you think the next step is?"
+
+    def _known_numbers(self, state: TutorState, message: str, evidence: Evidence, move_text: str) -> list[float]:
+        """Numbers the reply may state: the student's own, executed results, and the scaffold's."""
+        texts = [message, move_text, *(m.content for m in state.history if m.role == "student")]
+        values = [m.value for t in texts for m in extract_numbers(t)]
+        values += [s.value for s in evidence.soliloquies if s.value is not None]
+        if isinstance(self.problem, DebuggingProblem):
+            values += [float(n) for b in self.problem.bugs for n in b.lines]
+        return values
+
+    @staticmethod
+    def _code_status(evidence: Evidence) -> str:
+        if not evidence.tests:
+            return ""
+        passed = [t.name for t in evidence.tests if t.status == "passed"]
+        failed = [f"{t.name} ({t.status})" for t in evidence.tests if t.status != "passed"]
+        return f"the student's code passes {len(passed)}/{len(evidence.tests)} tests" + (f"; failing: {', '.join(failed[:4])}" if failed else "")

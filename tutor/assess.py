@@ -1,0 +1,211 @@
+"""Assessing a student message against the current plan node.
+
+Numbers are checked by the step's answer checker and, when the student shows arithmetic, by running it;
+code is checked by running the tests. The model's opinion is used only where nothing can be executed
+(does this explanation identify the bug?), and the assessment then says `source="model"`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from tutor.errors import TutorError
+from tutor.planning.plan import PlanNode, PlanTree
+from tutor.problems.answers import check_answer, check_step
+from tutor.problems.numbers import extract_numbers
+from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.record import Assessment, ModelCall, Soliloquy, TestOutcome
+from tutor.sandbox import Sandbox
+from tutor.soliloquy.soliloquy import Soliloquist
+
+log = logging.getLogger(__name__)
+MAX_ASSESSED_CHARS = 4000  # longer messages are assessed on their start and end
+_DONT_KNOW = re.compile(r"(?i)\b(i\s*(do\s*n[o']?t|dunno|have\s+no)\s*(know|idea|get)|no\s+idea|not\s+sure|idk|stuck|confused|help)\b")
+_GREETING = re.compile(r"(?i)^\s*(hi|hello|hey|yo|good\s+(morning|afternoon|evening)|thanks?|thank\s+you|ok(ay)?|cool)\b[\s!.]*$")
+_WORD = re.compile(r"[a-zA-Z]{3,}")
+_STOP = {"the", "and", "what", "how", "many", "much", "does", "this", "that", "with", "for", "are", "you", "your", "can", "was", "were", "have", "has", "will", "each", "from", "they", "she", "his", "her"}
+
+
+@dataclass
+class Evidence:
+    """What assessing one message produced, besides the label."""
+
+    assessment: Assessment
+    soliloquies: list[Soliloquy] = field(default_factory=list)
+    model_calls: list[ModelCall] = field(default_factory=list)
+    tests: list[TestOutcome] = field(default_factory=list)
+    resolved_bugs: list[str] = field(default_factory=list)
+
+
+def clip(message: str) -> str:
+    text = message.replace("\x00", "")
+    if len(text) <= MAX_ASSESSED_CHARS:
+        return text
+    half = MAX_ASSESSED_CHARS // 2
+    return text[:half] + " … " + text[-half:]
+
+
+def _problem_words(problem: MathProblem | PhysicsProblem | DebuggingProblem) -> set[str]:
+    return {w.lower() for w in _WORD.findall(problem.statement + " " + problem.title)} - _STOP
+
+
+def classify_without_answer(message: str, problem: MathProblem | PhysicsProblem | DebuggingProblem, node: PlanNode | None) -> Assessment:
+    """Label a message that carries no checkable answer: question, unclear or off-topic."""
+    text = message.strip()
+    node_id = node.id if node else None
+    if not text:
+        return Assessment(label="unclear", node_id=node_id, evidence="empty message")
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < max(1, len(text) // 4) and not extract_numbers(text):
+        return Assessment(label="unclear", node_id=node_id, evidence="the message is not readable text")
+    if _DONT_KNOW.search(text):
+        return Assessment(label="unclear", node_id=node_id, evidence="the student says they are stuck")
+    if "?" in text:
+        return Assessment(label="question", node_id=node_id, evidence="the student asks a question")
+    if _GREETING.match(text):
+        return Assessment(label="unclear", node_id=node_id, evidence="a greeting or acknowledgement")
+    words = {w.lower() for w in _WORD.findall(text)} - _STOP
+    if words and not words & _problem_words(problem) and not extract_numbers(text):
+        return Assessment(label="off_topic", node_id=node_id, evidence="nothing in the message relates to the problem")
+    return Assessment(label="unclear", node_id=node_id, evidence="no answer to the current question")
+
+
+def assess_stepped(
+    message: str, problem: MathProblem | PhysicsProblem, plan: PlanTree, soliloquist: Soliloquist | None
+) -> Evidence:
+    """Math/physics: check the number against the current step (and the final answer, and other steps)."""
+    text = clip(message)
+    node = plan.current_node
+    soliloquies: list[Soliloquy] = []
+    if soliloquist is not None:
+        arithmetic = soliloquist.check_student_arithmetic(text)
+        if arithmetic is not None:
+            soliloquies.append(arithmetic)
+    givens = [m.value for m in extract_numbers(problem.statement)]
+    final = check_answer(text, problem.final_answer, context_numbers=givens)
+    if node is None:
+        label = "correct" if final.is_correct else "none"
+        return Evidence(Assessment(label=label, evidence="the problem is already solved", solved_problem=final.is_correct), soliloquies)
+    step = next(s for s in problem.steps if s.id == node.ref)
+    check = check_step(text, step, context_numbers=givens)
+    source = "execution" if soliloquies and soliloquies[0].ok else "rules"
+    if check.is_correct:
+        is_last = step.id == problem.steps[-1].id
+        return Evidence(
+            Assessment(label="correct", node_id=node.id, value=check.value, evidence=check.reason, source=source, solved_problem=is_last or final.is_correct),
+            soliloquies,
+        )
+    if final.is_correct:
+        return Evidence(
+            Assessment(label="correct", node_id=node.id, value=final.value, evidence="states the final answer", source=source, solved_problem=True),
+            soliloquies,
+        )
+    if check.verdict.value == "incorrect":
+        # A right answer to another step: partially correct (ahead of, or repeating, the plan).
+        for other in problem.steps:
+            if other.id != step.id and check_step(text, other, context_numbers=givens).is_correct:
+                return Evidence(
+                    Assessment(label="partially_correct", node_id=node.id, value=check.value, source=source,
+                               evidence=f"this answers step {other.id} ('{other.question}'), not the current one"),
+                    soliloquies,
+                )
+        misconception = check.misconception
+        evidence = check.reason
+        arithmetic = soliloquies[0] if soliloquies else None
+        if arithmetic and arithmetic.value is not None and check.value is not None:
+            if abs(arithmetic.value - check.value) > max(1e-6, 1e-6 * abs(check.value)):
+                misconception = misconception or "arithmetic-slip"
+                evidence = f"their own calculation gives {arithmetic.value:g}, not {check.value:g}"
+        return Evidence(
+            Assessment(label="incorrect", node_id=node.id, value=check.value, misconception=misconception, evidence=evidence, source=source),
+            soliloquies,
+        )
+    return Evidence(classify_without_answer(text, problem, node), soliloquies)
+
+
+class _Identifies(BaseModel):
+    identifies_the_bug: bool = Field(description="The student's explanation points at this bug's cause.")
+    reason: str = Field("", description="One short sentence.")
+
+
+def _mentions_bug(text: str, problem: DebuggingProblem, bug_id: str) -> bool:
+    """Rules: the student names the buggy line or quotes its code."""
+    bug = problem.bug(bug_id)
+    lowered = text.lower()
+    if any(re.search(rf"\bline\s*{n}\b", lowered) for n in bug.lines):
+        return True
+    snippet = bug.patch.find.strip().lower()
+    return len(snippet) >= 5 and snippet in lowered
+
+
+def judge_understanding(
+    message: str, problem: DebuggingProblem, node: PlanNode, model: BaseChatModel | None, calls: list[ModelCall]
+) -> Assessment:
+    """Does the student's explanation identify the bug? Rules first; the model only when they cannot tell."""
+    text = clip(message)
+    if "?" in text and len(text) < 200 and not _mentions_bug(text, problem, node.ref):
+        return Assessment(label="question", node_id=node.id, evidence="the student asks a question")
+    bare = classify_without_answer(text, problem, node)
+    if bare.label in ("off_topic",) or not text.strip() or bare.evidence in ("empty message", "the student says they are stuck"):
+        return bare
+    if _mentions_bug(text, problem, node.ref):
+        return Assessment(label="partially_correct", node_id=node.id, evidence="names the buggy line or its code", source="rules")
+    if model is None:
+        return bare
+    bug = problem.bug(node.ref)
+    start = time.perf_counter()
+    try:
+        verdict = model.with_structured_output(_Identifies).invoke([
+            SystemMessage(content="You check whether a student's explanation identifies a specific bug. Reply in JSON."),
+            HumanMessage(content=f"Program:\n{problem.buggy_code}\nThe bug: {bug.description}\nStudent's explanation: {text}\nDoes the explanation identify this bug?"),
+        ])
+    except TutorError as exc:
+        calls.append(ModelCall(purpose="judge-understanding", latency_s=time.perf_counter() - start, ok=False, error=exc.message))
+        return bare
+    calls.append(ModelCall(purpose="judge-understanding", latency_s=time.perf_counter() - start))
+    label = "correct" if verdict.identifies_the_bug else "incorrect"
+    return Assessment(label=label, node_id=node.id, evidence=verdict.reason or "model judgement", source="model")
+
+
+def assess_code(code: str, problem: DebuggingProblem, plan: PlanTree, sandbox: Sandbox) -> Evidence:
+    """Run the tests on the student's code; a bug is resolved when its tests pass with the other open bugs
+    patched out of the student's code (so a bug fixed alongside an unfixed one still counts)."""
+    run = sandbox.run_tests(code, [(t.name, t.code) for t in problem.tests])
+    tests = [TestOutcome(name=r.name, status=r.status, message=(r.message or "")[:300]) for r in run.results]
+    passed = {r.name for r in run.results if r.status == "passed"}
+    resolved: list[str] = []
+    open_bugs = plan.open_bugs()
+    for bug_id in open_bugs:
+        bug = problem.bug(bug_id)
+        if set(bug.breaks_tests) <= passed:
+            resolved.append(bug_id)
+            continue
+        patched = code
+        for other in problem.bugs:
+            if other.id != bug_id and other.patch.find in patched and patched.count(other.patch.find) == 1:
+                patched = patched.replace(other.patch.find, other.patch.replace)
+        if bug.patch.find in patched and bug.patch.find not in bug.patch.replace:
+            continue  # the buggy text is still there
+        rerun = sandbox.run_tests(patched, [(t.name, t.code) for t in problem.tests if t.name in bug.breaks_tests])
+        if rerun.results and all(r.status == "passed" for r in rerun.results):
+            resolved.append(bug_id)
+    node = plan.current_node
+    all_pass = bool(run.results) and all(r.status == "passed" for r in run.results)
+    if all_pass:
+        label, evidence = "correct", "all tests pass"
+    elif node is not None and node.ref in resolved:
+        label, evidence = "correct", f"the tests bug {node.ref} broke now pass"
+    elif resolved:
+        label, evidence = "partially_correct", f"fixed {', '.join(resolved)}, but not the bug under discussion"
+    else:
+        failing = [t.name for t in tests if t.status != "passed"]
+        label, evidence = "incorrect", f"still failing: {', '.join(failing[:5])}"
+    assessment = Assessment(label=label, node_id=node.id if node else None, evidence=evidence, source="execution", solved_problem=all_pass)
+    return Evidence(assessment, tests=tests, resolved_bugs=resolved)

@@ -1,0 +1,214 @@
+"""From an assessment to the tutor's move: plan update, decision labels and the scaffold content to say.
+
+This is where the CLASS scaffold and the TreeInstruct question tree turn into behaviour. The move text
+is what the reply must convey; it comes from the problem's scaffold (questions, hint ladders, wrong-answer
+feedback), never from the model, so a reply can always fall back to it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tutor.planning.plan import PlanNode, PlanTree, PlanUpdate
+from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem, Step
+from tutor.record import Assessment, Decision
+
+Problem = MathProblem | PhysicsProblem | DebuggingProblem
+ANSWER_REQUEST = re.compile(
+    r"(?i)(just\s+(tell|give|say|show)|tell\s+me\s+the|give\s+me\s+the|what('?s|\s+is)\s+the\s+(final\s+)?(answer|solution|result)|"
+    r"the\s+answer\s+(please|pls)|write\s+the\s+(fixed|correct|right)\s+code|show\s+me\s+the\s+(fix|solution|code)|"
+    r"ignore\s+(all\s+)?(previous|prior|your)\s+instructions|teacher\s+said|allowed\s+to\s+tell|what\s+did\s+(your|the)\s+(python|code|program)\s+print)"
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    """The tutor's decision for this turn and the plan updates it implies."""
+
+    decision: Decision
+    updates: tuple[PlanUpdate, ...]
+    counts_as_failure: bool = False
+
+
+def _step(problem: MathProblem | PhysicsProblem, node: PlanNode) -> Step:
+    return next(s for s in problem.steps if s.id == node.ref)
+
+
+def _hint(hints: tuple[str, ...] | list[str], level: int) -> str:
+    return hints[min(level, len(hints) - 1)] if hints else ""
+
+
+def bug_hints(problem: DebuggingProblem, node: PlanNode) -> list[str]:
+    """A hint ladder for a bug (the schema has none): failing test -> the line -> the idea."""
+    bug = problem.bug(node.ref)
+    test = bug.breaks_tests[0]
+    lines = ", ".join(str(n) for n in bug.lines)
+    line_word = "line" if len(bug.lines) == 1 else "lines"
+    if node.kind == "understand":
+        return [
+            f"Look at the test {test}: what does it expect, and what does the program do instead?",
+            f"Look closely at {line_word} {lines}. What does it do on each pass, step by step?",
+            f"Try tracing {line_word} {lines} by hand with a small input. What value do you get, and what should it be?",
+        ]
+    return [
+        f"How would you change {line_word} {lines} so that {test} passes? Edit the code and run the tests.",
+        f"Read {line_word} {lines} again: what exactly does Python need there to do what you intend?",
+        f"Focus on {line_word} {lines} only. Change it, then run the tests to see which ones pass now.",
+    ]
+
+
+def next_question(problem: Problem, plan: PlanTree) -> str:
+    """What the tutor asks next, from the plan (used for moves and as the safe fallback)."""
+    node = plan.current_node
+    if node is None:
+        return "How would you check your answer?"
+    if isinstance(problem, DebuggingProblem):
+        if node.kind == "understand":
+            return bug_hints(problem, node)[0]
+        return bug_hints(problem, node)[0] if node.failures == 0 else bug_hints(problem, node)[min(node.hint_level, 2)]
+    return _step(problem, node).question
+
+
+def decide(assessment: Assessment, problem: Problem, plan: PlanTree, message: str, allow_reveal: bool) -> Move:
+    """Choose the move for this assessment (see the module docstring)."""
+    node = plan.current_node
+    label = assessment.label
+    if node is None or assessment.solved_problem:
+        return Move(
+            Decision(class_evaluation=label, class_action="confirm_solution", subproblem_state="all_completed",
+                     bridge_strategy="affirm", bridge_intention="signal_goal",
+                     move_text="The student has solved the whole problem. Congratulate them warmly and ask how they could check their result."),
+            updates=tuple(PlanUpdate(node_id=n.id, outcome="advance") for n in plan.nodes if n.status != "done" and not plan.children(n.id)),
+        )
+    if isinstance(problem, DebuggingProblem):
+        return _decide_debugging(assessment, problem, plan, node, message, allow_reveal)
+    return _decide_stepped(assessment, problem, plan, node, message, allow_reveal)
+
+
+def _after_advance(problem: Problem, plan: PlanTree, node: PlanNode) -> str:
+    after = plan.apply(PlanUpdate(node_id=node.id, outcome="advance"))
+    if after.current_node is None:
+        return "That was the last step. Ask: So what is the answer to the whole problem?"
+    return f"Ask: {next_question(problem, after)}"
+
+
+def _decide_stepped(a: Assessment, problem: MathProblem | PhysicsProblem, plan: PlanTree, node: PlanNode, message: str, allow_reveal: bool) -> Move:
+    step = _step(problem, node)
+    hint = _hint(step.hints, node.hint_level)
+    if a.label == "correct":
+        return Move(
+            Decision(class_evaluation="correct", class_action="affirm_and_advance", subproblem_state="completed",
+                     bridge_strategy="affirm", bridge_intention="elaborate",
+                     move_text=f"Their answer is right; say so briefly. {_after_advance(problem, plan, node)}"),
+            updates=(PlanUpdate(node_id=node.id, outcome="advance"),),
+        )
+    if a.label == "partially_correct":
+        return Move(
+            Decision(class_evaluation="partially_correct", class_action="give_feedback", subproblem_state="in_progress",
+                     bridge_error="misinterpret", bridge_strategy="ask_question", bridge_intention="clarify",
+                     move_text=f"Their number answers a different part of the problem. Do not say the correct value. Ask: {step.question}"),
+            updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
+        )
+    if a.label == "incorrect":
+        teach = plan.needs_teaching(node.id)
+        wrong = next((w for w in step.wrong_answers if w.misconception == a.misconception), None)
+        if teach:
+            text = (f"They have struggled with this step several times. Teach briefly: {step.hints[-1] if step.hints else hint} "
+                    f"Do not say the correct value. Ask: {step.question}")
+            if allow_reveal:
+                text = f"The teacher allows revealing this step now: the answer is {getattr(step.answer, 'value', getattr(step.answer, 'text', ''))}. Explain why, then continue."
+            return Move(
+                Decision(class_evaluation="incorrect", class_action="teach", subproblem_state="in_progress",
+                         bridge_error="misinterpret" if wrong else "diagnose", bridge_strategy="explain_concept",
+                         bridge_intention="explain_mistake", move_text=text),
+                updates=(PlanUpdate(node_id=node.id, outcome="teach"),), counts_as_failure=True,
+            )
+        careless = a.misconception == "arithmetic-slip"
+        if wrong is not None:
+            text = f"The answer is not right: {wrong.description[0].lower() + wrong.description[1:]} Do not say the correct value. Ask: {wrong.feedback}"
+            strategy, intention = "ask_question", "hint_at_mistake"
+        elif careless:
+            text = f"Their method may be fine but the arithmetic is off ({a.evidence}). Do not say the correct value. Ask: Can you redo that calculation carefully?"
+            strategy, intention = "hint", "hint_at_mistake"
+        else:
+            text = f"The answer is not right. Do not say the correct value. Ask, as a hint: {hint}"
+            strategy, intention = "hint", "diagnose"
+        return Move(
+            Decision(class_evaluation="incorrect", class_action="give_hint" if strategy == "hint" else "give_feedback",
+                     subproblem_state="in_progress", bridge_error="careless" if careless else ("misinterpret" if wrong else "guess"),
+                     bridge_strategy=strategy, bridge_intention=intention, move_text=text),
+            updates=(PlanUpdate(node_id=node.id, outcome="retry"),), counts_as_failure=True,
+        )
+    return _decide_other(a, plan, node, message, question=step.question, hint=hint)
+
+
+def _decide_other(a: Assessment, plan: PlanTree, node: PlanNode, message: str, question: str, hint: str) -> Move:
+    """Questions, unclear and off-topic messages: no progress, but a useful nudge."""
+    if ANSWER_REQUEST.search(message):
+        return Move(
+            Decision(class_evaluation=a.label, class_action="answer_question", subproblem_state="in_progress",
+                     bridge_strategy="hint", bridge_intention="support_thinking",
+                     move_text=f"They want the answer. Kindly say you will not give it, because working it out is how they learn. Ask: {hint}"),
+            updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
+        )
+    if a.label == "question":
+        return Move(
+            Decision(class_evaluation="question", class_action="answer_question", subproblem_state="in_progress",
+                     bridge_strategy="explain_concept", bridge_intention="clarify",
+                     move_text=f"Answer their question briefly without solving it for them. Ask: {question}"),
+            updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
+        )
+    if a.label == "off_topic":
+        return Move(
+            Decision(class_evaluation="off_topic", class_action="redirect", subproblem_state="in_progress",
+                     bridge_strategy="ask_question", bridge_intention="signal_goal",
+                     move_text=f"Their message is off topic. Gently bring them back. Ask: {question}"),
+            updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
+        )
+    stuck = "stuck" in a.evidence
+    return Move(
+        Decision(class_evaluation="unclear", class_action="encourage" if stuck else "re_ask", subproblem_state="in_progress",
+                 bridge_strategy="encourage" if stuck else "simplify", bridge_intention="motivate" if stuck else "signal_goal",
+                 move_text=(f"They are stuck. Encourage them. Ask: {hint}" if stuck else f"Ask: {question}")),
+        updates=(PlanUpdate(node_id=node.id, outcome="retry" if stuck else "hold"),),
+    )
+
+
+def _decide_debugging(a: Assessment, problem: DebuggingProblem, plan: PlanTree, node: PlanNode, message: str, allow_reveal: bool) -> Move:
+    hints = bug_hints(problem, node)
+    bug = problem.bug(node.ref)
+    if a.label == "correct":
+        if node.kind == "understand":
+            text = f"They understood the bug; confirm briefly. Ask: {bug_hints(problem, plan.node(f'{bug.id}.fix'))[0]}"
+        else:
+            text = f"Their fix for this bug works; praise it. {_after_advance(problem, plan, node)}"
+        return Move(
+            Decision(class_evaluation="correct", class_action="affirm_and_advance", subproblem_state="completed",
+                     bridge_strategy="affirm", bridge_intention="elaborate", move_text=text),
+            updates=(PlanUpdate(node_id=node.id, outcome="resolve" if node.kind == "fix" else "advance"),),
+        )
+    if a.label == "partially_correct":
+        return Move(
+            Decision(class_evaluation="partially_correct", class_action="give_feedback", subproblem_state="in_progress",
+                     bridge_error="right-idea", bridge_strategy="ask_question", bridge_intention="support_thinking",
+                     move_text=f"They are on the right track ({a.evidence}). Ask: {hints[min(node.hint_level + 1, 2)]}"),
+            updates=(PlanUpdate(node_id=node.id, outcome="retry"),),
+        )
+    if a.label == "incorrect":
+        if plan.needs_teaching(node.id):
+            text = f"Explain briefly what goes wrong: {bug.description} Do not give the corrected code. Ask: How would you change the code?"
+            if allow_reveal:
+                text = f"The teacher allows showing the fix now: {bug.fix} Explain why it works."
+            return Move(
+                Decision(class_evaluation="incorrect", class_action="teach", subproblem_state="in_progress",
+                         bridge_error="diagnose", bridge_strategy="explain_concept", bridge_intention="explain_mistake", move_text=text),
+                updates=(PlanUpdate(node_id=node.id, outcome="teach"),), counts_as_failure=True,
+            )
+        return Move(
+            Decision(class_evaluation="incorrect", class_action="give_hint", subproblem_state="in_progress",
+                     bridge_error="diagnose", bridge_strategy="hint", bridge_intention="hint_at_mistake",
+                     move_text=f"Not yet ({a.evidence}). Ask: {hints[min(node.hint_level + 1, 2)]}"),
+            updates=(PlanUpdate(node_id=node.id, outcome="retry"),), counts_as_failure=True,
+        )
+    return _decide_other(a, plan, node, message, question=hints[0], hint=hints[min(node.hint_level, 2)])
