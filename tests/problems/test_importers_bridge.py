@@ -125,3 +125,14 @@ def test_cli_skip_invalid_imports_the_rest_and_prints_the_summary(tmp_path):
     assert "wrote 1 remediation record(s)" in result.stdout and "problem(s)" not in result.stdout
     assert "skipped 2 record(s)" in result.stdout and "broken.json#2" in result.stdout
     assert [r.id for r in read_labelled_jsonl(out)] == ["bridge-demo-fractions-3"]
+
+
+def test_labelled_records_never_go_into_a_problem_collection(tmp_path):
+    from tutor.problems.importers.gsm8k import import_gsm8k
+
+    out = tmp_path / "mixed.jsonl"
+    import_problems(import_gsm8k, FIXTURES.parent / "gsm8k" / "main.jsonl", out)
+    before = out.read_text(encoding="utf-8")
+    with pytest.raises(InputDataError, match="not a labelled record"):
+        import_problems(import_bridge, FIXTURES / "bridge.json", out)
+    assert out.read_text(encoding="utf-8") == before

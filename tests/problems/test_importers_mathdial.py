@@ -171,3 +171,10 @@ def test_cli_skip_invalid_imports_the_rest_and_prints_the_summary(tmp_path):
     assert "wrote 1 student-seed record(s)" in result.stdout
     assert "skipped 3 record(s)" in result.stdout and "question: missing" in result.stdout
     assert [p.id for p in load_collection_file(out)] == ["mathdial-1500"]
+
+
+def test_validating_a_folder_skips_the_profiles_sidecar(tmp_path):
+    import_problems(import_mathdial, FIXTURES / "dialogues.jsonl", tmp_path / "mathdial.jsonl")
+    result = CliRunner().invoke(app, ["problems", "validate", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "2 problem(s), 0 failed" in result.stdout and "profiles" not in result.stdout

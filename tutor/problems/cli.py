@@ -60,12 +60,19 @@ def _targets(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += problem_files(path) + sorted(path.rglob("*.jsonl"))
+            found += problem_files(path) + [p for p in sorted(path.rglob("*.jsonl")) if not _is_labelled(p)]
         elif path.exists():
             found.append(path)
         else:
             raise InputDataError(f"{path}: no such file or folder")
     return found
+
+
+def _is_labelled(path: Path) -> bool:
+    """A `.jsonl` of labelled records (tutor responses, student seeds), not problems: not validated."""
+    from tutor.problems.importers.records import is_labelled_file
+
+    return is_labelled_file(path)
 
 
 def validate(

@@ -11,6 +11,7 @@ Benchmark). Importers yield those as `ImportedRecord`s (records of `tutor.proble
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -93,3 +94,13 @@ def _write_jsonl(path: Path, lines: list[str]) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def is_labelled_file(path: Path) -> bool:
+    """True when the first record of a `.jsonl` file is a labelled record (it has a `record` field)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            first = next((line for line in handle if line.strip()), "")
+        return isinstance(data := json.loads(first), dict) and "record" in data
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False  # let the problem loader report what is wrong with it
