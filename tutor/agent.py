@@ -135,10 +135,12 @@ class TutorAgent:
         else:
             turn_text = render("tutor_turn.jinja", **turn_values)
         messages = build_messages(self._system, history, turn_text)
-        guard = self._guard(allow_reveal)
+        # Once the student has solved it, confirming the answer is not telling; fixed bugs are no secret.
+        fixed = frozenset(n.ref for n in plan.nodes if n.kind == "bug" and n.status == "done")
+        guard = self._guard(allow_reveal or assessment.solved_problem or state.solved, fixed)
         fallback = self._fallback(plan, guard)
         known = self._known_numbers(state, message, evidence, decision.move_text)
-        out = Composition(calls=list(evidence.model_calls))
+        out = Composition(calls=list(evidence.model_calls), started=started)
         model = self.model.bind(max_tokens=self.config.reply_max_tokens) if hasattr(self.model, "bind") else self.model
         yield from vetted_stream(model, messages, guard, fallback, known, self.config.max_leak_regenerations, out,
                                  RetryBuilder(self._system, history, turn_values), closing_question=_question_in(decision.move_text))
@@ -181,7 +183,9 @@ class TutorAgent:
                 evidence.assessment = Assessment(label="unclear", node_id=None, evidence="no plan: only the final answer is checked")
             return evidence
         evidence = assess_stepped(message, problem, state.plan, self.soliloquist)
-        if self.soliloquist is not None and not evidence.soliloquies and self.soliloquist.rules_cannot_tell(message):
+        # Only a wrong answer the rules cannot explain is worth a calculation (the fast path stays at one call).
+        unexplained = evidence.assessment.label == "incorrect" and evidence.assessment.misconception is None
+        if self.soliloquist is not None and unexplained and not evidence.soliloquies and self.soliloquist.rules_cannot_tell(message):
             decision = self.soliloquist.decide_with_model(message, problem.statement, evidence.model_calls)
             if decision is not None and decision.needs_calculation and decision.description:
                 evidence.soliloquies.append(self.soliloquist.calculate(decision.description, evidence.model_calls))
@@ -196,10 +200,10 @@ class TutorAgent:
             concepts = tuple(self.problem.concepts)
         return state.knowledge.update(concepts, "correct" if a.label == "correct" else "incorrect")
 
-    def _guard(self, allow_reveal: bool) -> LeakGuard | None:
+    def _guard(self, allow_reveal: bool, resolved_bugs: frozenset[str] = frozenset()) -> LeakGuard | None:
         if not self.config.use_guard or self.config.mode == "assist":
             return None
-        return LeakGuard(self.problem, allow_reveal=allow_reveal)
+        return LeakGuard(self.problem, allow_reveal=allow_reveal, resolved_bugs=resolved_bugs)
 
     def _fallback(self, plan: PlanTree, guard: LeakGuard | None) -> str:
         """A safe question from the scaffold, itself checked by the guard."""
