@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from tutor.errors import TutorError
 from tutor.planning.plan import PlanNode, PlanTree
+from tutor.policy import ANSWER_REQUEST
 from tutor.problems.answers import check_answer, check_step
 from tutor.problems.numbers import extract_numbers
 from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
@@ -30,6 +31,9 @@ MAX_ASSESSED_CHARS = 4000  # longer messages are assessed on their start and end
 _DONT_KNOW = re.compile(r"(?i)\b(i\s*(do\s*n[o']?t|dunno|have\s+no)\s*(know|idea|get)|no\s+idea|not\s+sure|idk|stuck|confused|help)\b")
 _GREETING = re.compile(r"(?i)^\s*(hi|hello|hey|yo|good\s+(morning|afternoon|evening)|thanks?|thank\s+you|ok(ay)?|cool)\b[\s!.]*$")
 _WORD = re.compile(r"[a-zA-Z]{3,}")
+_UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_NO_ANSWER = "no answer to the current question"
+_QUESTION = re.compile(r"[?\u061f\uff1f\u00bf]")  # ? in Latin, Arabic and full-width scripts, and Spanish ¿
 _STOP = {"the", "and", "what", "how", "many", "much", "does", "this", "that", "with", "for", "are", "you", "your", "can", "was", "were", "have", "has", "will", "each", "from", "they", "she", "his", "her"}
 
 
@@ -53,7 +57,15 @@ def clip(message: str) -> str:
 
 
 def _problem_words(problem: MathProblem | PhysicsProblem | DebuggingProblem) -> set[str]:
-    return {w.lower() for w in _WORD.findall(problem.statement + " " + problem.title)} - _STOP
+    """The vocabulary of the problem and its scaffold: a message sharing none of it is off topic."""
+    texts = [problem.statement, problem.title, *problem.concepts]
+    if isinstance(problem, DebuggingProblem):
+        texts += [problem.buggy_code, *(t.name for t in problem.tests), *(b.description for b in problem.bugs)]
+        texts += ["code", "test", "tests", "bug", "error", "line", "loop", "function", "return", "variable", "program", "python"]
+    else:
+        texts += [part for step in problem.steps for part in (step.question, *step.hints)]
+    words = {w.lower() for text in texts for w in _WORD.findall(text.replace("_", " "))}
+    return words - _STOP
 
 
 def classify_without_answer(message: str, problem: MathProblem | PhysicsProblem | DebuggingProblem, node: PlanNode | None) -> Assessment:
@@ -63,18 +75,23 @@ def classify_without_answer(message: str, problem: MathProblem | PhysicsProblem 
     if not text:
         return Assessment(label="unclear", node_id=node_id, evidence="empty message")
     letters = sum(ch.isalpha() for ch in text)
-    if letters < max(1, len(text) // 4) and not extract_numbers(text):
+    broken = len(_UNREADABLE.findall(text))
+    if broken * 4 > len(text) or (letters < max(1, len(text) // 4) and not extract_numbers(text)):
         return Assessment(label="unclear", node_id=node_id, evidence="the message is not readable text")
+    if ANSWER_REQUEST.search(text):
+        return Assessment(label="question", node_id=node_id, evidence="the student asks for the answer")
     if _DONT_KNOW.search(text):
         return Assessment(label="unclear", node_id=node_id, evidence="the student says they are stuck")
-    if "?" in text:
+    if isinstance(problem, DebuggingProblem) and node is not None and _mentions_bug(text, problem, node.ref):
+        return Assessment(label="partially_correct", node_id=node_id, evidence="names the buggy line or its code", source="rules")
+    if _QUESTION.search(text):
         return Assessment(label="question", node_id=node_id, evidence="the student asks a question")
     if _GREETING.match(text):
         return Assessment(label="unclear", node_id=node_id, evidence="a greeting or acknowledgement")
     words = {w.lower() for w in _WORD.findall(text)} - _STOP
     if words and not words & _problem_words(problem) and not extract_numbers(text):
         return Assessment(label="off_topic", node_id=node_id, evidence="nothing in the message relates to the problem")
-    return Assessment(label="unclear", node_id=node_id, evidence="no answer to the current question")
+    return Assessment(label="unclear", node_id=node_id, evidence=_NO_ANSWER)
 
 
 def assess_stepped(
@@ -150,15 +167,9 @@ def judge_understanding(
 ) -> Assessment:
     """Does the student's explanation identify the bug? Rules first; the model only when they cannot tell."""
     text = clip(message)
-    if "?" in text and len(text) < 200 and not _mentions_bug(text, problem, node.ref):
-        return Assessment(label="question", node_id=node.id, evidence="the student asks a question")
     bare = classify_without_answer(text, problem, node)
-    if bare.label in ("off_topic",) or not text.strip() or bare.evidence in ("empty message", "the student says they are stuck"):
-        return bare
-    if _mentions_bug(text, problem, node.ref):
-        return Assessment(label="partially_correct", node_id=node.id, evidence="names the buggy line or its code", source="rules")
-    if model is None:
-        return bare
+    if bare.evidence != _NO_ANSWER or model is None:
+        return bare  # empty, stuck, a question, off topic, a greeting, or names the bug: rules decide
     bug = problem.bug(node.ref)
     start = time.perf_counter()
     try:

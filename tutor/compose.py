@@ -9,6 +9,7 @@ then replaced by the safe question from the scaffold.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,9 @@ _TEMPLATES = jinja2.Environment(
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
 _SPEAKER = re.compile(r"^\s*(?:\*\*)?(?:tutor|assistant|teacher)(?:\*\*)?\s*:\s*", re.IGNORECASE)
 _ROLE_BREAK = re.compile(r"\n\s*(?:student|user|tutor notes)\s*:", re.IGNORECASE)
+_SPECIAL_TOKEN = re.compile(r"<\|[a-z_]{2,20}\|>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+log = logging.getLogger(__name__)
 
 
 def render(name: str, **values: object) -> str:
@@ -57,16 +61,49 @@ def build_messages(system: str, history: list[Message], turn_text: str) -> list[
 
 @dataclass
 class Composition:
-    """The outcome of composing one reply."""
+    """The outcome of composing one reply.
+
+    `started` is when the turn began (so `first_visible_s` counts the assessment too); `vetted_stream`
+    uses its own start when it is not given.
+    """
 
     text: str = ""
     verdict: LeakVerdict = field(default_factory=lambda: LeakVerdict(passed=True))
     calls: list[ModelCall] = field(default_factory=list)
     first_visible_s: float | None = None
+    started: float | None = None
 
 
 def _clean(piece: str, at_start: bool) -> str:
     return _SPEAKER.sub("", piece, count=1) if at_start else piece
+
+
+def garbage_reason(text: str) -> str | None:
+    """Why `text` is not a readable reply (control bytes, raw JSON, symbol soup), or None.
+
+    A broken or badly prompted backend produces such output; it must never reach the student.
+    """
+    if _CONTROL.search(text):
+        return "contains control characters, not readable text"
+    stripped = text.strip()
+    if len(stripped) > 1 and stripped[0] in "{[" and stripped[-1] in "}]":
+        return "is raw data (JSON), not a reply"
+    visible = [ch for ch in stripped if not ch.isspace()]
+    letters = sum(ch.isalpha() for ch in visible)
+    if len(visible) >= 12 and letters < 0.25 * len(visible) and sum(ch.isdigit() for ch in visible) < 0.5 * len(visible):
+        return "is not readable text"
+    return None
+
+
+def _sentence_end(buffer: str) -> int | None:
+    """Where the first releasable sentence of `buffer` ends: it has a word in it (punctuation alone
+    waits for what follows), does not announce what follows ("Here:") and leaves no code block open
+    (a block is vetted whole)."""
+    for match in _SENTENCE_END.finditer(buffer):
+        head = buffer[: match.end()]
+        if head.count("```") % 2 == 0 and any(ch.isalnum() for ch in head) and not head.rstrip().endswith(":"):
+            return match.end()
+    return None
 
 
 def vetted_stream(
@@ -80,58 +117,78 @@ def vetted_stream(
     retry_messages: "RetryBuilder",
     closing_question: str = "",
 ) -> Iterator[str]:
-    """Yield vetted pieces of the reply; fill `out` with the full text, the verdict and the model calls."""
+    """Yield vetted pieces of the reply; fill `out` with the full text, the verdict and the model calls.
+
+    A sentence goes out once the guard has passed everything released so far plus that sentence; a code
+    block is held until it is closed, so it is vetted whole. A draft the guard rejects is regenerated with
+    the reasons as feedback, at most `max_regenerations` times, then replaced by `fallback` (or, when part
+    of it is already on screen, completed by it). A backend fault of any kind ends in `fallback` at once.
+    """
     known = list(known_numbers)
-    start = time.perf_counter()
+    start = out.started if out.started is not None else time.perf_counter()
     attempts: list[GuardAttempt] = []
     current = messages
+
+    def vet(released: str, piece: str) -> list[str]:
+        reasons = []
+        if (why := garbage_reason(piece)) is not None:
+            reasons.append(f"reply {why}")
+        if guard is not None:
+            reasons += guard.check(released + piece, known).reasons
+        return reasons
+
     for attempt in range(max_regenerations + 1):
         released, buffer, rejected = "", "", None
         call_start = time.perf_counter()
-        first_token = None
+        first_token, pieces = None, 0
         try:
             for chunk in model.stream(current):
-                piece = str(chunk.content)
+                piece = _SPECIAL_TOKEN.sub("", str(chunk.content))
                 if not piece:
                     continue
-                first_token = first_token or time.perf_counter() - call_start
+                pieces += 1
+                first_token = first_token if first_token is not None else time.perf_counter() - call_start
                 buffer += piece
                 if _ROLE_BREAK.search(buffer):  # the model started writing the student's part: stop there
                     buffer = _ROLE_BREAK.split(buffer)[0]
                     break
-                while (match := _SENTENCE_END.search(buffer)) is not None:
-                    sentence, buffer = buffer[: match.end()], buffer[match.end():]
-                    sentence = _clean(sentence, not released)
-                    check = guard.check(released + sentence, known) if guard else None
-                    if check is not None and not check.ok:
-                        rejected = list(check.reasons)
-                        buffer = sentence + buffer
+                while (end := _sentence_end(buffer)) is not None:
+                    sentence = _clean(buffer[:end], not released)
+                    sentence = sentence if released else sentence.lstrip()
+                    reasons = vet(released, sentence)
+                    if reasons:
+                        rejected = reasons
                         break
-                    if sentence.strip():
-                        released += sentence
-                        out.first_visible_s = out.first_visible_s or time.perf_counter() - start
-                        yield sentence
+                    buffer = buffer[end:]
+                    released += sentence
+                    out.first_visible_s = out.first_visible_s or time.perf_counter() - start
+                    yield sentence
                 if rejected:
                     break
-        except TutorError as exc:
-            out.calls.append(ModelCall(purpose="reply", latency_s=time.perf_counter() - call_start, ok=False, error=exc.message))
-            rejected = rejected or [f"model failed: {exc.message}"]
+        except Exception as exc:  # noqa: BLE001 - any backend fault must end in the scaffold's reply, not a traceback
+            message = exc.message if isinstance(exc, TutorError) else f"{type(exc).__name__}: {exc}"
+            log.warning("reply model call failed: %s", message)
+            out.calls.append(ModelCall(purpose="reply" if attempt == 0 else "reply-regenerate", latency_s=time.perf_counter() - call_start,
+                                       first_token_s=first_token, output_tokens=pieces, ok=False, error=message[:500]))
+            rejected = rejected or [f"model failed: {message[:200]}"]
         else:
             out.calls.append(ModelCall(purpose="reply" if attempt == 0 else "reply-regenerate",
-                                       latency_s=time.perf_counter() - call_start, first_token_s=first_token))
+                                       latency_s=time.perf_counter() - call_start, first_token_s=first_token, output_tokens=pieces))
         if not rejected:
             tail = _clean(buffer, not released).rstrip()
-            check = guard.check(released + tail, known) if guard and tail else None
-            if check is not None and not check.ok:
-                rejected = list(check.reasons)
-            elif tail.strip():
-                released += tail
-                out.first_visible_s = out.first_visible_s or time.perf_counter() - start
-                yield tail
-        if not rejected and released.strip():
+            tail = tail if released else tail.lstrip()
+            if tail.strip() and any(ch.isalnum() for ch in tail):
+                reasons = vet(released, tail)
+                if reasons:
+                    rejected = reasons
+                else:
+                    released += tail
+                    out.first_visible_s = out.first_visible_s or time.perf_counter() - start
+                    yield tail
+        if not rejected and any(ch.isalpha() for ch in released):
             if closing_question and "?" not in released and (guard is None or guard.check(closing_question, known).ok):
                 # A small model sometimes forgets to ask: the scaffold's question keeps the dialogue Socratic.
-                ending = " " + closing_question
+                ending = _joiner(released) + closing_question
                 released += ending
                 yield ending
             out.text = released.strip()
@@ -141,7 +198,7 @@ def vetted_stream(
         attempts.append(GuardAttempt(text=(released + buffer)[:2000], reasons=reasons))
         if released.strip():
             # Part of the reply is already on the student's screen: finish it with the safe question.
-            ending = " " + fallback
+            ending = _joiner(released) + fallback
             yield ending
             out.text = (released + ending).strip()
             out.verdict = LeakVerdict(passed=True, checked=guard is not None, attempts=attempts, fallback_used=True)
@@ -153,6 +210,10 @@ def vetted_stream(
     yield fallback
     out.text = fallback
     out.verdict = LeakVerdict(passed=True, checked=guard is not None, attempts=attempts, fallback_used=True)
+
+
+def _joiner(released: str) -> str:
+    return "" if not released or released[-1].isspace() else " "
 
 
 class RetryBuilder:

@@ -23,6 +23,7 @@ _RESULT_CUE = re.compile(
     r"(?i)(?:answer|result|total|equals?|=|comes?\s+to|you\s+get|gives?|makes?|is|are|need|buses|so)\s*(?:is|of|:)?\s*$"
 )
 _WS = re.compile(r"\s+")
+_SPACED_SYMBOL = re.compile(r"\s*([^\w\s])\s*")
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,16 @@ class LeakGuard:
 
     Attributes:
         problem: the problem being tutored.
-        allow_reveal: the teacher's policy allows stating the answer / fix now.
+        allow_reveal: the teacher's policy allows stating the answer / fix now (or the student has
+            already solved the problem, so confirming it is not telling).
         check_numbers: also reject numbers with no source (see module docstring).
+        resolved_bugs: debugging: bugs the student has already fixed; their fixed code is no secret.
     """
 
     problem: Problem
     allow_reveal: bool = False
     check_numbers: bool = True
+    resolved_bugs: frozenset[str] = frozenset()
     _statement_values: frozenset[float] = field(init=False, default=frozenset())
 
     def __post_init__(self) -> None:
@@ -79,6 +83,8 @@ class LeakGuard:
             if in_statement and not _RESULT_CUE.search(text[: mention.start]):
                 continue  # a quantity the problem gives, not presented as the result
             reasons.append(f"states the final answer ('{mention.text}')")
+        if not reasons and final.unit is not None and _is_money(final.unit):
+            reasons += _split_money_leaks(text, final.value, final.tolerance)
         return reasons
 
     def _unsupported_numbers(self, text: str, known: Iterable[float]) -> list[str]:
@@ -101,19 +107,66 @@ class LeakGuard:
     def _code_leaks(self, text: str) -> list[str]:
         problem = self.problem
         assert isinstance(problem, DebuggingProblem)
-        norm = _norm(text)
+        squeezed = _squeeze(text)
         reasons = []
-        buggy_lines = {_norm(line) for line in problem.buggy_code.splitlines()}
-        for bug in problem.bugs:
+        buggy_lines = {_squeeze(line) for line in problem.buggy_code.splitlines()}
+        open_bugs = [b for b in problem.bugs if b.id not in self.resolved_bugs]
+        for bug in open_bugs:
             for line in bug.patch.replace.splitlines():
-                key = _norm(line)
-                if len(key) >= 6 and key not in buggy_lines and key in norm:
+                key = _squeeze(line)
+                if len(key) >= 5 and key not in buggy_lines and _contains_code(squeezed, key):
                     reasons.append(f"shows the fixed code of bug {bug.id} ('{line.strip()}')")
                     break
-        fixed_only = [_norm(l) for l in problem.fixed_code.splitlines() if _norm(l) not in buggy_lines and len(_norm(l)) >= 6]
-        if fixed_only and sum(1 for l in fixed_only if l in norm) >= max(2, len(fixed_only)):
-            reasons.append("shows the fixed program")
+            else:
+                if _states_fix(text, bug.fix):
+                    reasons.append(f"states the fix of bug {bug.id}")
+        if open_bugs:
+            fixed_only = [k for k in (_squeeze(line) for line in problem.fixed_code.splitlines()) if k not in buggy_lines and len(k) >= 5]
+            if fixed_only and sum(1 for k in fixed_only if _contains_code(squeezed, k)) >= max(2, len(fixed_only)):
+                reasons.append("shows the fixed program")
         return sorted(set(reasons))
+
+
+def _squeeze(code: str) -> str:
+    """Code without the optional spaces around operators and brackets, so `total+=n` and
+    `total += n` compare equal (the spaces between words stay: `for i in` is not `foriin`)."""
+    return _WS.sub(" ", _SPACED_SYMBOL.sub(r"\1", code)).strip()
+
+
+def _contains_code(squeezed_text: str, key: str) -> bool:
+    """`key` occurs in the text as a whole token run (`best=i` is not inside `best=index`)."""
+    before = r"(?<![\w])" if key[0].isalnum() or key[0] == "_" else ""
+    after = r"(?![\w])" if key[-1].isalnum() or key[-1] == "_" else ""
+    return re.search(before + re.escape(key) + after, squeezed_text) is not None
+
+
+_FIX_STOP = {"the", "a", "an", "at", "of", "on", "in", "to", "with", "and", "so", "it", "its", "that", "this", "is", "be", "instead"}
+
+
+def _states_fix(text: str, fix: str) -> bool:
+    """The reply says the fix in words ("add a colon at the end of line 3"): every content word of the
+    bug's fix instruction (code spans aside) appears, and there are at least three of them."""
+    words = {w for w in re.findall(r"[a-z0-9]+", re.sub(r"`[^`]*`", " ", fix.lower())) if w not in _FIX_STOP}
+    if len(words) < 3:
+        return False
+    said = set(re.findall(r"[a-z0-9]+", text.lower()))
+    return words <= said
+
+
+def _is_money(unit: str) -> bool:
+    return unit.lower().rstrip("s") in {"dollar", "$", "usd", "euro", "eur", "pound", "gbp", "cent"}
+
+
+def _split_money_leaks(text: str, value: float, tolerance: float) -> list[str]:
+    """ "two dollars twenty back": the number reader stops at `back`, so join `N dollars` + `M` here."""
+    mentions = extract_numbers(text)
+    reasons = []
+    for first, second in zip(mentions, mentions[1:]):
+        between = text[first.end : second.start].strip().lower()
+        if first.unit and _is_money(first.unit) and between in ("", "and") and second.value.is_integer() and 0 < second.value < 100:
+            if abs(first.value + second.value / 100 - value) <= max(tolerance, 1e-9):
+                reasons.append(f"states the final answer ('{text[first.start : second.end]}')")
+    return reasons
 
 
 def _norm(text: str) -> str:

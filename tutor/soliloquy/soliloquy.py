@@ -24,11 +24,29 @@ from tutor.sandbox import Limits, Sandbox
 log = logging.getLogger(__name__)
 
 _NUM = r"\d+(?:[.,]\d+)?"
+_MNUM = rf"\$?\s*(?P<{{}}>{_NUM})"  # a number, possibly in dollars ("$5")
 _OP = r"[-+*/x×÷]"
-# "134/40 = 3.35", "7 x 0.4 is 2.8", "40*3" (at least one operator between numbers)
+_CLAIM = rf"(?:\s*(?:=|is|equals|makes|gives|(?:and|to|I|you|we)\s+(?:get|got|gets)|that'?s|which\s+is)\s*\$?\s*(?P<claim>-?{_NUM}))?"
+# "134/40 = 3.35", "7 x 0.4 is 2.8", "40*3", "$5 - $2.80" (at least one operator between numbers)
 _EXPR = re.compile(
-    rf"(?P<expr>\(?\s*{_NUM}\s*\)?(?:\s*{_OP}\s*\(?\s*{_NUM}\s*\)?)+)(?:\s*(?:=|is|equals|makes|gives)\s*\$?(?P<claim>-?{_NUM}))?",
+    rf"(?P<expr>\(?\s*\$?{_NUM}\s*\)?(?:\s*{_OP}\s*\(?\s*\$?{_NUM}\s*\)?)+){_CLAIM}",
     re.IGNORECASE,
+)
+# The same calculations in words: "7 times 0.40", "multiplied 7 by 0.4", "subtract 2.80 from 5".
+_A, _B = _MNUM.format("a"), _MNUM.format("b")
+_WORD_EXPRS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern + _CLAIM, re.IGNORECASE), template)
+    for pattern, template in (
+        (rf"{_A}\s+(?:times|multiplied\s+by)\s+{_B}", "{a} * {b}"),
+        (rf"\bmultipl(?:y|ied|ying)\s+{_A}\s+(?:by|with|and)\s+{_B}", "{a} * {b}"),
+        (rf"\bproduct\s+of\s+{_A}\s+and\s+{_B}", "{a} * {b}"),
+        (rf"{_A}\s+divided\s+by\s+{_B}", "{a} / {b}"),
+        (rf"\bdivid(?:e|ed|ing)\s+{_A}\s+by\s+{_B}", "{a} / {b}"),
+        (rf"{_A}\s+plus\s+{_B}", "{a} + {b}"),
+        (rf"\b(?:add(?:ed|ing)?|sum\s+of)\s+{_A}\s+(?:and|to)\s+{_B}", "{a} + {b}"),
+        (rf"{_A}\s+minus\s+{_B}", "{a} - {b}"),
+        (rf"\b(?:subtract(?:ed|ing)?|took|take)\s+{_B}\s+(?:from|away\s+from)\s+{_A}", "{a} - {b}"),
+    )
 )
 _OP_WORDS = re.compile(r"(?i)\b(times|multipl\w*|divid\w*|plus|minus|add\w*|subtract\w*|product|quotient|sum)\b")
 _FENCE = re.compile(r"```(?:python)?\s*\n(.*?)```", re.DOTALL)
@@ -41,19 +59,39 @@ class Expression:
     claimed: float | None
 
 
-def find_expression(text: str) -> Expression | None:
-    """The first arithmetic expression a student wrote, as Python, with the result they claim (if any)."""
+def _claim(match: re.Match[str]) -> float | None:
+    claim = match.group("claim")
+    return float(claim.replace(",", "")) if claim else None
+
+
+def _symbolic(text: str) -> tuple[int, Expression] | None:
     for match in _EXPR.finditer(text):
         raw = match.group("expr")
-        if not re.search(rf"{_NUM}\s*\)?\s*{_OP}\s*\(?\s*{_NUM}", raw):
+        if not re.search(rf"{_NUM}\s*\)?\s*{_OP}\s*\(?\s*\$?{_NUM}", raw):
             continue
         if re.fullmatch(rf"\s*{_NUM}\s*-\s*{_NUM}\s*", raw) and match.group("claim") is None:
             continue  # "3-4 buses" is a range, not a subtraction
-        python = raw.replace("×", "*").replace("÷", "/").replace(",", "")
+        python = raw.replace("×", "*").replace("÷", "/").replace(",", "").replace("$", "")
         python = re.sub(r"(?i)(?<=[\d)\s])x(?=[\s\d(])", "*", python)
-        claim = match.group("claim")
-        return Expression(python=python.strip(), text=match.group(0).strip(), claimed=float(claim.replace(",", "")) if claim else None)
+        return match.start(), Expression(python=python.strip(), text=match.group(0).strip(), claimed=_claim(match))
     return None
+
+
+def _in_words(text: str) -> tuple[int, Expression] | None:
+    found: list[tuple[int, Expression]] = []
+    for pattern, template in _WORD_EXPRS:
+        match = pattern.search(text)
+        if match is not None:
+            a, b = (match.group(k).replace(",", "") for k in ("a", "b"))
+            found.append((match.start(), Expression(python=template.format(a=a, b=b), text=match.group(0).strip(), claimed=_claim(match))))
+    return min(found, key=lambda f: f[0]) if found else None
+
+
+def find_expression(text: str) -> Expression | None:
+    """The first arithmetic expression a student wrote (in symbols or in words), as Python, with the
+    result they claim (if any)."""
+    candidates = [c for c in (_symbolic(text), _in_words(text)) if c is not None]
+    return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
 def last_number(stdout: str) -> float | None:
