@@ -345,7 +345,8 @@ class CognitiveModel:
         wrong_idea = self._wrong_idea(bug, state, rng)
         if kind == "understand" or (kind == "bug" and bug.kind == "conceptual" and not understood):
             if understood:
-                return self._explain(bug, "understood", p), None
+                # Explained already and still asked: a student who gets it goes and changes the code.
+                return self._fix(bug, state, "understood", p)
             if wrong_idea is not None:
                 return wrong_idea.model_copy(update={"p_correct": p}), None
             if rng.random() < p:

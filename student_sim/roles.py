@@ -10,33 +10,44 @@ from __future__ import annotations
 
 import re
 
+
+def _any(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives), re.IGNORECASE | re.MULTILINE)
+
+
 _STUDENT_BREAKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("speaker-label", re.compile(r"(?im)^\s*\**\s*(?:tutor|teacher|assistant|instructor)\s*\**\s*:")),
+    ("speaker-label", _any(r"^\s*\**\s*(?:tutor|teacher|assistant|instructor)\s*\**\s*:")),
     (
         "ai-self-reference",
-        re.compile(
-            r"(?i)\bas an? (?:ai|language model|tutor|teacher)\b|\bi(?:'m| am) (?:an ai|a language model|your tutor|your teacher)\b"
+        _any(
+            r"\bas an? (?:ai|language model|tutor|teacher)\b",
+            r"\bi(?:'m| am) (?:an ai|a language model|your tutor|your teacher)\b",
         ),
     ),
     (
         "praise",
-        re.compile(
-            r"(?i)\b(?:great|good|nice|excellent) (?:job|work|thinking|question)\b|\bwell done\b|\bkeep (?:it )?up\b"
+        _any(
+            r"\b(?:great|good|nice|excellent) (?:job|work|thinking|question)\b",
+            r"\bwell done\b",
+            r"\bkeep (?:it )?up\b",
         ),
     ),
     (
         "grading",
-        re.compile(
-            r"(?i)\byou(?:'re| are) (?:right|correct|on the right track)\b|\bthat(?:'s| is) (?:correct|exactly right)\b|\bcorrect!"
+        _any(
+            r"\byou(?:'re| are) (?:right|correct|on the right track)\b",
+            r"\bthat(?:'s| is) (?:correct|exactly right)\b",
+            r"\bcorrect!",
         ),
     ),
     (
         "teaching",
-        re.compile(
-            r"(?i)\blet(?:'s| us) (?:think|work|try|look|break|start|solve)\b|\bcan you (?:tell me|think|try|explain (?:to me )?(?:why|how|what))\b"
+        _any(
+            r"\blet(?:'s| us) (?:think|work|try|look|break|start|solve)\b",
+            r"\bcan you (?:tell me|think|try|explain (?:to me )?(?:why|how|what))\b",
         ),
     ),
-    ("student-address", re.compile(r"(?i)\b(?:dear|hi|hello),? (?:student|there)\b|\bwhat do you think\b")),
+    ("student-address", _any(r"\bdear student\b", r"\bwhat do you think\b")),
 )
 _TUTOR_BREAKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("speaker-label", re.compile(r"(?im)^\s*\**\s*(?:student|learner|user)\s*\**\s*:")),

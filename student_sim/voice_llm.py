@@ -73,7 +73,8 @@ def instruction_for(intent: Intent, problem: AnyProblem, profile: StudentProfile
         )
     if intent.kind == "fix":
         return (
-            f"You changed the code so that it now has `{intent.answer_text}`, and you are sending the new code. "
+            f"You changed the code so that it now has `{intent.answer_text}`, "
+            "and you are sending the new code. "
             "Say briefly what you changed and ask the tutor to check it."
         )
     if intent.kind == "question":

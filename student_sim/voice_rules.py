@@ -77,6 +77,13 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
 
+def _join(opener: str, body: str, closer: str = "") -> str:
+    """`opener` + `body` + `closer`, lowering the body's first letter after a comma ("Um, it's 4")."""
+    if opener.endswith(", ") and body[:1].isupper() and not body.startswith(("I ", "I'")):
+        body = body[0].lower() + body[1:]
+    return f"{opener}{body}{closer}".strip()
+
+
 def render(intent: Intent, profile: StudentProfile, rng: random.Random, *, debugging: bool = False) -> str:
     """The student's words for `intent`."""
     opener = rng.choice(_OPENERS[profile.affect])
@@ -95,9 +102,9 @@ def render(intent: Intent, profile: StudentProfile, rng: random.Random, *, debug
                     f"Okay, I did the calculation on paper and my answer is {answer}.",
                 ]
             )
-            return f"{opener}{body}{closer}".strip()
+            return _join(opener, body, closer)
         body = rng.choice([f"I think it's {answer}.", f"It's {answer}.", f"My answer is {answer}."])
-        return f"{opener}{body}{closer}".strip()
+        return _join(opener, body, closer)
     if intent.kind == "explain":
         idea = _lower_first(intent.answer_text or "")
         if intent.correct:
@@ -106,7 +113,7 @@ def render(intent: Intent, profile: StudentProfile, rng: random.Random, *, debug
             body = f"Maybe the problem is {idea}?" if idea.startswith("on line ") else f"I think {idea}."
         if verbosity == "verbose":
             body = f"I read the code again line by line. {body} That's my guess anyway."
-        return f"{opener}{body}".strip() if verbosity != "terse" else body
+        return _join(opener, body) if verbosity != "terse" else body
     if intent.kind == "fix":
         change = (intent.answer_text or "").strip()
         if verbosity == "terse":
@@ -116,11 +123,11 @@ def render(intent: Intent, profile: StudentProfile, rng: random.Random, *, debug
             if change
             else ("I changed the code. Can you run the tests?")
         )
-        return f"{opener}{body}".strip()
+        return _join(opener, body)
     if intent.kind == "question":
-        return f"{opener}{rng.choice(_DEBUG_QUESTIONS if debugging else _QUESTIONS)}".strip()
+        return _join(opener, rng.choice(_DEBUG_QUESTIONS if debugging else _QUESTIONS))
     if intent.kind == "dont_know":
-        return f"{opener}{rng.choice(_DONT_KNOW)}".strip()
+        return _join(opener, rng.choice(_DONT_KNOW))
     if intent.kind == "off_topic":
         return rng.choice(_OFF_TOPIC)
     return rng.choice(_ACK)

@@ -1,0 +1,256 @@
+"""`generate`: a spec -> jobs -> bounded concurrency -> a resumable run folder of dialogues.
+
+    report = generate(load_spec("datasets/generation/default.yaml"), "runs/default")
+
+Interrupt it (Ctrl-C, a kill) and run it again with the same spec and folder: finished jobs are skipped
+by id, a torn last line is cut off, and the rest is generated, so no dialogue is duplicated or lost.
+A job that raises (model server down, sandbox broken) is logged to `errors.jsonl` and retried next run.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from student_sim.dialogue import Dialogue
+from student_sim.executors import Executor, make_executor
+from student_sim.gen_spec import GenerationSpec, Job, expand_jobs
+from student_sim.provenance import canonical_json, config_hash, versions
+from student_sim.runfolder import FileKind, RunFolder
+from student_sim.runner import DialogueLimits, RunInfo, run_dialogue
+from student_sim.student import StudentSimulator
+from tutor.errors import ConfigError, TutorError
+from tutor.settings import ModelOptions, Settings
+
+
+class DialogueWorker:
+    """Runs one job. Picklable: models and the sandbox are built on first use, in the running process."""
+
+    def __init__(self, spec: GenerationSpec, tutor_spec: str, student_spec: str, settings: Settings) -> None:
+        self.spec = spec
+        self.tutor_spec = tutor_spec
+        self.student_spec = student_spec
+        self.settings = settings
+        self.config = spec.config(tutor_spec, student_spec)
+        self._sandbox: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_sandbox"] = None  # a sandbox holds processes and pipes: each process makes its own
+        return state
+
+    def _options(self, seed: int) -> ModelOptions:
+        base = self.settings.model.model_dump()
+        try:
+            return ModelOptions(**{**base, **self.spec.model_options, "seed": seed})
+        except ValueError as exc:
+            raise ConfigError(f"invalid model_options in the spec: {exc}") from None
+
+    def __call__(self, job: Job) -> Dialogue:
+        from tutor.agent import TutorAgent, TutorConfig  # heavy imports stay out of `socratic --help`
+        from tutor.models import get_chat_model
+        from tutor.sandbox import Sandbox
+
+        if self._sandbox is None:
+            self._sandbox = Sandbox()
+        options = self._options(job.seed)
+        tutor_model = get_chat_model(self.tutor_spec, options, cache_dir=self.settings.cache_dir)
+        student_model = None
+        if self.spec.student_policy == "llm":
+            student_model = get_chat_model(self.student_spec, options, cache_dir=self.settings.cache_dir)
+        try:
+            tutor_config = TutorConfig(**self.spec.tutor)
+        except ValueError as exc:
+            raise ConfigError(f"invalid tutor config in the spec: {exc}") from None
+        agent = TutorAgent(job.problem, tutor_model, self._sandbox, tutor_config)
+        student = StudentSimulator(
+            job.problem, job.profile, policy=self.spec.student_policy, model=student_model
+        )
+        info = RunInfo(
+            tutor_model=self.tutor_spec,
+            student_model=self.student_spec if self.spec.student_policy == "llm" else None,
+            student_policy=self.spec.student_policy,
+            config=self.config,
+            job_id=job.id,
+        )
+        limits = DialogueLimits(max_turns=self.spec.max_turns, stuck_after=self.spec.stuck_after)
+        return run_dialogue(
+            job.problem, job.profile, tutor=agent, student=student, seed=job.seed, limits=limits, info=info
+        )
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+
+@dataclass(frozen=True)
+class GenerationReport:
+    """What one `generate` call did."""
+
+    run_dir: Path
+    jobs: int  # in the spec
+    skipped: int  # already done before this call
+    generated: int  # finished in this call (accepted + rejected)
+    errors: int  # failed in this call
+    dropped_lines: int  # torn lines cut off on resume
+    interrupted: bool
+    duration_s: float
+    manifest: dict[str, Any]
+
+
+def generate(
+    spec: GenerationSpec,
+    out_dir: str | Path,
+    *,
+    settings: Settings | None = None,
+    concurrency: int | None = None,
+    limit: int | None = None,
+    executor: Executor | None = None,
+    progress: bool = True,
+) -> GenerationReport:
+    """Generate the spec's dialogues into `out_dir` (resuming what is there).
+
+    Args:
+        spec: the generation spec.
+        out_dir: the run folder.
+        settings: model roles and options (default: `Settings.load()`).
+        concurrency: overrides the spec's concurrency.
+        limit: generate at most this many new dialogues in this call.
+        executor: how jobs run (default: threads, `concurrency` at a time).
+        progress: show a progress bar on stderr.
+
+    Raises:
+        ConfigError: the folder holds a run made with a different config, or is in use.
+    """
+    settings = settings or Settings.load()
+    tutor_spec = spec.models.tutor or settings.spec_for("tutor")
+    student_spec = spec.models.student or settings.spec_for("student")
+    worker = DialogueWorker(spec, tutor_spec, student_spec, settings)
+    cfg_hash = config_hash(worker.config)
+    n_workers = concurrency or spec.concurrency
+    executor = executor or make_executor("threads" if n_workers > 1 else "sequential", n_workers)
+    folder = RunFolder(out_dir)
+    started = time.perf_counter()
+    started_at = _now()
+    with folder:
+        previous = folder.read_manifest()
+        if previous is not None and previous.get("config_hash") != cfg_hash:
+            raise ConfigError(
+                f"{folder.path} holds a run made with another config (hash {previous.get('config_hash')}, "
+                f"this spec gives {cfg_hash})",
+                "resume with the same spec and models, or use another --out",
+            )
+        recovery = folder.recover()
+        jobs = expand_jobs(spec, cfg_hash)
+        pending = [j for j in jobs if j.id not in recovery.done]
+        todo = pending[:limit] if limit is not None else pending
+        runs = list(previous.get("runs", [])) if previous else []
+        manifest = _manifest(
+            spec, tutor_spec, student_spec, worker.config, cfg_hash, len(jobs), folder, runs, "running"
+        )
+        folder.write_manifest(manifest)
+        generated = errors = 0
+        interrupted = False
+        bar = tqdm(total=len(todo), disable=not progress, unit="dlg", desc=spec.name, dynamic_ncols=True)
+        try:
+            for job, outcome in executor.run(todo, worker):
+                if isinstance(outcome, BaseException):
+                    errors += 1
+                    folder.append("errors", canonical_json(_error_record(job, outcome)))
+                else:
+                    kind: FileKind = "dialogues" if outcome.quality.passed else "rejected"
+                    folder.append(kind, outcome.to_json_line())
+                    generated += 1
+                bar.update(1)
+                bar.set_postfix(errors=errors, refresh=False)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            bar.close()
+            worker.close()
+            duration = time.perf_counter() - started
+            runs.append(
+                {
+                    "started_at": started_at,
+                    "finished_at": _now(),
+                    "duration_s": round(duration, 2),
+                    "concurrency": n_workers,
+                    "executor": type(executor).__name__,
+                    "skipped": len(jobs) - len(pending),
+                    "generated": generated,
+                    "errors": errors,
+                    "dropped_lines": recovery.dropped_lines,
+                    "interrupted": interrupted,
+                    "dialogues_per_hour": round(generated / duration * 3600, 1) if duration > 0 else None,
+                }
+            )
+            left = len(pending) - generated
+            status = "interrupted" if interrupted else ("complete" if left == 0 else "partial")
+            manifest = _manifest(
+                spec, tutor_spec, student_spec, worker.config, cfg_hash, len(jobs), folder, runs, status
+            )
+            folder.write_manifest(manifest)
+    return GenerationReport(
+        run_dir=folder.path,
+        jobs=len(jobs),
+        skipped=len(jobs) - len(pending),
+        generated=generated,
+        errors=errors,
+        dropped_lines=recovery.dropped_lines,
+        interrupted=interrupted,
+        duration_s=round(time.perf_counter() - started, 2),
+        manifest=manifest,
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _error_record(job: Job, exc: BaseException) -> dict[str, Any]:
+    message = exc.message if isinstance(exc, TutorError) else str(exc)
+    return {
+        "id": job.id,
+        "problem_id": job.problem.id,
+        "profile_id": job.profile.id,
+        "seed": job.seed,
+        "error": type(exc).__name__,
+        "message": message[:2000],
+        "at": _now(),
+        "traceback": "".join(traceback.format_exception(exc))[-4000:],
+    }
+
+
+def _manifest(
+    spec: GenerationSpec,
+    tutor_spec: str,
+    student_spec: str,
+    config: dict[str, Any],
+    cfg_hash: str,
+    n_jobs: int,
+    folder: RunFolder,
+    runs: list[dict[str, Any]],
+    status: str,
+) -> dict[str, Any]:
+    summary = folder.summary()
+    done = summary["accepted"] + summary["rejected"]
+    return {
+        "name": spec.name,
+        "status": status,
+        "config_hash": cfg_hash,
+        "config": config,
+        "spec": spec.model_dump(mode="json"),
+        "models": {"tutor": tutor_spec, "student": student_spec if spec.student_policy == "llm" else None},
+        "versions": versions().model_dump(),
+        "counts": {"jobs": n_jobs, "done": done, "pending": n_jobs - done, **summary},
+        "files": {"dialogues": "dialogues.jsonl", "rejected": "rejected.jsonl", "errors": "errors.jsonl"},
+        "runs": runs,
+    }
