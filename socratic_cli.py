@@ -51,6 +51,36 @@ def _mount() -> None:
             register(app)
 
 
+@app.command("app")
+def _app_command(
+    host: str = typer.Option("127.0.0.1", help="Bind address (loopback by default)."),
+    port: int = typer.Option(7860, help="TCP port."),
+) -> None:
+    """Launch the web app (students chat with the tutor; teachers see all sessions)."""
+    import app as web  # imported lazily: Gradio takes seconds to import
+
+    web.main(host=host, port=port)
+
+
+users = typer.Typer(help="Manage accounts (web sign-up creates students; teachers are created here).", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+
+@users.command("create")
+def _users_create(
+    username: str = typer.Argument(...),
+    role: str = typer.Option("student", help="student, teacher or researcher"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create an account."""
+    from tutor.settings import Settings
+    from tutor.storage.store import Store
+
+    with Store.from_settings(Settings.load()) as store:
+        user = store.create_user(username, password, role)  # type: ignore[arg-type]
+    typer.echo(f"created {user.role} '{user.username}'")
+
+
 _mount()
 
 
