@@ -1,0 +1,103 @@
+"""The tutoring service: the turn protocol, isolation and bad input, on a real SQLite store."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import free_port
+from tutor.agent import TurnDone
+from tutor.errors import InputDataError, NotFoundError
+from tutor.guard.leak import LeakGuard
+
+
+def _drain(stream):
+    pieces, done = [], None
+    for item in stream:
+        if isinstance(item, TurnDone):
+            done = item
+        else:
+            pieces.append(item)
+    return "".join(pieces), done
+
+
+def test_a_turn_is_stored_with_its_full_record(service):
+    ana = service.store.create_user("ana", "correct horse", "student")
+    opened = service.start(ana, problem_id="toy-math-pencils")
+    assert [m.role for m in opened.transcript] == ["tutor"]
+    text, done = _drain(service.send(ana, opened.session.id, "I think it's 7.40"))
+    assert text.strip() and done.turn.assessment.misconception == "wrong-operation"
+    transcript = service.store.transcript(opened.session.id, ana)
+    assert [m.role for m in transcript] == ["tutor", "student", "tutor"]
+    assert transcript[-1].record["assessment"]["label"] == "incorrect"
+    assert LeakGuard(opened.problem).check(transcript[-1].text).ok
+    reopened = service.open(ana, opened.session.id)
+    assert reopened.session.state["tutor"]["turn_index"] == 1
+
+
+def test_student_message_survives_a_crash_and_is_answered_on_resume(service):
+    ben = service.store.create_user("ben", "correct horse", "student")
+    opened = service.start(ben, problem_id="toy-math-pencils")
+    stream = service.send(ben, opened.session.id, "is it 2.8?")
+    next(stream)  # the message is committed and the reply has started ...
+    stream.close()  # ... then the server dies before the turn is stored
+    reopened = service.open(ben, opened.session.id)
+    assert reopened.pending is not None and reopened.pending.text == "is it 2.8?"
+    _, done = _drain(service.stream_reply(ben, opened.session.id))
+    assert done.turn.assessment.label == "correct"
+    assert service.open(ben, opened.session.id).pending is None
+
+
+def test_a_student_cannot_open_another_students_session(service):
+    owner = service.store.create_user("cara", "correct horse", "student")
+    other = service.store.create_user("dan", "correct horse", "student")
+    teacher = service.store.create_user("tess", "correct horse", "teacher")
+    opened = service.start(owner, problem_id="toy-math-pencils")
+    with pytest.raises(NotFoundError):
+        service.open(other, opened.session.id)
+    with pytest.raises(NotFoundError):
+        list(service.send(other, opened.session.id, "hi"))
+    assert service.open(teacher, opened.session.id).session.id == opened.session.id
+    assert [s.id for s in service.store.list_sessions(other)] == []
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_messages_are_refused_with_a_clear_error(service, text):
+    eve = service.store.create_user("eve", "correct horse", "student")
+    opened = service.start(eve, problem_id="toy-math-pencils")
+    with pytest.raises(InputDataError) as info:
+        list(service.send(eve, opened.session.id, text))
+    assert "empty" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["x" * 20_000, "🙂 ما هو الجواب؟ 🙂", "\x00\x01\x02\xff binary?", "¿Cuánto cuesta? ✏️"])
+def test_awkward_messages_get_a_reply_and_are_kept(service, text):
+    fay = service.store.create_user("fay", "correct horse", "student")
+    opened = service.start(fay, problem_id="toy-math-pencils")
+    reply, done = _drain(service.send(fay, opened.session.id, text))
+    assert reply.strip() and done is not None
+    stored = service.store.transcript(opened.session.id, fay)[1].text
+    assert stored.replace("\x00", "") == text.replace("\x00", "") or len(stored) == len(text)
+
+
+def test_a_dead_model_server_gives_a_scaffold_reply_and_loses_nothing(service):
+    gus = service.store.create_user("gus", "correct horse", "student")
+    service.set_role_spec("tutor", f"openai:m?base_url=http://127.0.0.1:{free_port()}/v1&max_retries=0&timeout=2")
+    opened = service.start(gus, problem_id="toy-math-pencils")
+    reply, done = _drain(service.send(gus, opened.session.id, "7.40"))
+    assert done.turn.leak.fallback_used and "pencils" in reply
+    assert any(not c.ok for c in done.turn.model_calls)
+    assert [m.role for m in service.store.transcript(opened.session.id, gus)] == ["tutor", "student", "tutor"]
+
+
+def test_debugging_code_is_run_against_the_tests_and_fixes_resolve_bugs(service):
+    hal = service.store.create_user("hal", "correct horse", "student")
+    opened = service.start(hal, problem_id="toy-debug-max-index")
+    problem = opened.problem
+    result = service.run_tests(hal, opened.session.id, problem.buggy_code)
+    assert not result.all_passed
+    fixed_syntax = problem.patched_code(["b1"])
+    _, done = _drain(service.send(hal, opened.session.id, "I added the colon", code=fixed_syntax))
+    assert "b1" in done.turn.resolved_bugs
+    assert service.open(hal, opened.session.id).session.code == fixed_syntax
+    _, done = _drain(service.send(hal, opened.session.id, "now best = i", code=problem.fixed_code))
+    assert done.turn.solved and done.state.solved
