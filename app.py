@@ -7,6 +7,7 @@ launches them. Errors a user can cause arrive as `TutorError` and are shown as o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,6 +107,7 @@ def build_app(service: TutoringService) -> gr.Blocks:
     def guarded(fn):  # type: ignore[no-untyped-def]
         """Run a session handler; a TutorError becomes a message in the status line, nothing else changes."""
 
+        @functools.wraps(fn)
         def wrapper(*args: Any) -> tuple[Any, ...]:
             try:
                 return fn(*args)
@@ -147,7 +149,7 @@ def build_app(service: TutoringService) -> gr.Blocks:
             yield history, "", gr.update(), gr.update(), ""
             for item in stream:
                 if isinstance(item, TurnDone):
-                    status = "🎉 Solved! Well done." if item.turn.solved else ""
+                    status = "**Solved!** Well done." if item.turn.solved else ""
                     if any(not c.ok for c in item.turn.model_calls):
                         status = "⚠️ The model did not answer properly; this reply comes from the problem's own hints."
                     yield (history, "", thinking_markdown(item.turn), knowledge_bars_html(item.turn.knowledge.mastery), status)
@@ -166,7 +168,7 @@ def build_app(service: TutoringService) -> gr.Blocks:
             return f"⚠️ {exc}"
         rows = ["| test | result | message |", "|---|---|---|"]
         for r in result.results:
-            icon = {"passed": "✅ passed", "failed": "❌ failed", "error": "💥 error"}.get(r.status, r.status)
+            icon = {"passed": "passed", "failed": "FAILED", "error": "ERROR"}.get(r.status, r.status)
             rows.append(f"| `{r.name}` | {icon} | {(r.message or '').replace('|', '/')[:120]} |")
         passed = sum(r.status == "passed" for r in result.results)
         return f"**{passed}/{len(result.results)} tests pass.**\n\n" + "\n".join(rows)
@@ -258,18 +260,18 @@ def build_app(service: TutoringService) -> gr.Blocks:
             runs = gr.Dataframe(headers=["run", "kind", "status", "summary", "folder"], interactive=False)
 
         login_outputs = [user_state, login_status, sessions, show_thinking, teacher_tab, research_tab]
-        login_btn.click(log_in, [username, password], login_outputs)
-        signup_btn.click(sign_up, [username, password], login_outputs)
+        login_btn.click(log_in, [username, password], login_outputs, api_name="log_in")
+        signup_btn.click(sign_up, [username, password], login_outputs, api_name="sign_up")
         domain.change(lambda d: gr.update(choices=problem_choices(d), value=None), domain, problem)
         session_outputs = [session_id, chat, statement, code, tests_btn, tests_out, thinking, knowledge, thinking_box, status]
-        start_btn.click(start_problem, [user_state, problem, show_thinking], session_outputs)
-        paste_btn.click(start_pasted, [user_state, pasted, show_thinking], session_outputs)
-        resume_btn.click(resume, [user_state, sessions, show_thinking], session_outputs)
+        start_btn.click(start_problem, [user_state, problem, show_thinking], session_outputs, api_name="start_problem")
+        paste_btn.click(start_pasted, [user_state, pasted, show_thinking], session_outputs, api_name="start_pasted")
+        resume_btn.click(resume, [user_state, sessions, show_thinking], session_outputs, api_name="resume")
         show_thinking.change(lambda s: gr.update(open=s), show_thinking, thinking_box)
         send_outputs = [chat, message, thinking, knowledge, status]
-        send_btn.click(send, [user_state, session_id, message, code, chat], send_outputs)
-        message.submit(send, [user_state, session_id, message, code, chat], send_outputs)
-        tests_btn.click(run_tests, [user_state, session_id, code], tests_out)
+        send_btn.click(send, [user_state, session_id, message, code, chat], send_outputs, api_name="send")
+        message.submit(send, [user_state, session_id, message, code, chat], send_outputs, api_name=False)
+        tests_btn.click(run_tests, [user_state, session_id, code], tests_out, api_name="run_tests")
         refresh.click(all_sessions, user_state, table)
         open_btn.click(open_dialogue, [user_state, dialogue_id], dialogue)
         save_btn.click(save_models, [user_state, *spec_boxes], save_status)

@@ -7,7 +7,7 @@ from typing import Any
 
 from tutor.record import TutorTurn
 
-_STATUS = {"done": "✅", "active": "👉", "pending": "⏳"}
+_STATUS = {"done": "[done]", "active": "[now]", "pending": "[todo]"}
 
 
 def knowledge_bars_html(mastery: dict[str, float]) -> str:
@@ -36,10 +36,9 @@ def thinking_markdown(record: dict[str, Any] | TutorTurn | None) -> str:
         f"**Decision (CLASS):** action `{d.class_action}`, subproblem `{d.subproblem_state}`",
         f"**Decision (Bridge):** error `{d.bridge_error}`, strategy `{d.bridge_strategy}`, intention `{d.bridge_intention}`",
         f"**Move:** {d.move_text}",
-        "",
         "**Plan**",
-        "",
     ]
+    lines = ["\n\n".join(lines), ""]
     for n in turn.plan.nodes:
         indent = "    " if n.parent else ""
         mark = " ← now" if n.id == turn.plan.current else ""

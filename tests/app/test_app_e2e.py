@@ -1,0 +1,94 @@
+"""The app end to end: through `gradio_client`, and in real headless Chromium (Debian's, via Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _text(message: dict) -> str:
+    content = message["content"]
+    return content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
+
+
+@pytest.fixture
+def running_app(service):
+    import app as web
+
+    demo = web.build_app(service)
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/", service
+    demo.close()
+
+
+def test_sign_up_start_and_chat_through_gradio_client(running_app):
+    from gradio_client import Client
+
+    url, service = running_app
+    client = Client(url, verbose=False)
+    client.predict("ivy", "correct horse", api_name="/sign_up")
+    outputs = client.predict("toy-math-pencils", False, api_name="/start_problem")
+    chat, statement = outputs[0], outputs[1]
+    assert "How much do the 7 pencils cost" in _text(chat[0])
+    session_id = statement.rsplit("session `", 1)[1].split("`")[0]
+    result = client.predict("I think 7.40", "", chat, api_name="/send")
+    history = result[0]
+    assert history[-1]["role"] == "assistant" and _text(history[-1]).strip()
+    user = service.store.authenticate("ivy", "correct horse")
+    assert [m.role for m in service.store.transcript(session_id, user)] == ["tutor", "student", "tutor"]
+
+
+@pytest.mark.browser
+def test_student_journey_in_headless_chromium(running_app):
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    url, _ = running_app
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        page.locator("#username input, #username textarea").first.fill("jo")
+        page.locator("#password input").first.fill("correct horse")
+        page.locator("#signup-btn").click()
+        page.get_by_text("Logged in as").wait_for(timeout=20_000)
+        page.get_by_role("tab", name="Tutor").click()
+        page.locator("#problem input").first.click()
+        page.get_by_role("option", name="Change from five dollars (toy-math-pencils)").click()
+        page.locator("#start-btn").click()
+        page.get_by_text("How much do the 7 pencils cost altogether?").first.wait_for(timeout=20_000)
+        page.locator("#message textarea").fill("I think it's 7.40")
+        page.locator("#send-btn").click()
+        page.get_by_text("What operation combines seven equal prices?").wait_for(timeout=60_000)
+        chat_text = page.locator("#chat").inner_text()
+        assert "2.2" not in chat_text and "2.20" not in chat_text  # the final answer is never shown
+        page.locator("#thinking").get_by_text("Tutor's thinking").click()
+        page.get_by_text("Assessment:").wait_for(timeout=10_000)
+        assert "wrong-operation" in page.locator("#thinking").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "math-session.png"), full_page=True)
+
+        page.locator("#domain input").first.click()
+        page.get_by_role("option", name="debugging").click()
+        page.locator("#problem input").first.click()
+        page.get_by_role("option", name="Index of the largest number (toy-debug-max-index)").click()
+        page.locator("#start-btn").click()
+        page.locator("#run-tests").wait_for(state="visible", timeout=20_000)
+        page.locator("#run-tests").click()
+        page.get_by_text("tests pass.").wait_for(timeout=30_000)
+        assert "0/4 tests pass" in page.locator("#tests-out").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "debugging-session.png"), full_page=True)
+        browser.close()
