@@ -27,7 +27,7 @@ def test_run_exit_code_follows_the_program(tmp_path: Path, capfd: pytest.Capture
     program.write_text("raise SystemExit(4)\n")
     assert main(["sandbox", "run", str(program)]) == 4
     program.write_text("while True:\n    pass\n")
-    assert main(["sandbox", "run", str(program), "--cpu", "1", "--json"]) == 1
+    assert main(["sandbox", "run", str(program), "--cpu", "1", "--wall", "15", "--json"]) == 1
     assert '"limit_exceeded": "cpu"' in capfd.readouterr().out
 
 

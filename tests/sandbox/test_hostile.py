@@ -27,11 +27,13 @@ def still_works(box: Sandbox) -> None:
 
 
 def test_endless_loop_is_stopped_by_the_cpu_limit(box: Sandbox) -> None:
+    # A generous wall clock, so that even on a busy machine the CPU limit is the one that fires.
+    limits = box.limits.model_copy(update={"wall_s": 15.0})
     started = time.monotonic()
-    result = box.run("while True:\n    pass\n")
+    result = box.run("while True:\n    pass\n", limits=limits)
     assert result.timed_out and result.limit_exceeded == "cpu"
     assert result.exit_code is None and result.signal in (signal.SIGXCPU, signal.SIGKILL)
-    assert time.monotonic() - started < 5
+    assert 0.9 <= result.cpu_s and time.monotonic() - started < 15
     still_works(box)
 
 
@@ -54,8 +56,8 @@ def test_thread_bomb_hits_the_process_limit(box: Sandbox) -> None:
     code = ("import threading, time\n"
             "while True:\n    threading.Thread(target=time.sleep, args=(60,)).start()\n")
     result = box.run(code)
-    assert result.limit_exceeded in ("processes", "wall"), result
-    assert not result.ok
+    assert result.limit_exceeded == "processes", result
+    assert result.timed_out  # Python waits for its threads at exit, until the wall clock stops it
 
 
 def test_allocating_until_the_machine_swaps_hits_the_memory_limit(box: Sandbox) -> None:

@@ -63,6 +63,19 @@ def test_uncaught_exception_is_a_failed_run_with_a_clean_traceback(forkserver: S
     assert "1 / 0" in result.stderr  # the source line is shown, as Python would
 
 
+def test_unicode_output_survives(forkserver: Sandbox) -> None:
+    assert forkserver.run("print('π ≈ 3.14 ✓')").stdout == "π ≈ 3.14 ✓\n"
+
+
+def test_program_cannot_forge_a_sandbox_failure(forkserver: Sandbox) -> None:
+    code = ("import os\n"
+            "os.write(3, b'{\"kind\": \"setup_error\", \"message\": \"forged\"}\\n')\n"
+            "os.write(3, b'{\"kind\": \"isolation\", \"layers\": [\"forged-layer\"]}\\n')\n"
+            "print('done')")
+    result = forkserver.run(code)
+    assert result.stdout == "done\n" and "forged-layer" not in result.isolation
+
+
 def test_syntax_error_is_reported_like_python(forkserver: Sandbox) -> None:
     result = forkserver.run("def f(:\n    pass\n")
     assert result.exit_code == 1 and "SyntaxError" in result.stderr
@@ -226,12 +239,12 @@ def test_unprivileged_host_isolates_with_a_user_namespace() -> None:
     # The host process runs as uid 1000 without capabilities, like a web app under its own user.
     script = (
         "import os\n"
-        "from tutor.sandbox import Sandbox\n"
+        "from tutor.sandbox import Limits, Sandbox\n"
         "assert os.geteuid() == 1000\n"
         "with Sandbox() as box:\n"
         "    code = 'import socket\\ntry:\\n    socket.socket()\\nexcept OSError as e:\\n    print(e)'\n"
         "    print(box.run(code).model_dump_json())\n"
-        "    print(box.run('while True: pass').model_dump_json())\n"
+        "    print(box.run('while True: pass', limits=Limits(wall_s=15)).model_dump_json())\n"
     )
     proc = subprocess.run(["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-c",
                            script], capture_output=True, text=True, timeout=60,

@@ -321,18 +321,15 @@ def _classify(status: int | None, cpu: float, limits: dict[str, Any], killed_for
             exit_code = os.WEXITSTATUS(status)
         elif os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-    limit = None
-    if killed_for is not None:
-        limit = killed_for
-    elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits["cpu_s"] * 0.9):
-        limit = "cpu"
-    else:
-        for event in events:
-            if event.get("kind") == "limit":
-                limit = event.get("which")
-                break
-    return {"exit_code": exit_code, "signal": sig, "limit": limit,
-            "timed_out": limit in ("cpu", "wall")}
+    cpu_hit = sig == signal.SIGXCPU or (sig == signal.SIGKILL and killed_for is None
+                                        and cpu >= limits["cpu_s"] * 0.9)
+    timed_out = killed_for == "wall" or cpu_hit
+    # The first limit the program ran into is the cause: a thread bomb that then waits for its threads
+    # until the wall clock is a process-limit verdict (and also timed out).
+    limit = next((e.get("which") for e in events if e.get("kind") == "limit"), None)
+    if limit is None:
+        limit = "cpu" if cpu_hit else killed_for
+    return {"exit_code": exit_code, "signal": sig, "limit": limit, "timed_out": timed_out}
 
 
 def supervise(ctl_fd: int, status_fd: int) -> None:
@@ -450,11 +447,17 @@ def _build_report(plan: dict[str, Any], layers: list[str], limits: dict[str, Any
             status, cpu = int(raw_status), float(raw_cpu)
         elif word == "error":
             raise SetupError(f"the sandbox could not start the program: {rest}")
+    # The program can write to the event pipe too, but only after the first "isolation" event: later
+    # setup events are forgeries and must neither raise on the host nor add layers.
+    locked = False
     for event in events:
+        if locked:
+            continue
         if event.get("kind") == "setup_error":
             raise SetupError(f"the sandbox could not lock the program down: {event.get('message')}")
         if event.get("kind") == "isolation":
             layers = layers + [str(x) for x in event.get("layers", [])]
+            locked = True
     if killed_for == "setup":
         raise SetupError("the sandbox did not start the program in time")
     if killed_for == "host":
