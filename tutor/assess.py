@@ -125,8 +125,9 @@ def assess_stepped(
             soliloquies,
         )
     if check.verdict.value == "incorrect":
-        # A right answer to another step: partially correct (ahead of, or repeating, the plan).
-        for other in problem.steps:
+        # A right answer to another step: partially correct (ahead of, or repeating, the plan), unless
+        # the scaffold names it as this step's typical wrong answer ("gives the cost as the change").
+        for other in problem.steps if check.misconception is None else ():
             if other.id != step.id and check_step(text, other, context_numbers=givens).is_correct:
                 return Evidence(
                     Assessment(label="partially_correct", node_id=node.id, value=check.value, source=source,

@@ -39,6 +39,13 @@ def _hint(hints: tuple[str, ...] | list[str], level: int) -> str:
     return hints[min(level, len(hints) - 1)] if hints else ""
 
 
+def _nudge(hint: str, question: str) -> str:
+    """Move text for a hint: a hint that is a question is asked; a statement is given, then the question."""
+    if not hint or hint.rstrip().endswith("?"):
+        return f"Ask: {hint or question}"
+    return f"Give this hint: {hint} Ask: {question}" if question else f"Give this hint: {hint}"
+
+
 def bug_hints(problem: DebuggingProblem, node: PlanNode) -> list[str]:
     """A hint ladder for a bug (the schema has none): failing test -> the line -> the idea."""
     bug = problem.bug(node.ref)
@@ -132,7 +139,7 @@ def _decide_stepped(a: Assessment, problem: MathProblem | PhysicsProblem, plan: 
             text = f"Their method may be fine but the arithmetic is off ({a.evidence}). Do not say the correct value. Ask: Can you redo that calculation carefully?"
             strategy, intention = "hint", "hint_at_mistake"
         else:
-            text = f"The answer is not right. Do not say the correct value. Ask, as a hint: {hint}"
+            text = f"The answer is not right. Do not say the correct value. {_nudge(hint, step.question)}"
             strategy, intention = "hint", "diagnose"
         return Move(
             Decision(class_evaluation="incorrect", class_action="give_hint" if strategy == "hint" else "give_feedback",
@@ -149,7 +156,7 @@ def _decide_other(a: Assessment, plan: PlanTree, node: PlanNode, message: str, q
         return Move(
             Decision(class_evaluation=a.label, class_action="answer_question", subproblem_state="in_progress",
                      bridge_strategy="hint", bridge_intention="support_thinking",
-                     move_text=f"They want the answer. Kindly say you will not give it, because working it out is how they learn. Ask: {hint}"),
+                     move_text=f"They want the answer. Kindly say you will not give it, because working it out is how they learn. {_nudge(hint, question)}"),
             updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
         )
     if a.label == "question":
@@ -170,7 +177,7 @@ def _decide_other(a: Assessment, plan: PlanTree, node: PlanNode, message: str, q
     return Move(
         Decision(class_evaluation="unclear", class_action="encourage" if stuck else "re_ask", subproblem_state="in_progress",
                  bridge_strategy="encourage" if stuck else "simplify", bridge_intention="motivate" if stuck else "signal_goal",
-                 move_text=(f"They are stuck. Encourage them. Ask: {hint}" if stuck else f"Ask: {question}")),
+                 move_text=(f"They are stuck. Encourage them. {_nudge(hint, question)}" if stuck else f"Ask: {question}")),
         updates=(PlanUpdate(node_id=node.id, outcome="retry" if stuck else "hold"),),
     )
 
