@@ -33,7 +33,7 @@ def test_endless_loop_is_stopped_by_the_cpu_limit(box: Sandbox) -> None:
     result = box.run("while True:\n    pass\n", limits=limits)
     assert result.timed_out and result.limit_exceeded == "cpu"
     assert result.exit_code is None and result.signal in (signal.SIGXCPU, signal.SIGKILL)
-    assert 0.9 <= result.cpu_s and time.monotonic() - started < 15
+    assert result.cpu_s > 0.5 and time.monotonic() - started < 15
     still_works(box)
 
 

@@ -368,12 +368,13 @@ def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
         _init_process(req, plan, events_w, info_w)
     os.close(events_w)
     os.close(info_w)
-    pidfd = os.pidfd_open(init)
     events_buf, info_buf = b"", b""
     program_start: float | None = None
     deadline = started + _SETUP_TIMEOUT_S
     killed_for: str | None = None
-    watched = [pidfd, ctl_fd, events_r, info_r]
+    # Only init holds the info pipe (the program closes it first thing), so its end of file means
+    # init is gone: no pidfd needed, which keeps older kernels supported.
+    watched = [ctl_fd, events_r, info_r]
     init_done = False
     while not init_done:
         timeout = max(0.0, deadline - time.monotonic())
@@ -383,9 +384,7 @@ def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
             os.kill(init, signal.SIGKILL)
             break
         for fd in ready:
-            if fd == pidfd:
-                init_done = True
-            elif fd == ctl_fd:
+            if fd == ctl_fd:
                 # The host asked to stop (output cap) or went away: either way, end the run.
                 data = os.read(ctl_fd, 64)
                 killed_for = "output" if data else "host"
@@ -399,14 +398,13 @@ def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
                     watched.remove(events_r)
             elif fd == info_r:
                 chunk = os.read(info_r, 4096)
-                if not chunk:
-                    watched.remove(info_r)
                 info_buf += chunk
-                if program_start is None and info_buf.startswith(b"started"):
+                if not chunk:
+                    init_done = True
+                elif program_start is None and info_buf.startswith(b"started"):
                     program_start = time.monotonic()
                     deadline = program_start + budget
-    _, init_status = os.waitpid(init, 0)
-    os.close(pidfd)
+    os.waitpid(init, 0)
     ended = time.monotonic()
     if not plan["pidns"]:
         _kill_descendants()
