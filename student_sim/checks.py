@@ -52,24 +52,24 @@ def student_stated_solution(text: str, problem: AnyProblem) -> bool:
 
 def quality_check(turns: list[DialogueTurn], outcome: Outcome) -> QualityCheck:
     """Run every filter; `passed` is True when none fails."""
-    reasons: list[RejectReason] = []
+    failed: dict[RejectReason, bool] = {}
     details: list[str] = []
     if outcome.leaked and not outcome.reveal_allowed:
-        reasons.append("leak")
+        failed["leak"] = True
         details.append(f"leak: tutor message {outcome.leak_turn} states the answer before the student did")
     breaks = [
         (t.index, t.role, b) for t in turns if (b := detect_role_break(t.text, speaker=t.role)) is not None
     ]
     if breaks:
-        reasons.append("role_break")
+        failed["role_break"] = True
         details += [f"role_break: {role} message {i} ({kind})" for i, role, kind in breaks[:5]]
     repeats = Counter(normalise_text(t.text) for t in turns if t.role == "tutor" and t.text.strip())
     looped = [(text, n) for text, n in repeats.items() if n >= LOOP_REPEATS]
     if looped:
-        reasons.append("loop")
+        failed["loop"] = True
         details += [f"loop: the tutor said {text[:60]!r} {n} times" for text, n in looped[:3]]
     empty = [t.index for t in turns if not t.text.strip() and not (t.role == "student" and t.code)]
     if empty:
-        reasons.append("empty_turn")
+        failed["empty_turn"] = True
         details.append(f"empty_turn: messages {empty[:10]}")
-    return QualityCheck(passed=not reasons, reasons=reasons, details=details)
+    return QualityCheck(passed=not failed, details="; ".join(details), **failed)

@@ -1,16 +1,19 @@
 """The dialogue record: problem, profile, every turn with the tutor's full turn record, outcome, quality
 verdict and provenance. One JSON object per line in `dialogues.jsonl` / `rejected.jsonl`.
 
-Hugging Face `datasets.load_dataset("json", ...)` needs the same type in a column across rows, so
-records whose shape depends on the turn (the tutor's `TutorTurn`, the student's `StudentTurn`, the problem
-and the profile) are stored as JSON strings; everything else is flat and typed. `DialogueTurn.tutor_turn()`
-and friends parse them back. The JSON Schema ships as `datasets/dialogue.schema.json`
-(`socratic dialogues schema` rewrites it); `datasets/DIALOGUES.md` documents the fields.
+Hugging Face `datasets.load_dataset("json", ...)` fixes a column's type from the first rows it reads and
+casts the rest to it, so every column must have one non-null type in every row: records whose shape
+depends on the turn (the tutor's `TutorTurn`, the student's `StudentTurn`, the problem and the profile) are
+stored as JSON strings, absent strings are `""` and absent turn indexes `-1`, never null.
+`DialogueTurn.tutor_turn()` and friends parse them back. The JSON Schema ships as
+`datasets/dialogue.schema.json` (`socratic dialogues schema` rewrites it); `datasets/DIALOGUES.md` documents
+the fields.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,23 +35,23 @@ class _Record(BaseModel):
 
 
 class DialogueTurn(_Record):
-    """One message of the dialogue."""
+    """One message of the dialogue. Absent values are empty strings, never null (see the module docstring)."""
 
     index: int = Field(description="Position in the dialogue, from 0 (the tutor's opening).")
     role: Literal["tutor", "student"]
     text: str
-    code: str | None = Field(
-        default=None, description="Student turns: the program submitted with the message."
+    code: str = Field(
+        default="", description="Student turns: the program submitted with the message ('' if none)."
     )
-    node: str | None = Field(
-        default=None,
-        description="The plan node (step or bug id) the tutor asks about / the student works on.",
+    node: str = Field(
+        default="", description="The plan node (step or bug id) the tutor asks about / the student works on."
     )
-    tutor_record: str | None = Field(
-        default=None, description="Tutor turns after the opening: `tutor.record.TutorTurn` as JSON."
+    tutor_record: str = Field(
+        default="",
+        description="Tutor turns after the opening: `tutor.record.TutorTurn` as JSON ('' otherwise).",
     )
-    student_record: str | None = Field(
-        default=None, description="Student turns: `student_sim.state.StudentTurn` as JSON."
+    student_record: str = Field(
+        default="", description="Student turns: `student_sim.state.StudentTurn` as JSON ('' otherwise)."
     )
 
     def tutor_turn(self) -> TutorTurn | None:
@@ -83,11 +86,23 @@ class Outcome(_Record):
 
 
 class QualityCheck(_Record):
-    """The generator's quality filters; a dialogue that fails any goes to `rejected.jsonl`."""
+    """The generator's quality filters; a dialogue that fails any goes to `rejected.jsonl`.
+
+    One boolean per filter rather than a list of reasons: an empty list has no element type, which breaks
+    Hugging Face's schema inference on files where the first rows all passed.
+    """
 
     passed: bool
-    reasons: list[RejectReason] = Field(default_factory=list)
-    details: list[str] = Field(default_factory=list, description="What each failed check saw.")
+    leak: bool = False
+    role_break: bool = False
+    loop: bool = False
+    empty_turn: bool = False
+    details: str = Field(default="", description="What the failed checks saw, '; '-separated.")
+
+    @property
+    def reasons(self) -> list[RejectReason]:
+        """The names of the failed filters."""
+        return [r for r in REJECT_REASONS if getattr(self, r)]
 
 
 class Versions(_Record):
@@ -103,7 +118,7 @@ class Provenance(_Record):
 
     job_id: str
     tutor_model: str = Field(description="The tutor's model spec.")
-    student_model: str | None = Field(default=None, description="The student's model spec (llm policy).")
+    student_model: str = Field(default="", description="The student's model spec (llm policy; '' for rules).")
     student_policy: Literal["rules", "llm"]
     seed: int
     max_turns: int
@@ -112,7 +127,7 @@ class Provenance(_Record):
     )
     config: str = Field(description="That config, as JSON.")
     versions: Versions
-    created_at: str = Field(description="UTC time the dialogue finished, ISO 8601.")
+    created_at: datetime = Field(description="UTC time the dialogue finished, ISO 8601.")
     duration_s: float
 
 

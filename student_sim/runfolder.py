@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from student_sim.dialogue import REJECT_REASONS
 from tutor.errors import ConfigError, StorageError
 
 FileKind = Literal["dialogues", "rejected", "errors"]
@@ -179,7 +180,7 @@ class RunFolder:
         rejected = self.read("rejected")
         errors = self.read("errors")
         outcomes = Counter(r["outcome"]["status"] for r in accepted + rejected)
-        reasons = Counter(reason for r in rejected for reason in r["quality"]["reasons"])
+        reasons = Counter(name for r in rejected for name in REJECT_REASONS if r["quality"].get(name))
         failed_jobs = {e.get("id") for e in errors} - {r["id"] for r in accepted + rejected}
         return {
             "accepted": len(accepted),

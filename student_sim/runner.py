@@ -97,7 +97,7 @@ def run_dialogue(
 
     opening, tutor_state = tutor.start()
     node = tutor_state.plan.current_node
-    add(DialogueTurn(index=0, role="tutor", text=opening, node=node.ref if node else None))
+    add(DialogueTurn(index=0, role="tutor", text=opening, node=node.ref if node else ""))
     state = student.start(seed)
     message = TutorMessage.opening(opening, tutor_state.plan)
     resolved: set[str] = set()
@@ -115,8 +115,8 @@ def run_dialogue(
                 index=len(turns),
                 role="student",
                 text=student_turn.text,
-                code=student_turn.code,
-                node=student_turn.intent.node_ref,
+                code=student_turn.code or "",
+                node=student_turn.intent.node_ref or "",
                 student_record=student_turn.model_dump_json(),
             )
         )
@@ -132,7 +132,7 @@ def run_dialogue(
                 index=index,
                 role="tutor",
                 text=tutor_turn.reply,
-                node=node.ref if node else None,
+                node=node.ref if node else "",
                 tutor_record=tutor_turn.model_dump_json(),
             )
         )
@@ -161,8 +161,8 @@ def run_dialogue(
         solved=solved_turn is not None and leak_turn is None,
         leaked=leak_turn is not None,
         reveal_allowed=reveal_allowed,
-        leak_turn=leak_turn,
-        solved_turn=solved_turn,
+        leak_turn=-1 if leak_turn is None else leak_turn,
+        solved_turn=-1 if solved_turn is None else solved_turn,
         tutor_turns=sum(1 for t in turns if t.role == "tutor"),
         student_turns=sum(1 for t in turns if t.role == "student"),
         reason=reason,
@@ -172,14 +172,14 @@ def run_dialogue(
     provenance = Provenance(
         job_id=info.job_id or job_id(problem.id, profile.id, seed, cfg_hash),
         tutor_model=info.tutor_model,
-        student_model=info.student_model,
+        student_model=info.student_model or "",
         student_policy=info.student_policy,
         seed=seed,
         max_turns=limits.max_turns,
         config_hash=cfg_hash,
         config=canonical_json(config),
         versions=versions(),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).replace(microsecond=0),
         duration_s=round(time.perf_counter() - started, 3),
     )
     return Dialogue(

@@ -62,7 +62,8 @@ def instruction_for(intent: Intent, problem: AnyProblem, profile: StudentProfile
         elif intent.misconception and not isinstance(problem, DebuggingProblem):
             wrong = _wrong_description(problem, intent)
             how = f" You got it this way: {wrong}" if wrong else ""
-        return f"Your answer to the tutor's question is {answer}. Give exactly this answer, and no other result.{how}"
+        exact = "Give exactly this answer, and no other result."
+        return f"Your answer to the tutor's question is {answer}. {exact}{how}"
     if intent.kind == "explain":
         if intent.correct:
             return (
