@@ -33,7 +33,8 @@ _TEMPLATES = jinja2.Environment(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
 _SPEAKER = re.compile(r"^\s*(?:\*\*)?(?:tutor|assistant|teacher)(?:\*\*)?\s*:\s*", re.IGNORECASE)
-_ROLE_BREAK = re.compile(r"\n\s*(?:student|user|tutor notes)\s*:", re.IGNORECASE)
+# The buffer always starts at a sentence start, so `^` catches a role label after a released line.
+_ROLE_BREAK = re.compile(r"(?:^|\n)\s*(?:student|user|tutor notes)\s*:", re.IGNORECASE)
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]{2,20}\|>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 log = logging.getLogger(__name__)

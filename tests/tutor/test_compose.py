@@ -1,0 +1,154 @@
+"""Composing the reply: sentences released as soon as the guard passes them, leaks regenerated then
+replaced, code blocks vetted whole, and unreadable output or backend faults never shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGenerationChunk
+
+from tutor.compose import Composition, RetryBuilder, build_messages, garbage_reason, render, vetted_stream
+from tutor.errors import ModelBackendError
+from tutor.guard.leak import LeakGuard
+from tutor.models.scripted import ScriptedChatModel
+from tutor.record import Message
+
+FALLBACK = "What do the 7 pencils cost altogether?"
+
+
+class WatchedModel(ScriptedChatModel):
+    """A scripted model that records how far its stream has got, to see what is released when."""
+
+    produced: list[str] = []
+
+    def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+            self.produced.append(str(chunk.message.content))
+            yield chunk
+
+
+def _retry() -> RetryBuilder:
+    return RetryBuilder("system", [], {"student_message": "hi", "move_text": "Ask: what?", "code_status": "", "feedback": ""})
+
+
+def _compose(model: Any, guard: LeakGuard | None, closing: str = "", known: tuple[float, ...] = ()) -> tuple[list[str], Composition]:
+    out = Composition()
+    pieces = list(vetted_stream(model, [HumanMessage(content="hi")], guard, FALLBACK, known, 2, out, _retry(), closing_question=closing))
+    return pieces, out
+
+
+def test_each_sentence_is_released_before_the_model_has_finished(bank):
+    model = WatchedModel(replies=["Good try. Could seven pencils cost only $7.40? Think about it."])
+    model.produced = []
+    stream = vetted_stream(model, [HumanMessage(content="x")], LeakGuard(bank.get("toy-math-pencils")), FALLBACK, [7.4], 2, Composition(), _retry())
+    first = next(stream)
+    assert first == "Good try. "
+    assert "it." not in "".join(model.produced), "the first sentence went out while the model was still writing"
+    rest = list(stream)
+    assert "".join([first, *rest]) == "Good try. Could seven pencils cost only $7.40? Think about it."
+
+
+def test_a_clean_reply_makes_one_call_and_passes(bank):
+    pieces, out = _compose(ScriptedChatModel(replies=["Nice work! What comes next?"]), LeakGuard(bank.get("toy-math-pencils")))
+    assert "".join(pieces) == out.text == "Nice work! What comes next?"
+    assert [c.purpose for c in out.calls] == ["reply"]
+    assert out.verdict.passed and out.verdict.attempts == [] and not out.verdict.fallback_used
+    assert out.calls[0].first_token_s is not None and out.calls[0].output_tokens > 0
+
+
+def test_a_leaking_draft_is_regenerated_with_the_reason_as_feedback(bank):
+    model = ScriptedChatModel(replies=["She gets $2.20 back.", "Good effort! What does she pay with?"])
+    pieces, out = _compose(model, LeakGuard(bank.get("toy-math-pencils")))
+    assert out.text == "Good effort! What does she pay with?"
+    assert [c.purpose for c in out.calls] == ["reply", "reply-regenerate"]
+    assert len(out.verdict.attempts) == 1 and not out.verdict.fallback_used
+    assert "states the final answer" in out.verdict.attempts[0].reasons[0]
+    assert "REWRITE NEEDED" in str(model.calls[1][-1].content)
+    assert "$2.20" not in "".join(pieces)
+
+
+def test_leaking_every_time_ends_in_the_fallback_after_the_bound(bank):
+    model = ScriptedChatModel(replies=["It's $2.20.", "Two dollars twenty.", "11/5 dollars, that's it."])
+    pieces, out = _compose(model, LeakGuard(bank.get("toy-math-pencils")))
+    assert pieces == [FALLBACK] and out.text == FALLBACK
+    assert len(out.calls) == 3 and len(out.verdict.attempts) == 3
+    assert out.verdict.fallback_used and out.verdict.passed
+
+
+def test_a_leak_after_a_released_sentence_is_completed_by_the_fallback(bank):
+    model = ScriptedChatModel(replies=["Good thinking so far. The change is $2.20."])
+    pieces, out = _compose(model, LeakGuard(bank.get("toy-math-pencils")))
+    assert pieces == ["Good thinking so far. ", FALLBACK]
+    assert out.text == f"Good thinking so far. {FALLBACK}"
+    assert out.verdict.fallback_used and len(out.calls) == 1
+
+
+def test_a_code_block_is_held_and_vetted_whole(bank):
+    problem = bank.get("toy-debug-count-vowels")
+    leak = "Compare with this:\n```python\ndef count_vowels(word):\n    count = 0\n    for ch in word.lower():\n        pass\n```\nSee?"
+    pieces, out = _compose(ScriptedChatModel(replies=[leak]), LeakGuard(problem))
+    assert "def count_vowels" not in "".join(pieces), "no half of a code block reaches the student"
+    assert out.verdict.fallback_used
+
+
+def test_a_reply_without_a_question_gets_the_scaffold_question(bank):
+    pieces, out = _compose(ScriptedChatModel(replies=["Nice work."]), LeakGuard(bank.get("toy-math-pencils")), closing="What next?")
+    assert out.text == "Nice work. What next?"
+    assert pieces[-1] == " What next?"
+
+
+def test_speaker_labels_and_special_tokens_are_removed_and_the_students_part_cut(bank):
+    model = ScriptedChatModel(replies=["Tutor: Good start.<|im_end|> What next?\nStudent: I don't know"])
+    _, out = _compose(model, LeakGuard(bank.get("toy-math-pencils")))
+    assert out.text == "Good start. What next?"
+
+
+@pytest.mark.parametrize("garbage", ["\x00\x00garbage{{{", '{"identifies_the_bug": true}', "#### $$ %% @@ ^^ && ** ((", "", "...", "   "])
+def test_unreadable_output_never_reaches_the_student(bank, garbage):
+    pieces, out = _compose(ScriptedChatModel(replies=[garbage]), LeakGuard(bank.get("toy-math-pencils")))
+    assert out.text == FALLBACK and pieces == [FALLBACK]
+    assert out.verdict.fallback_used
+
+
+def test_a_backend_fault_falls_back_at_once_without_retrying(bank):
+    model = ScriptedChatModel(replies=[ModelBackendError("the server timed out")])
+    pieces, out = _compose(model, LeakGuard(bank.get("toy-math-pencils")))
+    assert pieces == [FALLBACK]
+    assert [(c.ok, c.error) for c in out.calls] == [(False, "the server timed out")]
+    assert out.verdict.attempts[0].reasons == ["model failed: the server timed out"]
+
+
+def test_an_unexpected_exception_is_a_fault_too(bank):
+    _, out = _compose(ScriptedChatModel(replies=[KeyError("boom")]), LeakGuard(bank.get("toy-math-pencils")))
+    assert out.text == FALLBACK
+    assert out.calls[0].ok is False and "KeyError" in (out.calls[0].error or "")
+
+
+def test_without_a_guard_anything_readable_passes(bank):
+    _, out = _compose(ScriptedChatModel(replies=["She gets $2.20 back."]), None)
+    assert out.text == "She gets $2.20 back." and not out.verdict.checked
+
+
+def test_garbage_reason():
+    assert garbage_reason("Good try! What do you get?") is None
+    assert garbage_reason("7 × 0.40 = ?") is None
+    assert garbage_reason("مرحبا، ماذا تعتقد؟") is None
+    assert garbage_reason("a\x00b") is not None
+    assert garbage_reason("[1, 2, 3]") is not None
+
+
+def test_messages_keep_a_stable_prefix_and_put_the_notes_last():
+    history = [Message(role="tutor", content="Hi!"), Message(role="student", content="7.40")]
+    messages = build_messages("system text", history, "NOTES")
+    assert isinstance(messages[0], SystemMessage)
+    assert [m.content for m in messages[1:]] == ["Hi!", "7.40", "NOTES"]
+
+
+def test_turn_template_is_strict():
+    text = render("tutor_turn.jinja", student_message="hi", move_text="Ask: what?", code_status="", feedback="")
+    assert "TUTOR NOTES: Ask: what?" in text and "REWRITE" not in text
+    with pytest.raises(Exception):
+        render("tutor_turn.jinja", student_message="hi")
