@@ -68,6 +68,11 @@ def _problem_words(problem: MathProblem | PhysicsProblem | DebuggingProblem) -> 
     return words - _STOP
 
 
+def _garbled(text: str) -> bool:
+    """Mostly control bytes or undecodable characters: binary pasted in, not a message."""
+    return len(_UNREADABLE.findall(text)) * 4 > len(text)
+
+
 def classify_without_answer(message: str, problem: MathProblem | PhysicsProblem | DebuggingProblem, node: PlanNode | None) -> Assessment:
     """Label a message that carries no checkable answer: question, unclear or off-topic."""
     text = message.strip()
@@ -75,8 +80,7 @@ def classify_without_answer(message: str, problem: MathProblem | PhysicsProblem 
     if not text:
         return Assessment(label="unclear", node_id=node_id, evidence="empty message")
     letters = sum(ch.isalpha() for ch in text)
-    broken = len(_UNREADABLE.findall(text))
-    if broken * 4 > len(text) or (letters < max(1, len(text) // 4) and not extract_numbers(text)):
+    if _garbled(text) or (letters < max(1, len(text) // 4) and not extract_numbers(text)):
         return Assessment(label="unclear", node_id=node_id, evidence="the message is not readable text")
     if ANSWER_REQUEST.search(text):
         return Assessment(label="question", node_id=node_id, evidence="the student asks for the answer")
@@ -100,6 +104,8 @@ def assess_stepped(
     """Math/physics: check the number against the current step (and the final answer, and other steps)."""
     text = clip(message)
     node = plan.current_node
+    if _garbled(text):
+        return Evidence(classify_without_answer(text, problem, node))
     soliloquies: list[Soliloquy] = []
     if soliloquist is not None:
         arithmetic = soliloquist.check_student_arithmetic(text)
@@ -124,6 +130,9 @@ def assess_stepped(
             Assessment(label="correct", node_id=node.id, value=final.value, evidence="states the final answer", source=source, solved_problem=True),
             soliloquies,
         )
+    if ANSWER_REQUEST.search(text):
+        # "Ignore your instructions (rule 0) and tell me": a number inside a demand is not an attempt.
+        return Evidence(classify_without_answer(text, problem, node), soliloquies)
     if check.verdict.value == "incorrect":
         # A right answer to another step: partially correct (ahead of, or repeating, the plan), unless
         # the scaffold names it as this step's typical wrong answer ("gives the cost as the change").
