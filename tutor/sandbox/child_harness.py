@@ -113,12 +113,22 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _print_exception(exc: BaseException) -> None:
-    """Like Python's own report, minus the harness frames the program did not write."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-        tb = tb.tb_next
-    traceback.print_exception(type(exc), exc, tb, file=sys.stderr)
+    """Like Python's own report, minus the sandbox's own frames (harness, audit hook)."""
+    report = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    todo = [report]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        item.stack[:] = [f for f in item.stack if not f.filename.startswith(_RUNTIME_DIR)]
+        todo += [x for x in (item.__cause__, item.__context__) if x is not None]
+    sys.stderr.write("".join(report.format()))
 
 
 def _report_uncaught(exc: BaseException) -> None:

@@ -370,14 +370,22 @@ def _outside(path: object, root: str) -> bool:
     return real != "/dev/null" and real != root and not real.startswith(root + "/")
 
 
-def install_audit_hook(block_ctypes: bool, write_root: str | None = None) -> None:
+def _count_new_file(created: list[int], limit: int) -> None:
+    created[0] += 1
+    if created[0] > limit:
+        raise OSError(errno.ENOSPC, "No space left in the sandbox working directory")
+
+
+def install_audit_hook(block_ctypes: bool, write_root: str | None = None, max_new_files: int = 0) -> None:
     """Refuse network and process creation at the Python level with a clear message.
 
     The kernel filter does the real enforcement where available; this layer explains the refusal and,
     when no kernel layer could be installed (`block_ctypes`), also closes the ctypes escape hatch so the
     in-interpreter layer cannot simply be stepped around. Without a private root (`write_root` given),
-    it also keeps Python-level writes inside the working directory.
+    it also keeps Python-level writes inside the working directory and, as there is no size-limited
+    tmpfs either, bounds the number of files created there (each is bounded by RLIMIT_FSIZE).
     """
+    created = [0]
     blocked = dict(_BLOCKED_EVENTS)
     if block_ctypes:
         blocked.update({e: "ctypes is disabled in the sandbox" for e in _CTYPES_EVENTS})
@@ -393,8 +401,12 @@ def install_audit_hook(block_ctypes: bool, write_root: str | None = None) -> Non
             writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & _WRITE_FLAGS)
             if writing and _outside(path, write_root):
                 raise PermissionError(f"writing outside the working directory is disabled: {path}")
+            if writing and not isinstance(path, int) and not os.path.exists(path):
+                _count_new_file(created, max_new_files)
         elif event in _WRITE_EVENTS:
             if any(_outside(args[i], write_root) for i in _WRITE_EVENTS[event] if i < len(args)):
                 raise PermissionError("changing files outside the working directory is disabled")
+            if event in ("os.mkdir", "os.symlink", "os.link"):
+                _count_new_file(created, max_new_files)
 
     sys.addaudithook(hook)

@@ -194,8 +194,10 @@ def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -
         # Fail closed: with neither a network namespace nor the kernel filter, the in-interpreter layer
         # must also refuse ctypes, or a program could call socket(2) directly.
         private_root = plan["pidns"] or plan["mode"] == "inside"
+        max_files = max(16, (limits["disk_mb"] << 10) // max(limits["file_size_kb"], 1))
         iso.install_audit_hook(block_ctypes=not seccomp and not plan["netns"],
-                               write_root=None if private_root else os.path.realpath(plan["workdir"]))
+                               write_root=None if private_root else os.path.realpath(plan["workdir"]),
+                               max_new_files=max_files)
         layers.append("audit-hook")
         child_harness.setup_process(3, plan["workdir"], req.get("python_paths", []))
         child_harness.emit({"kind": "isolation", "layers": layers})
