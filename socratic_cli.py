@@ -39,7 +39,7 @@ def _mount() -> None:
     from tutor.models import cli as models_cli
 
     models_cli.register(app)
-    for name in ("tutor.problems.cli", "tutor.sandbox.cli", "tutor.cli_tutor", "student_sim.cli", "evals.cli"):
+    for name in ("tutor.problems.cli", "tutor.sandbox.cli", "tutor.cli_tutor", "student_sim.cli", "student_sim.hints_cli", "evals.cli"):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:
