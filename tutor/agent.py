@@ -53,6 +53,17 @@ def _question_in(move_text: str) -> str:
     return question.strip() if question.strip().endswith("?") else ""
 
 
+def _window(history: list[Message], keep: int) -> list[Message]:
+    """The last `keep` messages at most, with a start that moves in steps of half the window: a window
+    sliding by one turn every turn would change the prompt right after the system message, and the
+    engine would process the whole conversation again on every turn instead of only the new turn."""
+    if keep <= 0:
+        return []
+    step = max(1, keep // 2)
+    start = -(-max(0, len(history) - keep) // step) * step  # round up to a multiple of `step`
+    return history[start:]
+
+
 @dataclass(frozen=True)
 class TurnDone:
     """The last item `TutorAgent.stream` yields: the turn record and the new state."""
@@ -129,7 +140,7 @@ class TutorAgent:
         code_status = self._code_status(evidence)
         turn_values = {"student_message": clip(message) or "(empty message)", "move_text": decision.move_text,
                        "code_status": code_status, "feedback": ""}
-        history = state.history[-2 * self.config.history_turns :]
+        history = _window(state.history, 2 * self.config.history_turns)
         if self.config.mode == "assist":
             turn_text = clip(message) or "(empty message)"
         else:

@@ -299,3 +299,14 @@ def test_the_fixed_line_of_an_open_bug_is_never_shown(bank, make_agent):
     (turn,), _ = _run(agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")})
     assert turn.leak.fallback_used
     assert "best = i" not in turn.reply
+
+
+def test_the_history_window_keeps_the_prompt_prefix_stable_between_turns(bank, make_agent):
+    model = scripted()
+    agent = make_agent(bank.get("toy-math-pencils"), model, history_turns=2)
+    _run(agent, ["hi"] * 10)
+    firsts = [str(call[1].content) for call in model.calls]  # the first message after the system prompt
+    changes = sum(a != b for a, b in zip(firsts, firsts[1:]))
+    # A window sliding every turn would change it on every turn once full; this one every other turn.
+    assert changes <= 5
+    assert all(len(call) <= 1 + 4 + 1 for call in model.calls), "system + at most 2 turns of history + this turn"
