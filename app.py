@@ -8,7 +8,9 @@ launches them. Errors a user can cause arrive as `TutorError` and are shown as o
 from __future__ import annotations
 
 import functools
+import html
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -66,6 +68,12 @@ def _session_outputs(opened: Opened, show_thinking: bool) -> tuple[Any, ...]:
         gr.update(open=show_thinking),
         "",
     )
+
+
+def _default_spec() -> Path:
+    from tutor.problems.bank import datasets_dir
+
+    return datasets_dir() / "generation" / "default.yaml"
 
 
 def build_app(service: TutoringService) -> gr.Blocks:
@@ -205,7 +213,38 @@ def build_app(service: TutoringService) -> gr.Blocks:
         return "Saved: " + ", ".join(f"{r} = `{s}`" for r, s in service.role_specs().items())
 
     def list_runs() -> list[list[Any]]:
-        return [[r.id, r.kind, r.status, str(r.summary)[:120], r.run_dir or ""] for r in service.store.list_runs(limit=100)]
+        from student_sim.background import progress
+
+        rows = []
+        for r in service.store.list_runs(limit=100):
+            counts = progress(r.run_dir) if r.kind == "generation" and r.run_dir else {}
+            done = f"{counts.get('accepted', 0) + counts.get('rejected', 0)}/{r.config.get('jobs', '?')}" if counts else ""
+            rows.append([r.id, r.kind, r.status, done, str(r.summary)[:120], r.run_dir or ""])
+        return rows
+
+    def launch_generation(user_state: dict[str, Any], spec_path: str, out_dir: str) -> str:
+        from student_sim.background import start_generation
+
+        try:
+            if _user(user_state).role not in STAFF:
+                raise TutorError("only teachers and researchers can start runs")
+            if not (spec_path or "").strip() or not (out_dir or "").strip():
+                raise TutorError("give a spec file and an output folder")
+            run = start_generation(service.store, spec_path.strip(), out_dir.strip(), service.settings)
+        except TutorError as exc:
+            return f"⚠️ {exc}"
+        return f"Started run `{run.id}` ({run.config.get('jobs', '?')} dialogues) into `{out_dir}`. Press Refresh runs to watch it."
+
+    def open_report(run_id: str) -> str:
+        try:
+            run = service.store.get_run((run_id or "").strip())
+        except TutorError as exc:
+            return f"⚠️ {exc}"
+        report = Path(run.run_dir or "") / "report.html"
+        if not report.is_file():
+            return f"Run `{run.id}` has no report yet (status: {run.status})."
+        page = html.escape(report.read_text(encoding="utf-8"), quote=True)
+        return f"<iframe srcdoc=\"{page}\" style='width:100%;height:900px;border:0'></iframe>"
 
     with gr.Blocks(title="Socratic tutor") as demo:
         user_state = gr.State(None)
@@ -255,9 +294,19 @@ def build_app(service: TutoringService) -> gr.Blocks:
             spec_boxes = [gr.Textbox(value=service.role_specs()[r], label=r) for r in ROLES]
             save_btn = gr.Button("Save models")
             save_status = gr.Markdown()
-            gr.Markdown("### Generation and eval runs\nStart runs with `socratic generate` and `socratic eval run`; they are listed here.")
+            gr.Markdown("### Synthetic dialogue generation\nA spec file lists problems x profiles x seeds (see `datasets/generation/`). "
+                        "Runs resume where they stopped; `socratic generate` does the same from the terminal.")
+            with gr.Row():
+                spec_path = gr.Textbox(value=str(_default_spec()), label="Generation spec (YAML)")
+                out_dir = gr.Textbox(value=str(service.settings.data_dir / "runs" / "web-generation"), label="Run folder")
+            gen_btn = gr.Button("Start generation run")
+            gen_status = gr.Markdown()
+            gr.Markdown("### Runs\nGeneration runs started here and eval runs (`socratic eval run`) are listed below.")
             runs_btn = gr.Button("Refresh runs")
-            runs = gr.Dataframe(headers=["run", "kind", "status", "summary", "folder"], interactive=False)
+            runs = gr.Dataframe(headers=["run", "kind", "status", "progress", "summary", "folder"], interactive=False)
+            report_id = gr.Textbox(label="Eval run id to open its report")
+            report_btn = gr.Button("Open report")
+            report_view = gr.HTML()
 
         login_outputs = [user_state, login_status, sessions, show_thinking, teacher_tab, research_tab]
         login_btn.click(log_in, [username, password], login_outputs, api_name="log_in")
@@ -276,6 +325,8 @@ def build_app(service: TutoringService) -> gr.Blocks:
         open_btn.click(open_dialogue, [user_state, dialogue_id], dialogue)
         save_btn.click(save_models, [user_state, *spec_boxes], save_status)
         runs_btn.click(list_runs, None, runs)
+        gen_btn.click(launch_generation, [user_state, spec_path, out_dir], gen_status)
+        report_btn.click(open_report, report_id, report_view)
     return demo
 
 

@@ -101,3 +101,26 @@ def test_debugging_code_is_run_against_the_tests_and_fixes_resolve_bugs(service)
     assert service.open(hal, opened.session.id).session.code == fixed_syntax
     _, done = _drain(service.send(hal, opened.session.id, "now best = i", code=problem.fixed_code))
     assert done.turn.solved and done.state.solved
+
+
+def test_a_generation_run_started_from_the_app_is_recorded_with_progress(service, scripted_spec, tmp_path):
+    import time
+
+    import yaml
+
+    from student_sim.background import progress, start_generation
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "web", "problems": ["toy-math-pencils"], "profiles": ["ava-adds-instead"], "seeds": [0, 1],
+        "max_turns": 3, "models": {"tutor": scripted_spec, "student": scripted_spec}, "student_policy": "rules",
+        "concurrency": 1,
+    }))
+    run = start_generation(service.store, spec, tmp_path / "run", service.settings)
+    deadline = time.monotonic() + 120
+    while service.store.get_run(run.id).status == "running" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    finished = service.store.get_run(run.id)
+    assert finished.status == "done", finished.summary
+    counts = progress(tmp_path / "run")
+    assert counts["accepted"] + counts["rejected"] == 2 == finished.summary["jobs"]
