@@ -210,7 +210,8 @@ def assess_code(code: str, problem: DebuggingProblem, plan: PlanTree, sandbox: S
             continue
         patched = code
         for other in problem.bugs:
-            if other.id != bug_id and other.patch.find in patched and patched.count(other.patch.find) == 1:
+            already_fixed = other.patch.find in other.patch.replace and other.patch.replace in patched
+            if other.id != bug_id and not already_fixed and patched.count(other.patch.find) == 1:
                 patched = patched.replace(other.patch.find, other.patch.replace)
         if bug.patch.find in patched and bug.patch.find not in bug.patch.replace:
             continue  # the buggy text is still there
