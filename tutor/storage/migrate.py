@@ -11,8 +11,11 @@ autogenerates it against a scratch SQLite database at the current head; read and
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Any constant works; it only has to be the same in every process that migrates the same database.
 _PG_MIGRATION_LOCK = 0x50C2A71C
 
+# Alembic keeps the running migration in module globals (alembic.context, alembic.op): one at a time
+# per process. Across processes the database's own lock orders them (see upgrade()).
+_ALEMBIC_LOCK = threading.Lock()
+
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE (see _sqlite_events).
 SQLITE_BEGIN = "tutor_sqlite_begin"
 
@@ -42,7 +49,9 @@ def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
-        raise StorageError(f"'{url}' is not a database URL", "use sqlite:///path or postgresql://...") from exc
+        raise StorageError(
+            f"'{url}' is not a database URL", "use sqlite:///path or postgresql://..."
+        ) from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
@@ -96,7 +105,7 @@ def _sqlite_events(engine: Engine, *, foreign_keys: bool) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             if sqlite_path(engine.url) is not None:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor)
                 cursor.execute("PRAGMA synchronous = NORMAL")  # durable at each WAL checkpoint; safe with WAL
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         finally:
@@ -106,6 +115,23 @@ def _sqlite_events(engine: Engine, *, foreign_keys: bool) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL (a persistent, one-time change), retrying while another connection does too.
+
+    Two connections switching a brand-new file at the same moment deadlock on the lock upgrade, and
+    SQLite then answers "database is locked" at once instead of waiting out the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def alembic_config(script_location: Path = MIGRATIONS_DIR) -> Config:
@@ -145,9 +171,14 @@ def upgrade(url: URL, revision: str = "head") -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create the folder for database {where}: {exc}") from exc
-    engine = build_engine(url, for_migrations=True)
     try:
-        with engine.connect() as conn:
+        engine = build_engine(url, for_migrations=True)
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(
+            f"cannot open database {where}: {exc}", "use sqlite:///path or postgresql+psycopg://..."
+        ) from exc
+    try:
+        with _ALEMBIC_LOCK, engine.connect() as conn:
             conn = conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
                 if conn.dialect.name == "postgresql":
@@ -186,7 +217,7 @@ def new_revision(message: str, script_location: Path = MIGRATIONS_DIR) -> Path:
         url = make_url(f"sqlite:///{Path(scratch) / 'head.db'}")
         engine = build_engine(url, for_migrations=True)
         try:
-            with engine.begin() as conn:
+            with _ALEMBIC_LOCK, engine.begin() as conn:
                 cfg = alembic_config(script_location)
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")

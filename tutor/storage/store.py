@@ -87,7 +87,9 @@ class Store:
         self._passwords = passwords
         self._reader = sessionmaker(engine, expire_on_commit=False)
         # SQLite: a write transaction takes the write lock when it begins (see migrate._sqlite_events).
-        self._writer = sessionmaker(engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False)
+        self._writer = sessionmaker(
+            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -106,11 +108,8 @@ class Store:
         """
         parsed = parse_url(url)
         upgrade(parsed)
-        try:
-            engine = build_engine(parsed)
-        except (SQLAlchemyError, ImportError) as exc:
-            raise StorageError(f"cannot open database {safe_url(parsed)}: {exc}") from exc
-        return cls(engine, parsed, passwords or Passwords())
+        # upgrade() has already built an engine for this URL, so this one cannot fail on the URL.
+        return cls(build_engine(parsed), parsed, passwords or Passwords())
 
     @classmethod
     def from_settings(cls, settings: Settings, *, passwords: Passwords | None = None) -> Store:
@@ -129,7 +128,9 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     @contextmanager
@@ -262,7 +263,7 @@ class Store:
             )
             if me.role == "student":
                 query = query.where(TutoringSession.user_id == me.id)
-            return [SessionSummary.of(row, owner) for row, owner in db.execute(query).tuples()]
+            return [SessionSummary.of(row, owner) for row, owner in db.execute(query)]
 
     def get_session(self, session_id: str, viewer: UserView) -> SessionView:
         """The session with its tutor state and code. Raises NotFoundError (also when not visible)."""
@@ -296,7 +297,10 @@ class Store:
         with self._tx(write=False) as db:
             self._visible(db, session_id, viewer, write=False)
             last = db.scalar(
-                select(Message).where(Message.session_id == session_id).order_by(Message.index.desc()).limit(1)
+                select(Message)
+                .where(Message.session_id == session_id)
+                .order_by(Message.index.desc())
+                .limit(1)
             )
             return MessageView.of(last) if last is not None and last.role == "student" else None
 
@@ -313,7 +317,11 @@ class Store:
         with self._tx(write=True) as db:
             row = self._visible(db, session_id, viewer, write=True)
             message = Message(
-                session_id=row.id, index=self._next_index(db, row.id), role="student", text=clean, created_at=_now()
+                session_id=row.id,
+                index=self._next_index(db, row.id),
+                role="student",
+                text=clean,
+                created_at=_now(),
             )
             db.add(message)
             row.updated_at = message.created_at
@@ -366,7 +374,11 @@ class Store:
                 row.status = status
             db.flush()
             if clean_knowledge is not None:
-                db.add(KnowledgeSnapshot(session_id=row.id, turn_index=message.index, mastery=clean_knowledge, created_at=now))
+                db.add(
+                    KnowledgeSnapshot(
+                        session_id=row.id, turn_index=message.index, mastery=clean_knowledge, created_at=now
+                    )
+                )
                 db.flush()
             return MessageView.of(message)
 
@@ -392,9 +404,8 @@ class Store:
 
     def _visible(self, db: Session, session_id: str, viewer: UserView, *, write: bool) -> TutoringSession:
         """The session if `viewer` may read it (or write it); NotFoundError otherwise, one message for all."""
-        not_found = NotFoundError(
-            f"session {str(session_id)[:40]!r} not found", "check the link, or pick one of your sessions"
-        )
+        # Deliberately without the id: the answer must not differ between "missing" and "not yours".
+        not_found = NotFoundError("session not found", "check the link, or pick one of your sessions")
         if not isinstance(session_id, str) or not 0 < len(session_id) <= 32:
             raise not_found
         me = db.get(User, viewer.id)
@@ -414,7 +425,9 @@ class Store:
 
     @staticmethod
     def _message_count(db: Session, session_id: str) -> int:
-        return db.scalar(select(func.count()).select_from(Message).where(Message.session_id == session_id)) or 0
+        return (
+            db.scalar(select(func.count()).select_from(Message).where(Message.session_id == session_id)) or 0
+        )
 
     # -- runs ----------------------------------------------------------------------------------------
 
