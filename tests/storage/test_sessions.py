@@ -65,6 +65,13 @@ def test_students_list_only_their_own_sessions_and_staff_list_all(store: Store, 
         assert {s.owner_username for s in listed} == {"ada", "bob"}
 
 
+def test_sessions_are_listed_most_recently_active_first(store: Store, people: People) -> None:
+    first, second, third = (_start(store, people.ada, f"p{i}") for i in range(3))
+    store.add_student_message(first.id, people.ada, "back to the first one")
+    assert [s.id for s in store.list_sessions(people.ada)] == [first.id, third.id, second.id]
+    assert [s.id for s in store.list_sessions(people.ada, limit=2)] == [first.id, third.id]
+
+
 def test_staff_read_student_sessions_but_cannot_write_into_them(store: Store, people: People) -> None:
     session = _start(store, people.ada)
     store.add_student_message(session.id, people.ada, "is it 12?")
