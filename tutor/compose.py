@@ -35,6 +35,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
 _SPEAKER = re.compile(r"^\s*(?:\*\*)?(?:tutor|assistant|teacher)(?:\*\*)?\s*:\s*", re.IGNORECASE)
 # The buffer always starts at a sentence start, so `^` catches a role label after a released line.
 _ROLE_BREAK = re.compile(r"(?:^|\n)\s*(?:student|user|tutor notes)\s*:", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"(?<=[,;])\s+")
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]{2,20}\|>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 log = logging.getLogger(__name__)
@@ -96,6 +97,18 @@ def garbage_reason(text: str) -> str | None:
     return None
 
 
+def _clause_end(buffer: str) -> int | None:
+    """Where an opening clause ends ("Good try, "): the reply's first words can go out before its first
+    sentence is finished. Only a clause of words: one with a number waits for its whole sentence."""
+    match = _CLAUSE_END.search(buffer)
+    if match is None:
+        return None
+    head = buffer[: match.end()]
+    if len(head.split()) < 2 or any(ch.isdigit() for ch in head) or "`" in head:
+        return None
+    return match.end()
+
+
 def _sentence_end(buffer: str) -> int | None:
     """Where the first releasable sentence of `buffer` ends: it has a word in it (punctuation alone
     waits for what follows), does not announce what follows ("Here:") and leaves no code block open
@@ -120,8 +133,9 @@ def vetted_stream(
 ) -> Iterator[str]:
     """Yield vetted pieces of the reply; fill `out` with the full text, the verdict and the model calls.
 
-    A sentence goes out once the guard has passed everything released so far plus that sentence; a code
-    block is held until it is closed, so it is vetted whole. A draft the guard rejects is regenerated with
+    A sentence goes out once the guard has passed everything released so far plus that sentence (the
+    reply's opening clause may go out on its own, so the student sees text sooner); a code block is held
+    until it is closed, so it is vetted whole. A draft the guard rejects is regenerated with
     the reasons as feedback, at most `max_regenerations` times, then replaced by `fallback` (or, when part
     of it is already on screen, completed by it). A backend fault of any kind ends in `fallback` at once.
     """
@@ -153,7 +167,7 @@ def vetted_stream(
                 if _ROLE_BREAK.search(buffer):  # the model started writing the student's part: stop there
                     buffer = _ROLE_BREAK.split(buffer)[0]
                     break
-                while (end := _sentence_end(buffer)) is not None:
+                while (end := _sentence_end(buffer) or (None if released else _clause_end(buffer))) is not None:
                     sentence = _clean(buffer[:end], not released)
                     sentence = sentence if released else sentence.lstrip()
                     reasons = vet(released, sentence)
@@ -199,7 +213,7 @@ def vetted_stream(
         attempts.append(GuardAttempt(text=(released + buffer)[:2000], reasons=reasons))
         if released.strip():
             # Part of the reply is already on the student's screen: finish it with the safe question.
-            ending = _joiner(released) + fallback
+            ending = _continue_with(released, fallback)
             yield ending
             out.text = (released + ending).strip()
             out.verdict = LeakVerdict(passed=True, checked=guard is not None, attempts=attempts, fallback_used=True)
@@ -215,6 +229,13 @@ def vetted_stream(
 
 def _joiner(released: str) -> str:
     return "" if not released or released[-1].isspace() else " "
+
+
+def _continue_with(released: str, fallback: str) -> str:
+    """The fallback as the end of a reply already on screen ("Good try, let's take it...")."""
+    if released.rstrip().endswith((",", ";")) and fallback[:1].isupper() and not fallback[1:2].isupper():
+        fallback = fallback[0].lower() + fallback[1:]
+    return _joiner(released) + fallback
 
 
 class RetryBuilder:

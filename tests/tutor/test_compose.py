@@ -152,3 +152,23 @@ def test_turn_template_is_strict():
     assert "TUTOR NOTES: Ask: what?" in text and "REWRITE" not in text
     with pytest.raises(Exception):
         render("tutor_turn.jinja", student_message="hi")
+
+
+def test_the_opening_clause_goes_out_before_its_sentence_ends(bank):
+    model = WatchedModel(replies=["Good try, but could seven pencils really cost only $7.40?"])
+    model.produced = []
+    stream = vetted_stream(model, [HumanMessage(content="x")], LeakGuard(bank.get("toy-math-pencils")), FALLBACK, [7.4], 2, Composition(), _retry())
+    assert next(stream) == "Good try, "
+    assert "$7.40?" not in "".join(model.produced)
+    assert "".join(stream) == "but could seven pencils really cost only $7.40?"
+
+
+def test_a_clause_with_a_number_waits_for_its_sentence(bank):
+    pieces, _ = _compose(ScriptedChatModel(replies=["So 7.40, that is what you think? Let's check."]), LeakGuard(bank.get("toy-math-pencils")), known=(7.4,))
+    assert pieces[0] == "So 7.40, that is what you think? "
+
+
+def test_a_leak_after_the_opening_clause_continues_it_with_the_fallback(bank):
+    pieces, out = _compose(ScriptedChatModel(replies=["Sure thing, the change is $2.20."]), LeakGuard(bank.get("toy-math-pencils")))
+    assert pieces == ["Sure thing, ", "what do the 7 pencils cost altogether?"]
+    assert out.text == "Sure thing, what do the 7 pencils cost altogether?"
