@@ -44,6 +44,11 @@ def test_wheel_carries_the_datasets_and_the_bank_loads_from_it(tmp_path):
     for path in expected:
         assert f"tutor_datasets/{path.relative_to(root).as_posix()}" in names
     assert "tutor_datasets/FORMAT.md" in names and "tutor_datasets/problem.schema.json" in names
+    # Every source and resource file of the packages ships too: migrations, prompts, licences.
+    for package in ("tutor", "student_sim", "evals"):
+        for path in (ROOT / package).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".jinja", ".mako", ".md", ".txt"):
+                assert path.relative_to(ROOT).as_posix() in names, f"{path.relative_to(ROOT)} is missing from the wheel"
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     probe = (
