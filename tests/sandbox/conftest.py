@@ -129,7 +129,7 @@ def project_db(tmp_path: Path) -> Path:
     return path
 
 
-def _descendants(root: int) -> list[int]:
+def _parents() -> dict[int, int]:
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -138,6 +138,10 @@ def _descendants(root: int) -> list[int]:
             except OSError:
                 continue
             parents[int(entry)] = int(stat[stat.rfind(b")") + 2:].split()[1])
+    return parents
+
+
+def _descendants(root: int, parents: dict[int, int]) -> list[int]:
     found, frontier = [], [root]
     while frontier:
         pid = frontier.pop()
@@ -160,12 +164,15 @@ def _sandbox_uid_processes() -> list[int]:
 
 
 def leftovers(boxes: dict[str, Sandbox], wait_s: float = 3.0) -> list[int]:
-    """Processes a run left behind: any sandbox-uid process, or anything below us but a fork server."""
+    """Processes a run left behind: any sandbox-uid process, or anything below us but fork servers."""
     servers = {getattr(s._launcher, "pid", None) for s in boxes.values()} - {None}
     deadline = time.monotonic() + wait_s
     while True:
+        parents = _parents()
+        # A fork server keeps a few idle supervisors ready (children without children of their own).
+        idle = {p for p, pp in parents.items() if pp in servers and not _descendants(p, parents)}
         stray = set(_sandbox_uid_processes())
-        stray |= {p for p in _descendants(os.getpid()) if p not in servers}
+        stray |= {p for p in _descendants(os.getpid(), parents) if p not in servers | idle}
         if not stray or time.monotonic() > deadline:
             return sorted(stray)
         time.sleep(0.05)

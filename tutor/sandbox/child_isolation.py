@@ -13,8 +13,10 @@ import errno
 import os
 import platform
 import resource
+import signal
 import struct
 import sys
+import time
 from typing import Any
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -155,11 +157,12 @@ def _bind_readonly(src: str, handle: str | int, is_dir: bool, root: str) -> None
     os.close(handle)
 
 
-def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, workdir: str) -> None:
+def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, workdir: str,
+                       with_proc: bool) -> None:
     """Replace `/` of this (already private) mount namespace by a minimal tree and chdir into `workdir`.
 
-    The new root holds read-only binds of `readonly_paths` (system libraries and the interpreter), a fresh
-    `/proc` (of the current pid namespace), a tiny `/dev`, and a size-limited writable tmpfs at `/tmp`
+    The new root holds read-only binds of `readonly_paths` (system libraries and the interpreter), a
+    fresh `/proc` (`with_proc`, else mounted later), a tiny `/dev`, and a size-limited tmpfs at `/tmp`
     that holds `workdir`. Nothing else of the host is reachable: no home directories, no project files,
     no databases. The tmpfs vanishes with the namespace, so the workdir needs no cleanup.
     """
@@ -173,10 +176,10 @@ def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, w
     for src, handle, is_dir in sources:  # after /tmp, or an import path under /tmp would be hidden
         _bind_readonly(src, handle, is_dir, root)
     _mkdirs(root + "/proc")
-    try:
-        mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    except OSError:
-        pass  # inside some containers proc cannot be mounted again; the program then has no /proc
+    if with_proc:  # else init mounts it later (only a process inside the new pid namespace can)
+        # In a user namespace this must happen while the host's /proc is still visible: the kernel
+        # refuses a new proc mount that would reveal more than an existing one.
+        mount_proc(root + "/proc")
     _mkdirs(root + "/dev")
     mount("sandbox-dev", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
     for dev in ("null", "zero", "full", "random", "urandom"):
@@ -199,6 +202,86 @@ def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, w
 def set_hostname(name: str) -> None:
     raw = name.encode()
     _check(_libc.sethostname(raw, len(raw)), "sethostname")
+
+
+def remount_tmp(disk_bytes: int) -> None:
+    """Resize the private /tmp (built before the request told us the disk limit)."""
+    mount(None, "/tmp", None, MS_REMOUNT | MS_NOSUID | MS_NODEV,
+          f"size={max(disk_bytes, 65536)},nr_inodes=2048,mode=1777")
+
+
+def mount_proc(target: str = "/proc") -> None:
+    """A /proc showing only the current pid namespace (called by its init)."""
+    try:
+        mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        pass  # inside some containers proc cannot be mounted again; the program then has no /proc
+
+
+# --- processes -------------------------------------------------------------------------------------------
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of `pid`, found by scanning /proc (no CONFIG_PROC_CHILDREN needed)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            kids.append(int(entry))
+    return kids
+
+
+def kill_descendants() -> None:
+    """Kill every descendant of this process (a child subreaper): orphans re-parent to us, so repeat."""
+    me = os.getpid()
+    for _ in range(200):
+        kids = children_of(me)
+        if not kids:
+            return
+        for kid in kids:
+            try:
+                os.kill(kid, signal.SIGKILL)
+            except OSError:
+                pass
+        reap_all()
+        time.sleep(0.001)
+
+
+def reap_all() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def count_user_processes(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def close_fds_except(keep: set[int]) -> None:
+    """Close every descendant-visible fd but `keep` (close_range between the kept ones: no /proc needed)."""
+    low = 0
+    for fd in [*sorted(keep), resource.getrlimit(resource.RLIMIT_NOFILE)[0]]:
+        if fd > low:
+            os.closerange(low, fd)
+        low = fd + 1
 
 
 # --- resource limits and identity ------------------------------------------------------------------------

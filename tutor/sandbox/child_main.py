@@ -1,10 +1,11 @@
-"""Entry point of the sandbox side (stdlib only): fork server, per-run supervisor, namespace init.
+"""Entry point of the sandbox side (stdlib only): the per-run supervisor, init and program processes.
 
-Started by the host as `python -I -S -B -c <bootstrap> server|supervise ...` with an empty environment.
-Process tree of one run:
+Started by the host as `python -I -S -B -c <bootstrap> server|supervise ...` with an empty environment
+(`server` is the fork server of `child_server`). Process tree of one run:
 
-    supervisor (A)    enforces the wall clock, reads events, reports one JSON status to the host
-      init (B)        pid 1 of a fresh pid namespace; builds the private filesystem and network view
+    supervisor (A)    enters fresh namespaces and a private root before the request (the fork server
+                      keeps a few such ready), then enforces the wall clock and reports one JSON status
+      init (B)        pid 1 of the run's pid namespace: mounts /proc, starts the program, reaps
         program (C)   rlimits, unprivileged uid, seccomp, audit hook; runs the harness
 
 When B exits, the kernel kills everything left in its pid namespace: no orphan survives a run. Without
@@ -17,12 +18,12 @@ import json
 import os
 import select
 import signal
-import socket
 import struct
 import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass, field
 from typing import Any
 
 import child_harness
@@ -30,17 +31,26 @@ import child_isolation as iso
 
 _SETUP_TIMEOUT_S = 10.0
 _WORKDIR_IN_NS = "/tmp/work"
+_DEFAULT_DISK_BYTES = 8 << 20  # the private /tmp is resized once the request gives the real limit
 
-# Loaded once in the fork server so a run neither pays for nor needs file access to the usual imports.
-_PRELOAD = ("math", "cmath", "fractions", "decimal", "statistics", "random", "itertools", "functools",
-            "collections", "re", "string", "datetime", "heapq", "bisect", "copy", "operator", "typing",
-            "dataclasses", "enum", "textwrap", "unittest", "contextlib", "abc", "numbers", "array",
-            "pprint", "time", "unicodedata", "locale", "encodings.idna", "hashlib", "base64", "csv",
-            "inspect", "tokenize", "shutil", "tempfile", "subprocess", "struct", "io", "glob", "pathlib")
+# Imported once in the fork server so a run neither pays for nor needs file access to the usual modules.
+PRELOAD = ("math", "cmath", "fractions", "decimal", "statistics", "random", "itertools", "functools",
+           "collections", "re", "string", "datetime", "heapq", "bisect", "copy", "operator", "typing",
+           "dataclasses", "enum", "textwrap", "unittest", "contextlib", "abc", "numbers", "array",
+           "pprint", "time", "unicodedata", "locale", "encodings.idna", "hashlib", "base64", "csv",
+           "inspect", "tokenize", "shutil", "tempfile", "subprocess", "struct", "io", "glob", "pathlib")
 
 
 class SetupError(Exception):
     """The sandbox could not be built as requested: reported to the host as an infrastructure failure."""
+
+
+def preload() -> None:
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
 
 
 # --- small helpers ------------------------------------------------------------------------------------
@@ -65,49 +75,6 @@ def _read_request(fd: int) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise SetupError("malformed request")
     return request
-
-
-def _children_of(pid: int) -> list[int]:
-    """Direct children of `pid`, found by scanning /proc (no CONFIG_PROC_CHILDREN needed)."""
-    kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == pid:
-            kids.append(int(entry))
-    return kids
-
-
-def _kill_descendants() -> None:
-    """Kill every descendant of this process (a child subreaper): orphans re-parent to us, so repeat."""
-    me = os.getpid()
-    for _ in range(200):
-        kids = _children_of(me)
-        if not kids:
-            return
-        for kid in kids:
-            try:
-                os.kill(kid, signal.SIGKILL)
-            except OSError:
-                pass
-        _reap_all()
-        time.sleep(0.001)
-
-
-def _reap_all() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def _write_files(workdir: str, files: dict[str, str], owner: int | None) -> None:
@@ -139,26 +106,6 @@ def _readonly_paths(extra: list[str]) -> list[str]:
     return chosen
 
 
-def _count_user_processes(uid: int) -> int:
-    count = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    count += 1
-            except OSError:
-                pass
-    return count
-
-
-def _preload() -> None:
-    for name in _PRELOAD:
-        try:
-            __import__(name)
-        except ImportError:
-            pass
-
-
 # --- C: the program ---------------------------------------------------------------------------------------
 
 def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -> None:
@@ -171,7 +118,7 @@ def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -
         layers = []
         nproc = limits["processes"]
         if plan["uid"] is None and not plan["userns"] and plan["mode"] != "inside":
-            nproc += _count_user_processes(os.getuid())  # RLIMIT_NPROC counts every process of our uid
+            nproc += iso.count_user_processes(os.getuid())  # RLIMIT_NPROC counts every process of our uid
         iso.apply_rlimits(limits["cpu_s"], limits["memory_mb"] << 20, limits["file_size_kb"] << 10,
                           nproc, limits["open_files"])
         layers.append("rlimits")
@@ -215,36 +162,14 @@ def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -
 
 # --- B: init of the run -------------------------------------------------------------------------------------
 
-def _close_fds_except(keep: set[int]) -> None:
-    for fd in sorted(int(x) for x in os.listdir("/proc/self/fd")):
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
 def _init_process(req: dict[str, Any], plan: dict[str, Any], events_w: int, info_w: int) -> None:
-    """Build the run's world, start the program, report its exit status. Never returns."""
+    """Start the program in the run's pid namespace and report its exit status. Never returns."""
     try:
-        _close_fds_except({0, 1, 2, events_w, info_w})  # above all the status pipe to the host
+        iso.close_fds_except({0, 1, 2, events_w, info_w})  # above all the status pipe to the host
         iso.set_parent_death_signal(signal.SIGKILL)  # if the supervisor dies, the whole run dies
-        owner = plan["uid"]
-        if plan["pidns"]:
-            iso.unshare(iso.CLONE_NEWNS | iso.CLONE_NEWNET | iso.CLONE_NEWIPC | iso.CLONE_NEWUTS)
-            iso.build_private_root(plan["readonly"], req["limits"]["disk_mb"] << 20,
-                                   owner if owner is not None else 0, plan["workdir"])
-            iso.set_hostname("sandbox")
-        else:
+        if not plan["pidns"]:
             iso.become_subreaper()
-            if plan["mode"] == "inside":
-                os.makedirs(plan["workdir"], exist_ok=True)
-        files = dict(req.get("files", {}))
-        if req["kind"] == "tests":
-            files["solution.py"] = req["program"]
-        _write_files(plan["workdir"], files, owner)
-        if owner is not None:
-            os.chown(plan["workdir"], owner, owner)  # last: bwrap leaves us no right to write there after
+        _prepare_workdir(plan, req)
         child = os.fork()
         if child == 0:
             os.close(info_w)
@@ -262,7 +187,7 @@ def _init_process(req: dict[str, Any], plan: dict[str, Any], events_w: int, info
                 os.killpg(child, signal.SIGKILL)
             except OSError:
                 pass
-            _kill_descendants()
+            iso.kill_descendants()
     except BaseException:  # noqa: BLE001 - reported to the supervisor as a setup failure
         msg = traceback.format_exc(limit=3)[-1500:].replace("\n", " | ")
         try:
@@ -275,22 +200,53 @@ def _init_process(req: dict[str, Any], plan: dict[str, Any], events_w: int, info
 
 # --- A: supervisor ------------------------------------------------------------------------------------------
 
-def _plan(req: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Enter the pid (and, unprivileged, user) namespace if wanted and possible; decide the layout."""
-    mode = req.get("namespaces", "auto")
+@dataclass
+class Prepared:
+    """A supervisor's world before any request: namespaces entered, private root built (or the error)."""
+
+    plan: dict[str, Any] = field(default_factory=dict)
+    layers: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def prepare(config: dict[str, Any]) -> Prepared:
+    """Do everything that does not depend on the request; errors are kept for the request to report.
+
+    With namespaces this process moves into fresh pid (for its children), mount, network, ipc and uts
+    namespaces and pivots into the private root, so a run only has to write its files and fork.
+    """
+    try:
+        iso.set_parent_death_signal(signal.SIGKILL)
+        plan, layers = _plan(config)
+        if plan["pidns"] and not plan["userns"]:
+            # In a user namespace the root must be built by init (see build_private_root), not here.
+            iso.build_private_root(plan["readonly"], _DEFAULT_DISK_BYTES, _owner(plan), plan["workdir"],
+                                   with_proc=False)
+        if plan["pidns"]:
+            iso.set_hostname("sandbox")
+        return Prepared(plan, layers)
+    except BaseException as exc:  # noqa: BLE001 - reported when a request arrives
+        return Prepared(error=f"{type(exc).__name__}: {exc}")
+
+
+def _plan(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Enter the namespaces if wanted and possible; decide the layout."""
+    mode = config.get("namespaces", "auto")
     root = os.geteuid() == 0
     layers = ["process", "isolated-python", "empty-env", "fresh-workdir"]
     plan: dict[str, Any] = {"mode": mode, "pidns": False, "netns": False, "userns": False, "uid": None,
                             "readonly": [], "workdir": _WORKDIR_IN_NS, "tmpdir": None}
     if mode in ("auto", "require"):
+        readonly = _readonly_paths(config.get("python_paths", []))  # before the mount namespace
+        flags = iso.CLONE_NEWPID | iso.CLONE_NEWNS | iso.CLONE_NEWNET | iso.CLONE_NEWIPC | iso.CLONE_NEWUTS
         try:
             if root:
-                iso.unshare(iso.CLONE_NEWPID)
+                iso.unshare(flags)
             else:
-                iso.enter_user_namespace(iso.CLONE_NEWPID)
+                iso.enter_user_namespace(flags)
                 plan["userns"] = True
                 layers.append("user-ns")
-            plan.update(pidns=True, netns=True, readonly=_readonly_paths(req.get("python_paths", [])))
+            plan.update(pidns=True, netns=True, readonly=readonly)
             layers += ["pid-ns", "mount-ns", "net-ns", "ipc-ns", "uts-ns", "private-root"]
         except OSError as exc:
             if mode == "require":
@@ -302,17 +258,36 @@ def _plan(req: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             layers.append("user-ns")
     if root and not plan["userns"]:
         # Inside bubblewrap our pid is namespaced (not unique), so the host chose the uid.
-        plan["uid"] = int(req["uid"]) if mode == "inside" else iso.UID_BASE + os.getpid()
+        plan["uid"] = int(config["uid"]) if mode == "inside" else iso.UID_BASE + os.getpid()
     if not plan["pidns"] and mode != "inside":
-        tmp = tempfile.mkdtemp(prefix="socratic-sandbox-")
-        if plan["uid"] is not None:
-            os.chown(tmp, plan["uid"], plan["uid"])
-        plan.update(workdir=tmp, tmpdir=tmp)
         iso.become_subreaper()
         layers.append("subreaper")
         if plan["uid"] is not None:
-            _preload()  # the unprivileged uid may not be able to read the interpreter's own files
+            preload()  # the unprivileged uid may not be able to read the interpreter's own files
     return plan, layers
+
+
+def _owner(plan: dict[str, Any]) -> int:
+    return plan["uid"] if plan["uid"] is not None else 0
+
+
+def _prepare_workdir(plan: dict[str, Any], req: dict[str, Any]) -> None:
+    """Give the run its filesystem (in init): /proc, the sized /tmp, the workdir and the program's files."""
+    disk = req["limits"]["disk_mb"] << 20
+    if plan["pidns"] and plan["userns"]:
+        iso.build_private_root(plan["readonly"], disk, _owner(plan), plan["workdir"], with_proc=True)
+    elif plan["pidns"]:
+        iso.mount_proc()
+        iso.remount_tmp(disk)
+    elif plan["mode"] == "inside":
+        os.makedirs(plan["workdir"], exist_ok=True)
+    files = dict(req.get("files", {}))
+    if req["kind"] == "tests":
+        files["solution.py"] = req["program"]
+    owner = plan["uid"]
+    _write_files(plan["workdir"], files, owner)
+    if owner is not None:
+        os.chown(plan["workdir"], owner, owner)  # last: under bwrap we may not write there after
 
 
 def _classify(status: int | None, cpu: float, limits: dict[str, Any], killed_for: str | None,
@@ -334,8 +309,11 @@ def _classify(status: int | None, cpu: float, limits: dict[str, Any], killed_for
     return {"exit_code": exit_code, "signal": sig, "limit": limit, "timed_out": timed_out}
 
 
-def supervise(ctl_fd: int, status_fd: int) -> None:
-    """Run one request end to end and write its JSON status to `status_fd`. Never raises."""
+def supervise(ctl_fd: int, status_fd: int, prepared: Prepared | None = None) -> None:
+    """Run one request end to end and write its JSON status to `status_fd`. Never raises.
+
+    `prepared` comes from the fork server's pool; a cold supervisor prepares after reading the request.
+    """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     report: dict[str, Any]
@@ -343,8 +321,15 @@ def supervise(ctl_fd: int, status_fd: int) -> None:
     try:
         iso.set_parent_death_signal(signal.SIGKILL)
         req = _read_request(ctl_fd)
-        plan, layers = _plan(req)
-        report = _supervise_run(req, plan, layers, ctl_fd)
+        if prepared is None:
+            prepared = prepare(req)
+        if prepared.error is not None:
+            raise SetupError(f"the sandbox could not be built: {prepared.error}")
+        plan = prepared.plan
+        if not plan["pidns"] and plan["mode"] != "inside":
+            # Created only now, so that an idle supervisor in the pool leaves nothing on the host.
+            plan["tmpdir"] = plan["workdir"] = tempfile.mkdtemp(prefix="socratic-sandbox-")
+        report = _supervise_run(req, plan, prepared.layers, ctl_fd)
     except BaseException as exc:  # noqa: BLE001 - the host turns this into SandboxError
         report = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc(limit=4)[-2000:]}
     if plan.get("tmpdir"):
@@ -409,7 +394,7 @@ def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
     os.waitpid(init, 0)
     ended = time.monotonic()
     if not plan["pidns"]:
-        _kill_descendants()
+        iso.kill_descendants()
     events_buf += _drain(events_r)
     info_buf += _drain(info_r)
     return _build_report(plan, layers, limits, events_buf, info_buf, killed_for,
@@ -467,49 +452,11 @@ def _build_report(plan: dict[str, Any], layers: list[str], limits: dict[str, Any
     return {**verdict, "cpu_s": cpu, "duration_s": duration, "isolation": layers, "events": tests}
 
 
-# --- fork server --------------------------------------------------------------------------------------------
-
-def serve(sock_fd: int) -> None:
-    """Fork one supervisor per request received on `sock_fd` until the host closes it."""
-    _preload()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps supervisors for us
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sock = socket.socket(fileno=sock_fd)
-    sock.sendall(b"R")
-    fd_size = struct.calcsize("5i")
-    while True:
-        try:
-            msg, ancdata, _flags, _addr = sock.recvmsg(16, socket.CMSG_SPACE(fd_size))
-        except InterruptedError:
-            continue
-        if not msg:
-            return
-        fds: list[int] = []
-        for level, kind, data in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds += list(struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4]))
-        if len(fds) != 5:
-            for fd in fds:
-                os.close(fd)
-            continue
-        pid = os.fork()
-        if pid == 0:
-            try:
-                sock.close()
-                for target, fd in enumerate(fds[:3]):
-                    os.dup2(fd, target)
-                for fd in fds[:3]:
-                    os.close(fd)
-                supervise(fds[3], fds[4])
-            finally:
-                os._exit(0)
-        for fd in fds:
-            os.close(fd)
-
-
 def main(argv: list[str]) -> None:
     if argv[0] == "server":
-        serve(int(argv[1]))
+        import child_server
+
+        child_server.serve(int(argv[1]), json.loads(argv[2]))
     elif argv[0] == "supervise":
         supervise(int(argv[1]), int(argv[2]))
     else:

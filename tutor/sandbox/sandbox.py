@@ -115,7 +115,11 @@ class Sandbox:
             return BwrapLauncher(self.python_paths, limits.disk_mb << 20)
         with self._lock:
             if self._launcher is None:
-                self._launcher = ForkServer() if self.backend == "forkserver" else ColdLauncher()
+                if self.backend == "forkserver":
+                    config = {"namespaces": self.namespaces, "python_paths": list(self.python_paths)}
+                    self._launcher = ForkServer(config)
+                else:
+                    self._launcher = ColdLauncher()
             return self._launcher
 
     def _execute(self, request: dict[str, Any], stdin: str, limits: Limits, budget_s: float) -> RawOutcome:

@@ -32,10 +32,8 @@ from tutor.errors import SandboxError
 from tutor.sandbox.child_isolation import UID_BASE
 
 RUNTIME_DIR = str(Path(__file__).resolve().parent)
-_BOOTSTRAP = (
-    "import sys; sys.path.insert(0, {dir!r}); import child_main; "
-    "sys.path.remove({dir!r}); child_main.main(sys.argv[1:])"
-)
+# The program never sees this path: the harness rebuilds sys.path before running it.
+_BOOTSTRAP = "import sys; sys.path.insert(0, {dir!r}); import child_main; child_main.main(sys.argv[1:])"
 _START_TIMEOUT_S = 20.0
 _SETUP_GRACE_S = 12.0  # the supervisor's own setup timeout (10 s) plus slack
 
@@ -174,7 +172,7 @@ class BwrapLauncher:
 
 
 class ForkServer:
-    """A pre-started isolated interpreter that forks one supervisor per run.
+    """A pre-started isolated interpreter that forks one supervisor per run (see `child_server`).
 
     Thread-safe: each request is a single SOCK_SEQPACKET message (atomic, fds attached), so concurrent
     callers never interleave. Restarted once if it died. It exits by itself when the host process goes
@@ -183,7 +181,8 @@ class ForkServer:
 
     name = "forkserver"
 
-    def __init__(self) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config  # namespaces and import paths: fixed for the server's pre-built sandboxes
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None
@@ -192,9 +191,9 @@ class ForkServer:
         host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._proc = subprocess.Popen(
-                _python_command("server", str(child.fileno())), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(child.fileno(),), env={},
-                cwd="/", start_new_session=True,
+                _python_command("server", str(child.fileno()), json.dumps(self.config)),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                pass_fds=(child.fileno(),), env={}, cwd="/", start_new_session=True,
             )
         except OSError as exc:
             host.close()
