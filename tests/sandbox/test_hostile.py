@@ -286,6 +286,17 @@ def test_the_project_database_is_not_readable_without_namespaces(sandboxes: dict
     assert "PermissionError" in result.stderr
 
 
+def test_flooding_the_sandbox_event_pipe_is_harmless(box: Sandbox) -> None:
+    code = ("import os\n"
+            "chunk = b'{\"kind\": \"noise\"}\\n' * 4096\n"
+            "for _ in range(600):  # about 40 MB, ten times what the supervisor keeps\n"
+            "    os.write(3, chunk)\n"
+            "print('done')\n")
+    result = box.run(code, limits=PATIENT)
+    assert result.stdout == "done\n", result
+    still_works(box)
+
+
 def test_kernel_and_namespace_escapes_are_refused(box: Sandbox) -> None:
     code = (
         "import ctypes, os\n"

@@ -32,6 +32,7 @@ import child_isolation as iso
 _SETUP_TIMEOUT_S = 10.0
 _WORKDIR_IN_NS = "/tmp/work"
 _DEFAULT_DISK_BYTES = 8 << 20  # the private /tmp is resized once the request gives the real limit
+_EVENTS_CAP = 4 << 20  # bytes of harness events kept per run (a test result is at most 4 KB)
 
 # Imported once in the fork server so a run neither pays for nor needs file access to the usual modules.
 PRELOAD = ("math", "cmath", "fractions", "decimal", "statistics", "random", "itertools", "functools",
@@ -380,7 +381,8 @@ def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
             elif fd == events_r:
                 chunk = os.read(events_r, 65536)
                 if chunk:
-                    events_buf += chunk
+                    # The program can write here too: keep what fits, so it cannot exhaust our memory.
+                    events_buf += chunk[:max(0, _EVENTS_CAP - len(events_buf))]
                 else:
                     watched.remove(events_r)
             elif fd == info_r:
@@ -395,7 +397,7 @@ def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
     ended = time.monotonic()
     if not plan["pidns"]:
         iso.kill_descendants()
-    events_buf += _drain(events_r)
+    events_buf += _drain(events_r)[:max(0, _EVENTS_CAP - len(events_buf))]
     info_buf += _drain(info_r)
     return _build_report(plan, layers, limits, events_buf, info_buf, killed_for,
                          (ended - (program_start or started)))
@@ -408,7 +410,7 @@ def _drain(fd: int) -> bytes:
         chunk = os.read(fd, 65536)
         if not chunk:
             break
-        data += chunk
+        data += chunk[:max(0, _EVENTS_CAP - len(data))]
     os.close(fd)
     return data
 
