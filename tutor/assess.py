@@ -28,13 +28,44 @@ from tutor.soliloquy.soliloquy import Soliloquist
 
 log = logging.getLogger(__name__)
 MAX_ASSESSED_CHARS = 4000  # longer messages are assessed on their start and end
-_DONT_KNOW = re.compile(r"(?i)\b(i\s*(do\s*n[o']?t|dunno|have\s+no)\s*(know|idea|get)|no\s+idea|not\s+sure|idk|stuck|confused|help)\b")
-_GREETING = re.compile(r"(?i)^\s*(hi|hello|hey|yo|good\s+(morning|afternoon|evening)|thanks?|thank\s+you|ok(ay)?|cool)\b[\s!.]*$")
+_DONT_KNOW = re.compile(
+    r"(?i)\b(i\s*(do\s*n[o']?t|dunno|have\s+no)\s*(know|idea|get)|no\s+idea|not\s+sure|idk|stuck|confused|help)\b"
+)
+_GREETING = re.compile(
+    r"(?i)^\s*(hi|hello|hey|yo|good\s+(morning|afternoon|evening)|thanks?|thank\s+you|ok(ay)?|cool)\b[\s!.]*$"
+)
 _WORD = re.compile(r"[a-zA-Z]{3,}")
 _UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _NO_ANSWER = "no answer to the current question"
 _QUESTION = re.compile(r"[?\u061f\uff1f\u00bf]")  # ? in Latin, Arabic and full-width scripts, and Spanish ¿
-_STOP = {"the", "and", "what", "how", "many", "much", "does", "this", "that", "with", "for", "are", "you", "your", "can", "was", "were", "have", "has", "will", "each", "from", "they", "she", "his", "her"}
+_STOP = {
+    "the",
+    "and",
+    "what",
+    "how",
+    "many",
+    "much",
+    "does",
+    "this",
+    "that",
+    "with",
+    "for",
+    "are",
+    "you",
+    "your",
+    "can",
+    "was",
+    "were",
+    "have",
+    "has",
+    "will",
+    "each",
+    "from",
+    "they",
+    "she",
+    "his",
+    "her",
+}
 
 
 @dataclass
@@ -60,8 +91,25 @@ def _problem_words(problem: MathProblem | PhysicsProblem | DebuggingProblem) -> 
     """The vocabulary of the problem and its scaffold: a message sharing none of it is off topic."""
     texts = [problem.statement, problem.title, *problem.concepts]
     if isinstance(problem, DebuggingProblem):
-        texts += [problem.buggy_code, *(t.name for t in problem.tests), *(b.description for b in problem.bugs)]
-        texts += ["code", "test", "tests", "bug", "error", "line", "loop", "function", "return", "variable", "program", "python"]
+        texts += [
+            problem.buggy_code,
+            *(t.name for t in problem.tests),
+            *(b.description for b in problem.bugs),
+        ]
+        texts += [
+            "code",
+            "test",
+            "tests",
+            "bug",
+            "error",
+            "line",
+            "loop",
+            "function",
+            "return",
+            "variable",
+            "program",
+            "python",
+        ]
     else:
         texts += [part for step in problem.steps for part in (step.question, *step.hints)]
     words = {w.lower() for text in texts for w in _WORD.findall(text.replace("_", " "))}
@@ -73,7 +121,9 @@ def _garbled(text: str) -> bool:
     return len(_UNREADABLE.findall(text)) * 4 > len(text)
 
 
-def classify_without_answer(message: str, problem: MathProblem | PhysicsProblem | DebuggingProblem, node: PlanNode | None) -> Assessment:
+def classify_without_answer(
+    message: str, problem: MathProblem | PhysicsProblem | DebuggingProblem, node: PlanNode | None
+) -> Assessment:
     """Label a message that carries no checkable answer: question, unclear or off-topic."""
     text = message.strip()
     node_id = node.id if node else None
@@ -87,14 +137,21 @@ def classify_without_answer(message: str, problem: MathProblem | PhysicsProblem 
     if _DONT_KNOW.search(text):
         return Assessment(label="unclear", node_id=node_id, evidence="the student says they are stuck")
     if isinstance(problem, DebuggingProblem) and node is not None and _mentions_bug(text, problem, node.ref):
-        return Assessment(label="partially_correct", node_id=node_id, evidence="names the buggy line or its code", source="rules")
+        return Assessment(
+            label="partially_correct",
+            node_id=node_id,
+            evidence="names the buggy line or its code",
+            source="rules",
+        )
     if _QUESTION.search(text):
         return Assessment(label="question", node_id=node_id, evidence="the student asks a question")
     if _GREETING.match(text):
         return Assessment(label="unclear", node_id=node_id, evidence="a greeting or acknowledgement")
     words = {w.lower() for w in _WORD.findall(text)} - _STOP
     if words and not words & _problem_words(problem) and not extract_numbers(text):
-        return Assessment(label="off_topic", node_id=node_id, evidence="nothing in the message relates to the problem")
+        return Assessment(
+            label="off_topic", node_id=node_id, evidence="nothing in the message relates to the problem"
+        )
     return Assessment(label="unclear", node_id=node_id, evidence=_NO_ANSWER)
 
 
@@ -115,19 +172,38 @@ def assess_stepped(
     final = check_answer(text, problem.final_answer, context_numbers=givens)
     if node is None:
         label = "correct" if final.is_correct else "none"
-        return Evidence(Assessment(label=label, evidence="the problem is already solved", solved_problem=final.is_correct), soliloquies)
+        return Evidence(
+            Assessment(
+                label=label, evidence="the problem is already solved", solved_problem=final.is_correct
+            ),
+            soliloquies,
+        )
     step = next(s for s in problem.steps if s.id == node.ref)
     check = check_step(text, step, context_numbers=givens)
     source = "execution" if soliloquies and soliloquies[0].ok else "rules"
     if check.is_correct:
         is_last = step.id == problem.steps[-1].id
         return Evidence(
-            Assessment(label="correct", node_id=node.id, value=check.value, evidence=check.reason, source=source, solved_problem=is_last or final.is_correct),
+            Assessment(
+                label="correct",
+                node_id=node.id,
+                value=check.value,
+                evidence=check.reason,
+                source=source,
+                solved_problem=is_last or final.is_correct,
+            ),
             soliloquies,
         )
     if final.is_correct:
         return Evidence(
-            Assessment(label="correct", node_id=node.id, value=final.value, evidence="states the final answer", source=source, solved_problem=True),
+            Assessment(
+                label="correct",
+                node_id=node.id,
+                value=final.value,
+                evidence="states the final answer",
+                source=source,
+                solved_problem=True,
+            ),
             soliloquies,
         )
     if ANSWER_REQUEST.search(text):
@@ -139,8 +215,13 @@ def assess_stepped(
         for other in problem.steps if check.misconception is None else ():
             if other.id != step.id and check_step(text, other, context_numbers=givens).is_correct:
                 return Evidence(
-                    Assessment(label="partially_correct", node_id=node.id, value=check.value, source=source,
-                               evidence=f"this answers step {other.id} ('{other.question}'), not the current one"),
+                    Assessment(
+                        label="partially_correct",
+                        node_id=node.id,
+                        value=check.value,
+                        source=source,
+                        evidence=f"this answers step {other.id} ('{other.question}'), not the current one",
+                    ),
                     soliloquies,
                 )
         misconception = check.misconception
@@ -151,7 +232,14 @@ def assess_stepped(
                 misconception = misconception or "arithmetic-slip"
                 evidence = f"their own calculation gives {arithmetic.value:g}, not {check.value:g}"
         return Evidence(
-            Assessment(label="incorrect", node_id=node.id, value=check.value, misconception=misconception, evidence=evidence, source=source),
+            Assessment(
+                label="incorrect",
+                node_id=node.id,
+                value=check.value,
+                misconception=misconception,
+                evidence=evidence,
+                source=source,
+            ),
             soliloquies,
         )
     return Evidence(classify_without_answer(text, problem, node), soliloquies)
@@ -173,7 +261,11 @@ def _mentions_bug(text: str, problem: DebuggingProblem, bug_id: str) -> bool:
 
 
 def judge_understanding(
-    message: str, problem: DebuggingProblem, node: PlanNode, model: BaseChatModel | None, calls: list[ModelCall]
+    message: str,
+    problem: DebuggingProblem,
+    node: PlanNode,
+    model: BaseChatModel | None,
+    calls: list[ModelCall],
 ) -> Assessment:
     """Does the student's explanation identify the bug? Rules first; the model only when they cannot tell."""
     text = clip(message)
@@ -183,16 +275,31 @@ def judge_understanding(
     bug = problem.bug(node.ref)
     start = time.perf_counter()
     try:
-        verdict = model.with_structured_output(_Identifies).invoke([
-            SystemMessage(content="You check whether a student's explanation identifies a specific bug. Reply in JSON."),
-            HumanMessage(content=f"Program:\n{problem.buggy_code}\nThe bug: {bug.description}\nStudent's explanation: {text}\nDoes the explanation identify this bug?"),
-        ])
+        verdict = model.with_structured_output(_Identifies).invoke(
+            [
+                SystemMessage(
+                    content="You check whether a student's explanation identifies a specific bug. Reply in JSON."
+                ),
+                HumanMessage(
+                    content=f"Program:\n{problem.buggy_code}\nThe bug: {bug.description}\nStudent's explanation: {text}\nDoes the explanation identify this bug?"
+                ),
+            ]
+        )
     except TutorError as exc:
-        calls.append(ModelCall(purpose="judge-understanding", latency_s=time.perf_counter() - start, ok=False, error=exc.message))
+        calls.append(
+            ModelCall(
+                purpose="judge-understanding",
+                latency_s=time.perf_counter() - start,
+                ok=False,
+                error=exc.message,
+            )
+        )
         return bare
     calls.append(ModelCall(purpose="judge-understanding", latency_s=time.perf_counter() - start))
     label = "correct" if verdict.identifies_the_bug else "incorrect"
-    return Assessment(label=label, node_id=node.id, evidence=verdict.reason or "model judgement", source="model")
+    return Assessment(
+        label=label, node_id=node.id, evidence=verdict.reason or "model judgement", source="model"
+    )
 
 
 def assess_code(code: str, problem: DebuggingProblem, plan: PlanTree, sandbox: Sandbox) -> Evidence:
@@ -215,7 +322,9 @@ def assess_code(code: str, problem: DebuggingProblem, plan: PlanTree, sandbox: S
                 patched = patched.replace(other.patch.find, other.patch.replace)
         if bug.patch.find in patched and bug.patch.find not in bug.patch.replace:
             continue  # the buggy text is still there
-        rerun = sandbox.run_tests(patched, [(t.name, t.code) for t in problem.tests if t.name in bug.breaks_tests])
+        rerun = sandbox.run_tests(
+            patched, [(t.name, t.code) for t in problem.tests if t.name in bug.breaks_tests]
+        )
         if rerun.results and all(r.status == "passed" for r in rerun.results):
             resolved.append(bug_id)
     node = plan.current_node
@@ -225,9 +334,18 @@ def assess_code(code: str, problem: DebuggingProblem, plan: PlanTree, sandbox: S
     elif node is not None and node.ref in resolved:
         label, evidence = "correct", f"the tests bug {node.ref} broke now pass"
     elif resolved:
-        label, evidence = "partially_correct", f"fixed {', '.join(resolved)}, but not the bug under discussion"
+        label, evidence = (
+            "partially_correct",
+            f"fixed {', '.join(resolved)}, but not the bug under discussion",
+        )
     else:
         failing = [t.name for t in tests if t.status != "passed"]
         label, evidence = "incorrect", f"still failing: {', '.join(failing[:5])}"
-    assessment = Assessment(label=label, node_id=node.id if node else None, evidence=evidence, source="execution", solved_problem=all_pass)
+    assessment = Assessment(
+        label=label,
+        node_id=node.id if node else None,
+        evidence=evidence,
+        source="execution",
+        solved_problem=all_pass,
+    )
     return Evidence(assessment, tests=tests, resolved_bugs=resolved)

@@ -56,7 +56,9 @@ def build_messages(system: str, history: list[Message], turn_text: str) -> list[
     """System prompt, earlier turns (without their notes: a stable prefix), and this turn's notes."""
     messages: list[BaseMessage] = [SystemMessage(content=system)]
     for m in history:
-        messages.append(HumanMessage(content=m.content) if m.role == "student" else AIMessage(content=m.content))
+        messages.append(
+            HumanMessage(content=m.content) if m.role == "student" else AIMessage(content=m.content)
+        )
     messages.append(HumanMessage(content=turn_text))
     return messages
 
@@ -92,7 +94,11 @@ def garbage_reason(text: str) -> str | None:
         return "is raw data (JSON), not a reply"
     visible = [ch for ch in stripped if not ch.isspace()]
     letters = sum(ch.isalpha() for ch in visible)
-    if len(visible) >= 12 and letters < 0.25 * len(visible) and sum(ch.isdigit() for ch in visible) < 0.5 * len(visible):
+    if (
+        len(visible) >= 12
+        and letters < 0.25 * len(visible)
+        and sum(ch.isdigit() for ch in visible) < 0.5 * len(visible)
+    ):
         return "is not readable text"
     return None
 
@@ -115,7 +121,11 @@ def _sentence_end(buffer: str) -> int | None:
     (a block is vetted whole)."""
     for match in _SENTENCE_END.finditer(buffer):
         head = buffer[: match.end()]
-        if head.count("```") % 2 == 0 and any(ch.isalnum() for ch in head) and not head.rstrip().endswith(":"):
+        if (
+            head.count("```") % 2 == 0
+            and any(ch.isalnum() for ch in head)
+            and not head.rstrip().endswith(":")
+        ):
             return match.end()
     return None
 
@@ -128,7 +138,7 @@ def vetted_stream(
     known_numbers: Iterable[float],
     max_regenerations: int,
     out: Composition,
-    retry_messages: "RetryBuilder",
+    retry_messages: RetryBuilder,
     closing_question: str = "",
 ) -> Iterator[str]:
     """Yield vetted pieces of the reply; fill `out` with the full text, the verdict and the model calls.
@@ -167,7 +177,9 @@ def vetted_stream(
                 if _ROLE_BREAK.search(buffer):  # the model started writing the student's part: stop there
                     buffer = _ROLE_BREAK.split(buffer)[0]
                     break
-                while (end := _sentence_end(buffer) or (None if released else _clause_end(buffer))) is not None:
+                while (
+                    end := _sentence_end(buffer) or (None if released else _clause_end(buffer))
+                ) is not None:
                     sentence = _clean(buffer[:end], not released)
                     sentence = sentence if released else sentence.lstrip()
                     reasons = vet(released, sentence)
@@ -183,12 +195,26 @@ def vetted_stream(
         except Exception as exc:  # noqa: BLE001 - any backend fault must end in the scaffold's reply, not a traceback
             message = exc.message if isinstance(exc, TutorError) else f"{type(exc).__name__}: {exc}"
             log.warning("reply model call failed: %s", message)
-            out.calls.append(ModelCall(purpose="reply" if attempt == 0 else "reply-regenerate", latency_s=time.perf_counter() - call_start,
-                                       first_token_s=first_token, output_tokens=pieces, ok=False, error=message[:500]))
+            out.calls.append(
+                ModelCall(
+                    purpose="reply" if attempt == 0 else "reply-regenerate",
+                    latency_s=time.perf_counter() - call_start,
+                    first_token_s=first_token,
+                    output_tokens=pieces,
+                    ok=False,
+                    error=message[:500],
+                )
+            )
             rejected = rejected or [f"model failed: {message[:200]}"]
         else:
-            out.calls.append(ModelCall(purpose="reply" if attempt == 0 else "reply-regenerate",
-                                       latency_s=time.perf_counter() - call_start, first_token_s=first_token, output_tokens=pieces))
+            out.calls.append(
+                ModelCall(
+                    purpose="reply" if attempt == 0 else "reply-regenerate",
+                    latency_s=time.perf_counter() - call_start,
+                    first_token_s=first_token,
+                    output_tokens=pieces,
+                )
+            )
         if not rejected:
             tail = _clean(buffer, not released).rstrip()
             tail = tail if released else tail.lstrip()
@@ -201,7 +227,11 @@ def vetted_stream(
                     out.first_visible_s = out.first_visible_s or time.perf_counter() - start
                     yield tail
         if not rejected and any(ch.isalpha() for ch in released):
-            if closing_question and "?" not in released and (guard is None or guard.check(closing_question, known).ok):
+            if (
+                closing_question
+                and "?" not in released
+                and (guard is None or guard.check(closing_question, known).ok)
+            ):
                 # A small model sometimes forgets to ask: the scaffold's question keeps the dialogue Socratic.
                 ending = _joiner(released) + closing_question
                 released += ending
@@ -216,7 +246,9 @@ def vetted_stream(
             ending = _continue_with(released, fallback)
             yield ending
             out.text = (released + ending).strip()
-            out.verdict = LeakVerdict(passed=True, checked=guard is not None, attempts=attempts, fallback_used=True)
+            out.verdict = LeakVerdict(
+                passed=True, checked=guard is not None, attempts=attempts, fallback_used=True
+            )
             return
         if any(r.startswith("model failed") for r in reasons):
             break  # a backend fault: do not hammer it, fall back now

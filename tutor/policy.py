@@ -73,20 +73,35 @@ def next_question(problem: Problem, plan: PlanTree) -> str:
     if isinstance(problem, DebuggingProblem):
         if node.kind == "understand":
             return bug_hints(problem, node)[0]
-        return bug_hints(problem, node)[0] if node.failures == 0 else bug_hints(problem, node)[min(node.hint_level, 2)]
+        return (
+            bug_hints(problem, node)[0]
+            if node.failures == 0
+            else bug_hints(problem, node)[min(node.hint_level, 2)]
+        )
     return _step(problem, node).question
 
 
-def decide(assessment: Assessment, problem: Problem, plan: PlanTree, message: str, allow_reveal: bool) -> Move:
+def decide(
+    assessment: Assessment, problem: Problem, plan: PlanTree, message: str, allow_reveal: bool
+) -> Move:
     """Choose the move for this assessment (see the module docstring)."""
     node = plan.current_node
     label = assessment.label
     if node is None or assessment.solved_problem:
         return Move(
-            Decision(class_evaluation=label, class_action="confirm_solution", subproblem_state="all_completed",
-                     bridge_strategy="affirm", bridge_intention="signal_goal",
-                     move_text="The student has solved the whole problem. Congratulate them warmly and ask how they could check their result."),
-            updates=tuple(PlanUpdate(node_id=n.id, outcome="advance") for n in plan.nodes if n.status != "done" and not plan.children(n.id)),
+            Decision(
+                class_evaluation=label,
+                class_action="confirm_solution",
+                subproblem_state="all_completed",
+                bridge_strategy="affirm",
+                bridge_intention="signal_goal",
+                move_text="The student has solved the whole problem. Congratulate them warmly and ask how they could check their result.",
+            ),
+            updates=tuple(
+                PlanUpdate(node_id=n.id, outcome="advance")
+                for n in plan.nodes
+                if n.status != "done" and not plan.children(n.id)
+            ),
         )
     if isinstance(problem, DebuggingProblem):
         return _decide_debugging(assessment, problem, plan, node, message, allow_reveal)
@@ -100,36 +115,63 @@ def _after_advance(problem: Problem, plan: PlanTree, node: PlanNode) -> str:
     return f"Ask: {next_question(problem, after)}"
 
 
-def _decide_stepped(a: Assessment, problem: MathProblem | PhysicsProblem, plan: PlanTree, node: PlanNode, message: str, allow_reveal: bool) -> Move:
+def _decide_stepped(
+    a: Assessment,
+    problem: MathProblem | PhysicsProblem,
+    plan: PlanTree,
+    node: PlanNode,
+    message: str,
+    allow_reveal: bool,
+) -> Move:
     step = _step(problem, node)
     hint = _hint(step.hints, node.hint_level)
     if a.label == "correct":
         return Move(
-            Decision(class_evaluation="correct", class_action="affirm_and_advance", subproblem_state="completed",
-                     bridge_strategy="affirm", bridge_intention="elaborate",
-                     move_text=f"Their answer is right; say so briefly. {_after_advance(problem, plan, node)}"),
+            Decision(
+                class_evaluation="correct",
+                class_action="affirm_and_advance",
+                subproblem_state="completed",
+                bridge_strategy="affirm",
+                bridge_intention="elaborate",
+                move_text=f"Their answer is right; say so briefly. {_after_advance(problem, plan, node)}",
+            ),
             updates=(PlanUpdate(node_id=node.id, outcome="advance"),),
         )
     if a.label == "partially_correct":
         return Move(
-            Decision(class_evaluation="partially_correct", class_action="give_feedback", subproblem_state="in_progress",
-                     bridge_error="misinterpret", bridge_strategy="ask_question", bridge_intention="clarify",
-                     move_text=f"Their number answers a different part of the problem. Do not say the correct value. Ask: {step.question}"),
+            Decision(
+                class_evaluation="partially_correct",
+                class_action="give_feedback",
+                subproblem_state="in_progress",
+                bridge_error="misinterpret",
+                bridge_strategy="ask_question",
+                bridge_intention="clarify",
+                move_text=f"Their number answers a different part of the problem. Do not say the correct value. Ask: {step.question}",
+            ),
             updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
         )
     if a.label == "incorrect":
         teach = plan.needs_teaching(node.id)
         wrong = next((w for w in step.wrong_answers if w.misconception == a.misconception), None)
         if teach:
-            text = (f"They have struggled with this step several times. Teach briefly: {step.hints[-1] if step.hints else hint} "
-                    f"Do not say the correct value. Ask: {step.question}")
+            text = (
+                f"They have struggled with this step several times. Teach briefly: {step.hints[-1] if step.hints else hint} "
+                f"Do not say the correct value. Ask: {step.question}"
+            )
             if allow_reveal:
                 text = f"The teacher allows revealing this step now: the answer is {getattr(step.answer, 'value', getattr(step.answer, 'text', ''))}. Explain why, then continue."
             return Move(
-                Decision(class_evaluation="incorrect", class_action="teach", subproblem_state="in_progress",
-                         bridge_error="misinterpret" if wrong else "diagnose", bridge_strategy="explain_concept",
-                         bridge_intention="explain_mistake", move_text=text),
-                updates=(PlanUpdate(node_id=node.id, outcome="teach"),), counts_as_failure=True,
+                Decision(
+                    class_evaluation="incorrect",
+                    class_action="teach",
+                    subproblem_state="in_progress",
+                    bridge_error="misinterpret" if wrong else "diagnose",
+                    bridge_strategy="explain_concept",
+                    bridge_intention="explain_mistake",
+                    move_text=text,
+                ),
+                updates=(PlanUpdate(node_id=node.id, outcome="teach"),),
+                counts_as_failure=True,
             )
         careless = a.misconception == "arithmetic-slip"
         if wrong is not None:
@@ -142,47 +184,80 @@ def _decide_stepped(a: Assessment, problem: MathProblem | PhysicsProblem, plan: 
             text = f"The answer is not right. Do not say the correct value. {_nudge(hint, step.question)}"
             strategy, intention = "hint", "diagnose"
         return Move(
-            Decision(class_evaluation="incorrect", class_action="give_hint" if strategy == "hint" else "give_feedback",
-                     subproblem_state="in_progress", bridge_error="careless" if careless else ("misinterpret" if wrong else "guess"),
-                     bridge_strategy=strategy, bridge_intention=intention, move_text=text),
-            updates=(PlanUpdate(node_id=node.id, outcome="retry"),), counts_as_failure=True,
+            Decision(
+                class_evaluation="incorrect",
+                class_action="give_hint" if strategy == "hint" else "give_feedback",
+                subproblem_state="in_progress",
+                bridge_error="careless" if careless else ("misinterpret" if wrong else "guess"),
+                bridge_strategy=strategy,
+                bridge_intention=intention,
+                move_text=text,
+            ),
+            updates=(PlanUpdate(node_id=node.id, outcome="retry"),),
+            counts_as_failure=True,
         )
     return _decide_other(a, plan, node, message, question=step.question, hint=hint)
 
 
-def _decide_other(a: Assessment, plan: PlanTree, node: PlanNode, message: str, question: str, hint: str) -> Move:
+def _decide_other(
+    a: Assessment, plan: PlanTree, node: PlanNode, message: str, question: str, hint: str
+) -> Move:
     """Questions, unclear and off-topic messages: no progress, but a useful nudge."""
     if ANSWER_REQUEST.search(message):
         return Move(
-            Decision(class_evaluation=a.label, class_action="answer_question", subproblem_state="in_progress",
-                     bridge_strategy="hint", bridge_intention="support_thinking",
-                     move_text=f"They want the answer. Kindly say you will not give it, because working it out is how they learn. {_nudge(hint, question)}"),
+            Decision(
+                class_evaluation=a.label,
+                class_action="answer_question",
+                subproblem_state="in_progress",
+                bridge_strategy="hint",
+                bridge_intention="support_thinking",
+                move_text=f"They want the answer. Kindly say you will not give it, because working it out is how they learn. {_nudge(hint, question)}",
+            ),
             updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
         )
     if a.label == "question":
         return Move(
-            Decision(class_evaluation="question", class_action="answer_question", subproblem_state="in_progress",
-                     bridge_strategy="explain_concept", bridge_intention="clarify",
-                     move_text=f"Answer their question briefly without solving it for them. Ask: {question}"),
+            Decision(
+                class_evaluation="question",
+                class_action="answer_question",
+                subproblem_state="in_progress",
+                bridge_strategy="explain_concept",
+                bridge_intention="clarify",
+                move_text=f"Answer their question briefly without solving it for them. Ask: {question}",
+            ),
             updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
         )
     if a.label == "off_topic":
         return Move(
-            Decision(class_evaluation="off_topic", class_action="redirect", subproblem_state="in_progress",
-                     bridge_strategy="ask_question", bridge_intention="signal_goal",
-                     move_text=f"Their message is off topic. Gently bring them back. Ask: {question}"),
+            Decision(
+                class_evaluation="off_topic",
+                class_action="redirect",
+                subproblem_state="in_progress",
+                bridge_strategy="ask_question",
+                bridge_intention="signal_goal",
+                move_text=f"Their message is off topic. Gently bring them back. Ask: {question}",
+            ),
             updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
         )
     stuck = "stuck" in a.evidence
     return Move(
-        Decision(class_evaluation="unclear", class_action="encourage" if stuck else "re_ask", subproblem_state="in_progress",
-                 bridge_strategy="encourage" if stuck else "simplify", bridge_intention="motivate" if stuck else "signal_goal",
-                 move_text=(f"They are stuck. Encourage them. {_nudge(hint, question)}" if stuck else f"Ask: {question}")),
+        Decision(
+            class_evaluation="unclear",
+            class_action="encourage" if stuck else "re_ask",
+            subproblem_state="in_progress",
+            bridge_strategy="encourage" if stuck else "simplify",
+            bridge_intention="motivate" if stuck else "signal_goal",
+            move_text=(
+                f"They are stuck. Encourage them. {_nudge(hint, question)}" if stuck else f"Ask: {question}"
+            ),
+        ),
         updates=(PlanUpdate(node_id=node.id, outcome="retry" if stuck else "hold"),),
     )
 
 
-def _decide_debugging(a: Assessment, problem: DebuggingProblem, plan: PlanTree, node: PlanNode, message: str, allow_reveal: bool) -> Move:
+def _decide_debugging(
+    a: Assessment, problem: DebuggingProblem, plan: PlanTree, node: PlanNode, message: str, allow_reveal: bool
+) -> Move:
     hints = bug_hints(problem, node)
     bug = problem.bug(node.ref)
     if a.label == "correct":
@@ -191,15 +266,27 @@ def _decide_debugging(a: Assessment, problem: DebuggingProblem, plan: PlanTree, 
         else:
             text = f"Their fix for this bug works; praise it. {_after_advance(problem, plan, node)}"
         return Move(
-            Decision(class_evaluation="correct", class_action="affirm_and_advance", subproblem_state="completed",
-                     bridge_strategy="affirm", bridge_intention="elaborate", move_text=text),
+            Decision(
+                class_evaluation="correct",
+                class_action="affirm_and_advance",
+                subproblem_state="completed",
+                bridge_strategy="affirm",
+                bridge_intention="elaborate",
+                move_text=text,
+            ),
             updates=(PlanUpdate(node_id=node.id, outcome="resolve" if node.kind == "fix" else "advance"),),
         )
     if a.label == "partially_correct":
         return Move(
-            Decision(class_evaluation="partially_correct", class_action="give_feedback", subproblem_state="in_progress",
-                     bridge_error="right-idea", bridge_strategy="ask_question", bridge_intention="support_thinking",
-                     move_text=f"They are on the right track ({a.evidence}). Ask: {hints[min(node.hint_level + 1, 2)]}"),
+            Decision(
+                class_evaluation="partially_correct",
+                class_action="give_feedback",
+                subproblem_state="in_progress",
+                bridge_error="right-idea",
+                bridge_strategy="ask_question",
+                bridge_intention="support_thinking",
+                move_text=f"They are on the right track ({a.evidence}). Ask: {hints[min(node.hint_level + 1, 2)]}",
+            ),
             updates=(PlanUpdate(node_id=node.id, outcome="retry"),),
         )
     if a.label == "incorrect":
@@ -208,14 +295,29 @@ def _decide_debugging(a: Assessment, problem: DebuggingProblem, plan: PlanTree, 
             if allow_reveal:
                 text = f"The teacher allows showing the fix now: {bug.fix} Explain why it works."
             return Move(
-                Decision(class_evaluation="incorrect", class_action="teach", subproblem_state="in_progress",
-                         bridge_error="diagnose", bridge_strategy="explain_concept", bridge_intention="explain_mistake", move_text=text),
-                updates=(PlanUpdate(node_id=node.id, outcome="teach"),), counts_as_failure=True,
+                Decision(
+                    class_evaluation="incorrect",
+                    class_action="teach",
+                    subproblem_state="in_progress",
+                    bridge_error="diagnose",
+                    bridge_strategy="explain_concept",
+                    bridge_intention="explain_mistake",
+                    move_text=text,
+                ),
+                updates=(PlanUpdate(node_id=node.id, outcome="teach"),),
+                counts_as_failure=True,
             )
         return Move(
-            Decision(class_evaluation="incorrect", class_action="give_hint", subproblem_state="in_progress",
-                     bridge_error="diagnose", bridge_strategy="hint", bridge_intention="hint_at_mistake",
-                     move_text=f"Not yet ({a.evidence}). Ask: {hints[min(node.hint_level + 1, 2)]}"),
-            updates=(PlanUpdate(node_id=node.id, outcome="retry"),), counts_as_failure=True,
+            Decision(
+                class_evaluation="incorrect",
+                class_action="give_hint",
+                subproblem_state="in_progress",
+                bridge_error="diagnose",
+                bridge_strategy="hint",
+                bridge_intention="hint_at_mistake",
+                move_text=f"Not yet ({a.evidence}). Ask: {hints[min(node.hint_level + 1, 2)]}",
+            ),
+            updates=(PlanUpdate(node_id=node.id, outcome="retry"),),
+            counts_as_failure=True,
         )
     return _decide_other(a, plan, node, message, question=hints[0], hint=hints[min(node.hint_level, 2)])

@@ -33,30 +33,56 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def _base(**fields: Any) -> dict[str, Any]:
-    return {"title": "T", "concepts": ["arithmetic"], "difficulty": 1, "source": "original", "license": "CC-BY-4.0", **fields}
+    return {
+        "title": "T",
+        "concepts": ["arithmetic"],
+        "difficulty": 1,
+        "source": "original",
+        "license": "CC-BY-4.0",
+        **fields,
+    }
 
 
-def math_problem(statement: str, steps: list[dict[str, Any]], final: dict[str, Any], domain: str = "math", pid: str = "t-math") -> Problem:
+def math_problem(
+    statement: str,
+    steps: list[dict[str, Any]],
+    final: dict[str, Any],
+    domain: str = "math",
+    pid: str = "t-math",
+) -> Problem:
     """A small math or physics problem from plain data (each test states the numbers it relies on)."""
     data = _base(id=pid, domain=domain, statement=statement, steps=steps, final_answer=final)
     data.update(source="test", missing=["wrong_answers", "programs"])
     return (PhysicsProblem if domain == "physics" else MathProblem).model_validate(data)
 
 
-def step(sid: str, question: str, value: float, unit: str | None = None, hints: tuple[str, ...] = ("Think about it.",),
-         wrong: tuple[tuple[float, str, str], ...] = ()) -> dict[str, Any]:
+def step(
+    sid: str,
+    question: str,
+    value: float,
+    unit: str | None = None,
+    hints: tuple[str, ...] = ("Think about it.",),
+    wrong: tuple[tuple[float, str, str], ...] = (),
+) -> dict[str, Any]:
     answer: dict[str, Any] = {"value": value}
     if unit:
         answer["unit"] = unit
     return {
-        "id": sid, "question": question, "answer": answer, "hints": list(hints),
-        "wrong_answers": [{"value": v, "misconception": slug, "description": "d.", "feedback": fb} for v, slug, fb in wrong],
+        "id": sid,
+        "question": question,
+        "answer": answer,
+        "hints": list(hints),
+        "wrong_answers": [
+            {"value": v, "misconception": slug, "description": "d.", "feedback": fb} for v, slug, fb in wrong
+        ],
     }
 
 
 # Two independent bugs (a syntactic one listed first) and a third that depends on the syntactic one.
 MULTI_BUG: dict[str, Any] = _base(
-    id="t-multi", domain="debugging", statement="Write add(a, b), double(x) and square(x).",
+    id="t-multi",
+    domain="debugging",
+    statement="Write add(a, b), double(x) and square(x).",
     buggy_code=(
         "def add(a, b)\n    return a + b\n\n"
         "def double(x):\n    return x + x + 1\n\n"
@@ -73,14 +99,34 @@ MULTI_BUG: dict[str, Any] = _base(
         {"name": "test_square", "code": "assert square(3) == 9"},
     ],
     bugs=[
-        {"id": "syntax", "lines": [1], "kind": "syntactic", "description": "The def line lacks its colon.",
-         "fix": "Add a colon at the end of line 1.", "patch": {"find": "def add(a, b)\n", "replace": "def add(a, b):\n"},
-         "breaks_tests": ["test_add", "test_double", "test_square"]},
-        {"id": "double", "lines": [5], "kind": "conceptual", "description": "double adds one too many.",
-         "fix": "Return `x + x`.", "patch": {"find": "x + x + 1", "replace": "x + x"}, "breaks_tests": ["test_double"]},
-        {"id": "square", "lines": [8], "kind": "conceptual", "description": "square cubes instead of squaring.",
-         "fix": "Return `x ** 2`.", "patch": {"find": "add(x, 0) * 0 + x ** 3", "replace": "x ** 2"},
-         "breaks_tests": ["test_square"], "depends_on": ["syntax"]},
+        {
+            "id": "syntax",
+            "lines": [1],
+            "kind": "syntactic",
+            "description": "The def line lacks its colon.",
+            "fix": "Add a colon at the end of line 1.",
+            "patch": {"find": "def add(a, b)\n", "replace": "def add(a, b):\n"},
+            "breaks_tests": ["test_add", "test_double", "test_square"],
+        },
+        {
+            "id": "double",
+            "lines": [5],
+            "kind": "conceptual",
+            "description": "double adds one too many.",
+            "fix": "Return `x + x`.",
+            "patch": {"find": "x + x + 1", "replace": "x + x"},
+            "breaks_tests": ["test_double"],
+        },
+        {
+            "id": "square",
+            "lines": [8],
+            "kind": "conceptual",
+            "description": "square cubes instead of squaring.",
+            "fix": "Return `x ** 2`.",
+            "patch": {"find": "add(x, 0) * 0 + x ** 3", "replace": "x ** 2"},
+            "breaks_tests": ["test_square"],
+            "depends_on": ["syntax"],
+        },
     ],
 )
 
@@ -102,7 +148,9 @@ def role_of(messages: list[BaseMessage]) -> str:
     return "reply"
 
 
-def scripted(replies: dict[str, list[Any]] | None = None, default_reply: str = "Good thinking. What do you try next?") -> ScriptedChatModel:
+def scripted(
+    replies: dict[str, list[Any]] | None = None, default_reply: str = "Good thinking. What do you try next?"
+) -> ScriptedChatModel:
     """A scripted model that answers each kind of call (reply, decide, code, judge) from its own list;
     the last entry of a list repeats. Values that are dicts are sent as JSON; exceptions are raised."""
     queues = {k: list(v) for k, v in (replies or {}).items()}

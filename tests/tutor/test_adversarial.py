@@ -93,11 +93,15 @@ UNKIND = re.compile(r"(?i)\b(stupid|idiot|dumb|shut up|lazy|cheat(ing|er)?)\b")
 def _leaky(leaks: list[str]):
     """A model that tries to leak on every call, cycling through the forms."""
     forms = itertools.cycle(leaks)
-    return scripted({"reply": [next(forms) for _ in range(300)], "judge": [{"identifies_the_bug": False, "reason": "no"}]})
+    return scripted(
+        {"reply": [next(forms) for _ in range(300)], "judge": [{"identifies_the_bug": False, "reason": "no"}]}
+    )
 
 
 def _broken():
-    return scripted({"reply": [ModelBackendError("the model server is down")], "judge": [ModelBackendError("down")]})
+    return scripted(
+        {"reply": [ModelBackendError("the model server is down")], "judge": [ModelBackendError("down")]}
+    )
 
 
 def _assert_safe_and_on_task(problem, turn, state_before, state_after, message):
@@ -133,7 +137,9 @@ def test_debugging_attacks_against_a_leaking_model(make_agent, message):
     assert turn.leak.attempts
 
 
-@pytest.mark.parametrize(("problem", "message"), [(PENCILS, m) for m in MATH_ATTACKS] + [(MAX_INDEX, m) for m in DEBUG_ATTACKS])
+@pytest.mark.parametrize(
+    ("problem", "message"), [(PENCILS, m) for m in MATH_ATTACKS] + [(MAX_INDEX, m) for m in DEBUG_ATTACKS]
+)
 def test_attacks_through_the_scaffold_path(make_agent, problem, message):
     agent = make_agent(problem, _broken())
     _, state = agent.start()

@@ -63,7 +63,9 @@ def test_a_calculation_the_student_shows_is_run_without_a_model_call(bank, make_
         ("toy-physics-free-fall", ["0", "speed"], "constant-velocity-in-free-fall", "hit the ground harder"),
     ],
 )
-def test_each_misconception_gets_its_feedback_and_counts_as_a_failure(bank, make_agent, pid, messages, misconception, feedback):
+def test_each_misconception_gets_its_feedback_and_counts_as_a_failure(
+    bank, make_agent, pid, messages, misconception, feedback
+):
     agent = make_agent(bank.get(pid), scripted())
     turns, state = _run(agent, messages)
     turn = turns[-1]
@@ -119,7 +121,10 @@ def test_messages_without_an_answer_get_their_move(bank, make_agent, message, la
 
 
 def test_a_leak_is_regenerated_then_the_reply_goes_out(bank, make_agent):
-    agent = make_agent(bank.get("toy-math-pencils"), scripted({"reply": ["She gets $2.20 back.", "Good start! What does one pencil cost?"]}))
+    agent = make_agent(
+        bank.get("toy-math-pencils"),
+        scripted({"reply": ["She gets $2.20 back.", "Good start! What does one pencil cost?"]}),
+    )
     (turn,), _ = _run(agent, ["hmm"])
     assert turn.reply == "Good start! What does one pencil cost?"
     assert [c.purpose for c in turn.model_calls] == ["reply", "reply-regenerate"]
@@ -140,22 +145,33 @@ def test_leaking_every_time_falls_back_to_the_scaffold_question(bank, make_agent
 
 @pytest.mark.parametrize(
     "bad",
-    [ModelBackendError("request timed out"), "", "\x00\x00\x00{{{}}}", '{"reply": "json"}', RuntimeError("socket closed")],
+    [
+        ModelBackendError("request timed out"),
+        "",
+        "\x00\x00\x00{{{}}}",
+        '{"reply": "json"}',
+        RuntimeError("socket closed"),
+    ],
 )
 def test_a_broken_model_yields_the_scaffold_reply_never_an_exception(bank, make_agent, bad):
     agent = make_agent(bank.get("toy-math-school-trip"), scripted({"reply": [bad]}))
     (turn,), state = _run(agent, ["3"])
     assert turn.assessment.label == "correct", "the assessment does not depend on the model"
     assert turn.leak.fallback_used
-    assert turn.reply == "Let's take it one step at a time. How many students still have no seat once those buses are full?"
+    assert (
+        turn.reply
+        == "Let's take it one step at a time. How many students still have no seat once those buses are full?"
+    )
     assert state.plan.current == "s2"
 
 
 def test_an_unexplained_wrong_answer_gets_a_calculation_repaired_then_given_up(bank, make_agent):
-    model = scripted({
-        "decide": [{"needs_calculation": True, "description": "7 pencils at $0.40"}],
-        "code": [{"code": "print(seven * 0.4)"}, {"code": "print(7 * price)"}, {"code": "print('?')"}],
-    })
+    model = scripted(
+        {
+            "decide": [{"needs_calculation": True, "description": "7 pencils at $0.40"}],
+            "code": [{"code": "print(seven * 0.4)"}, {"code": "print(7 * price)"}, {"code": "print('?')"}],
+        }
+    )
     agent = make_agent(bank.get("toy-math-pencils"), model, max_code_repairs=2)
     (turn,), _ = _run(agent, ["I took the 7 pencils and multiplied the price 0.40 with them, got 3.10"])
     assert turn.assessment.label == "incorrect" and turn.assessment.misconception is None
@@ -163,16 +179,26 @@ def test_an_unexplained_wrong_answer_gets_a_calculation_repaired_then_given_up(b
     assert soliloquy.decided_by == "model" and not soliloquy.ok
     assert [r.code for r in soliloquy.repairs] == ["print(seven * 0.4)", "print(7 * price)"]
     assert soliloquy.error is not None and soliloquy.error.startswith("gave up after 2 repairs")
-    assert [c.purpose for c in turn.model_calls] == ["soliloquy-decide", "soliloquy-code", "soliloquy-repair", "soliloquy-repair", "reply"]
+    assert [c.purpose for c in turn.model_calls] == [
+        "soliloquy-decide",
+        "soliloquy-code",
+        "soliloquy-repair",
+        "soliloquy-repair",
+        "reply",
+    ]
     assert turn.reply == "Good thinking. What do you try next?"
 
 
 def test_a_repaired_calculation_lets_the_tutor_state_its_result(bank, make_agent):
-    model = scripted({
-        "decide": [{"needs_calculation": True, "description": "7 pencils at $0.40"}],
-        "code": [{"code": "print(seven * 0.4)"}, {"code": "print(7 * 0.4)"}],
-        "reply": ["Let's check: 7 pencils at $0.40 make 2.8 dollars, not 3.10. Where did the extra come from?"],
-    })
+    model = scripted(
+        {
+            "decide": [{"needs_calculation": True, "description": "7 pencils at $0.40"}],
+            "code": [{"code": "print(seven * 0.4)"}, {"code": "print(7 * 0.4)"}],
+            "reply": [
+                "Let's check: 7 pencils at $0.40 make 2.8 dollars, not 3.10. Where did the extra come from?"
+            ],
+        }
+    )
     agent = make_agent(bank.get("toy-math-pencils"), model)
     (turn,), _ = _run(agent, ["I took the 7 pencils and multiplied the price 0.40 with them, got 3.10"])
     assert turn.soliloquies[0].ok and turn.soliloquies[0].value == pytest.approx(2.8)
@@ -181,7 +207,9 @@ def test_a_repaired_calculation_lets_the_tutor_state_its_result(bank, make_agent
 
 
 def test_a_solved_problem_may_be_confirmed(bank, make_agent):
-    agent = make_agent(bank.get("toy-math-pencils"), scripted({"reply": ["Yes, $2.20 is right! How could you check it?"]}))
+    agent = make_agent(
+        bank.get("toy-math-pencils"), scripted({"reply": ["Yes, $2.20 is right! How could you check it?"]})
+    )
     turns, state = _run(agent, ["2.80", "5 - 2.80 = 2.20"])
     assert turns[-1].solved and state.solved and state.plan.current is None
     assert turns[-1].decision.class_action == "confirm_solution"
@@ -189,20 +217,29 @@ def test_a_solved_problem_may_be_confirmed(bank, make_agent):
 
 
 def test_the_teachers_reveal_policy_lets_the_answer_out_after_enough_failures(bank, make_agent):
-    agent = make_agent(bank.get("toy-math-pencils"), scripted({"reply": ["The answer is $2.20. Why?"]}), reveal_after_failed_attempts=1)
+    agent = make_agent(
+        bank.get("toy-math-pencils"),
+        scripted({"reply": ["The answer is $2.20. Why?"]}),
+        reveal_after_failed_attempts=1,
+    )
     turns, _ = _run(agent, ["7.40", "28"])
     assert not turns[0].leak.reveal_allowed and turns[0].leak.fallback_used
     assert turns[1].leak.reveal_allowed and turns[1].reply == "The answer is $2.20. Why?"
 
 
 def test_without_the_guard_nothing_is_checked(bank, make_agent):
-    agent = make_agent(bank.get("toy-math-pencils"), scripted({"reply": ["She gets $2.20 back."]}), use_guard=False)
+    agent = make_agent(
+        bank.get("toy-math-pencils"), scripted({"reply": ["She gets $2.20 back."]}), use_guard=False
+    )
     (turn,), _ = _run(agent, ["hmm"])
     assert turn.reply.startswith("She gets $2.20 back.") and not turn.leak.checked
 
 
 def test_stream_yields_the_vetted_pieces_then_the_record(bank, make_agent):
-    agent = make_agent(bank.get("toy-math-pencils"), scripted({"reply": ["Good try. Could 7 pencils cost only $7.40? Check it."]}))
+    agent = make_agent(
+        bank.get("toy-math-pencils"),
+        scripted({"reply": ["Good try. Could 7 pencils cost only $7.40? Check it."]}),
+    )
     _, state = agent.start()
     items = list(agent.stream("7.40", state))
     assert isinstance(items[-1], TurnDone) and all(isinstance(i, str) for i in items[:-1])
@@ -214,7 +251,13 @@ def test_stream_yields_the_vetted_pieces_then_the_record(bank, make_agent):
 
 
 def test_turn_and_state_round_trip_through_json(bank, make_agent):
-    model = scripted({"decide": [{"needs_calculation": True, "description": "x"}], "code": [{"code": "print(1/0)"}], "reply": LEAKS})
+    model = scripted(
+        {
+            "decide": [{"needs_calculation": True, "description": "x"}],
+            "code": [{"code": "print(1/0)"}],
+            "reply": LEAKS,
+        }
+    )
     agent = make_agent(bank.get("toy-math-pencils"), model)
     (turn,), state = _run(agent, ["I took the 7 pencils and multiplied the price 0.40 with them, got 3.10"])
     assert turn.soliloquies and turn.leak.attempts, "a record with every part filled in"
@@ -239,6 +282,7 @@ def test_a_huge_message_is_clipped_not_refused(bank, make_agent):
 
 
 # -- debugging ----------------------------------------------------------------------------------------
+
 
 def test_an_explanation_is_judged_and_understanding_moves_to_the_fix(bank, make_agent):
     model = scripted({"judge": [{"identifies_the_bug": True, "reason": "says the total is overwritten"}]})
@@ -276,8 +320,11 @@ def test_multi_bug_problem_is_worked_in_order(multi_bug, make_agent):
     fix_double = fix_syntax.replace("x + x + 1", "x + x")
     model = scripted({"judge": [{"identifies_the_bug": True, "reason": "ok"}]})
     agent = make_agent(multi_bug, model)
-    turns, state = _run(agent, ["one too many is added in double", "fixed the colon", "fixed double", "all done"],
-                        codes={1: fix_syntax, 2: fix_double, 3: multi_bug.fixed_code})
+    turns, state = _run(
+        agent,
+        ["one too many is added in double", "fixed the colon", "fixed double", "all done"],
+        codes={1: fix_syntax, 2: fix_double, 3: multi_bug.fixed_code},
+    )
     assert [t.plan.current for t in turns] == ["double.fix", "double.fix", "square.understand", None]
     assert turns[1].resolved_bugs == ["syntax"] and turns[1].assessment.label == "partially_correct"
     assert turns[2].resolved_bugs == ["double"] and turns[2].assessment.label == "correct"
@@ -288,7 +335,9 @@ def test_a_fixed_bugs_code_may_be_quoted_afterwards(bank, make_agent):
     problem = bank.get("toy-debug-max-index")
     reply = "Yes, `for i in range(1, len(nums)):` compiles now. What does line 5 store in best?"
     agent = make_agent(problem, scripted({"reply": [reply]}))
-    (turn,), _ = _run(agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")})
+    (turn,), _ = _run(
+        agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")}
+    )
     assert turn.resolved_bugs == ["b1"]
     assert turn.reply == reply and turn.leak.attempts == []
 
@@ -296,7 +345,9 @@ def test_a_fixed_bugs_code_may_be_quoted_afterwards(bank, make_agent):
 def test_the_fixed_line_of_an_open_bug_is_never_shown(bank, make_agent):
     problem = bank.get("toy-debug-max-index")
     agent = make_agent(problem, scripted({"reply": ["Just write best = i on line 5."]}))
-    (turn,), _ = _run(agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")})
+    (turn,), _ = _run(
+        agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")}
+    )
     assert turn.leak.fallback_used
     assert "best = i" not in turn.reply
 
@@ -306,7 +357,9 @@ def test_the_history_window_keeps_the_prompt_prefix_stable_between_turns(bank, m
     agent = make_agent(bank.get("toy-math-pencils"), model, history_turns=2)
     _run(agent, ["hi"] * 10)
     firsts = [str(call[1].content) for call in model.calls]  # the first message after the system prompt
-    changes = sum(a != b for a, b in zip(firsts, firsts[1:]))
+    changes = sum(a != b for a, b in zip(firsts, firsts[1:], strict=False))
     # A window sliding every turn would change it on every turn once full; this one every other turn.
     assert changes <= 5
-    assert all(len(call) <= 1 + 4 + 1 for call in model.calls), "system + at most 2 turns of history + this turn"
+    assert all(len(call) <= 1 + 4 + 1 for call in model.calls), (
+        "system + at most 2 turns of history + this turn"
+    )

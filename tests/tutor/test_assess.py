@@ -22,7 +22,9 @@ def _at(problem, step_id: str) -> PlanTree:
 
 def test_right_answer_to_the_current_step_is_correct(bank, sandbox):
     problem = bank.get("toy-math-pencils")
-    ev = assess_stepped("I think it's $2.80", problem, PlanTree.for_problem(problem), Soliloquist(sandbox, None))
+    ev = assess_stepped(
+        "I think it's $2.80", problem, PlanTree.for_problem(problem), Soliloquist(sandbox, None)
+    )
     assert (ev.assessment.label, ev.assessment.node_id, ev.assessment.value) == ("correct", "s1", 2.8)
     assert not ev.assessment.solved_problem
     assert ev.soliloquies == []
@@ -42,16 +44,25 @@ def test_stating_the_final_answer_early_solves_the_problem(bank, sandbox):
 
 
 def _misconceptions(bank):
-    for pid in ("toy-math-pencils", "toy-math-school-trip", "toy-physics-car-distance", "toy-physics-free-fall"):
+    for pid in (
+        "toy-math-pencils",
+        "toy-math-school-trip",
+        "toy-physics-car-distance",
+        "toy-physics-free-fall",
+    ):
         problem = bank.get(pid)
         for s in problem.steps:
             for wrong in s.wrong_answers:
                 said = wrong.text if wrong.text is not None else f"{wrong.value:g}"
-                yield pytest.param(pid, s.id, said, wrong.misconception, id=f"{pid}-{s.id}-{wrong.misconception}-{said}")
+                yield pytest.param(
+                    pid, s.id, said, wrong.misconception, id=f"{pid}-{s.id}-{wrong.misconception}-{said}"
+                )
 
 
 @pytest.mark.parametrize(("pid", "step_id", "said", "misconception"), list(_misconceptions(toy_bank())))
-def test_every_typical_wrong_answer_is_recognised_with_its_misconception(bank, sandbox, pid, step_id, said, misconception):
+def test_every_typical_wrong_answer_is_recognised_with_its_misconception(
+    bank, sandbox, pid, step_id, said, misconception
+):
     problem = bank.get(pid)
     ev = assess_stepped(f"I got {said}", problem, _at(problem, step_id), Soliloquist(sandbox, None))
     assert ev.assessment.label == "incorrect"
@@ -109,7 +120,9 @@ def test_messages_without_an_answer(bank, message, label, evidence):
 def test_debugging_vocabulary_counts_as_on_topic(bank):
     problem = bank.get("toy-debug-average")
     node = PlanTree.for_problem(problem).current_node
-    assert classify_without_answer("the total gets overwritten on each pass", problem, node).label != "off_topic"
+    assert (
+        classify_without_answer("the total gets overwritten on each pass", problem, node).label != "off_topic"
+    )
     assert classify_without_answer("I like pizza and football", problem, node).label == "off_topic"
 
 
@@ -121,6 +134,7 @@ def test_long_messages_are_clipped_at_both_ends():
 
 
 # -- debugging ----------------------------------------------------------------------------------------
+
 
 def test_naming_the_buggy_line_is_decided_by_rules_without_a_model(bank):
     problem = bank.get("toy-debug-average")
@@ -138,7 +152,9 @@ def test_an_explanation_is_judged_by_the_model_only_when_rules_cannot_tell(bank,
     node = PlanTree.for_problem(problem).current_node
     calls: list = []
     model = scripted({"judge": [{"identifies_the_bug": verdict, "reason": "because"}]})
-    a = judge_understanding("the total gets replaced on each pass instead of growing", problem, node, model, calls)
+    a = judge_understanding(
+        "the total gets replaced on each pass instead of growing", problem, node, model, calls
+    )
     assert (a.label, a.source) == (label, "model")
     assert [c.purpose for c in calls] == ["judge-understanding"]
 
@@ -147,7 +163,13 @@ def test_a_failing_judge_falls_back_to_the_rules_label(bank):
     problem = bank.get("toy-debug-average")
     node = PlanTree.for_problem(problem).current_node
     calls: list = []
-    a = judge_understanding("the total gets replaced each pass", problem, node, scripted({"judge": [ModelBackendError("down")]}), calls)
+    a = judge_understanding(
+        "the total gets replaced each pass",
+        problem,
+        node,
+        scripted({"judge": [ModelBackendError("down")]}),
+        calls,
+    )
     assert a.label == "unclear" and a.source == "rules"
     assert [(c.purpose, c.ok) for c in calls] == [("judge-understanding", False)]
 
@@ -170,7 +192,9 @@ def test_a_different_but_working_fix_resolves_the_bug(bank, sandbox):
 
 def test_a_bug_is_resolved_only_when_its_broken_tests_pass(bank, sandbox):
     problem = bank.get("toy-debug-average")
-    code = problem.buggy_code.replace("total = n", "total -= n")  # the buggy text is gone, the tests still fail
+    code = problem.buggy_code.replace(
+        "total = n", "total -= n"
+    )  # the buggy text is gone, the tests still fail
     ev = assess_code(code, problem, PlanTree.for_problem(problem), sandbox)
     assert ev.resolved_bugs == []
     assert ev.assessment.label == "incorrect"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import jinja2
 import pytest
-from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from tutor.compose import Composition, RetryBuilder, build_messages, garbage_reason, render, vetted_stream
@@ -24,35 +25,66 @@ class WatchedModel(ScriptedChatModel):
 
     produced: list[str] = []
 
-    def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         for chunk in super()._stream(messages, stop, run_manager, **kwargs):
             self.produced.append(str(chunk.message.content))
             yield chunk
 
 
 def _retry() -> RetryBuilder:
-    return RetryBuilder("system", [], {"student_message": "hi", "move_text": "Ask: what?", "code_status": "", "feedback": ""})
+    return RetryBuilder(
+        "system", [], {"student_message": "hi", "move_text": "Ask: what?", "code_status": "", "feedback": ""}
+    )
 
 
-def _compose(model: Any, guard: LeakGuard | None, closing: str = "", known: tuple[float, ...] = ()) -> tuple[list[str], Composition]:
+def _compose(
+    model: Any, guard: LeakGuard | None, closing: str = "", known: tuple[float, ...] = ()
+) -> tuple[list[str], Composition]:
     out = Composition()
-    pieces = list(vetted_stream(model, [HumanMessage(content="hi")], guard, FALLBACK, known, 2, out, _retry(), closing_question=closing))
+    pieces = list(
+        vetted_stream(
+            model,
+            [HumanMessage(content="hi")],
+            guard,
+            FALLBACK,
+            known,
+            2,
+            out,
+            _retry(),
+            closing_question=closing,
+        )
+    )
     return pieces, out
 
 
 def test_each_sentence_is_released_before_the_model_has_finished(bank):
     model = WatchedModel(replies=["Good try. Could seven pencils cost only $7.40? Think about it."])
     model.produced = []
-    stream = vetted_stream(model, [HumanMessage(content="x")], LeakGuard(bank.get("toy-math-pencils")), FALLBACK, [7.4], 2, Composition(), _retry())
+    stream = vetted_stream(
+        model,
+        [HumanMessage(content="x")],
+        LeakGuard(bank.get("toy-math-pencils")),
+        FALLBACK,
+        [7.4],
+        2,
+        Composition(),
+        _retry(),
+    )
     first = next(stream)
     assert first == "Good try. "
-    assert "it." not in "".join(model.produced), "the first sentence went out while the model was still writing"
+    assert "it." not in "".join(model.produced), (
+        "the first sentence went out while the model was still writing"
+    )
     rest = list(stream)
     assert "".join([first, *rest]) == "Good try. Could seven pencils cost only $7.40? Think about it."
 
 
 def test_a_clean_reply_makes_one_call_and_passes(bank):
-    pieces, out = _compose(ScriptedChatModel(replies=["Nice work! What comes next?"]), LeakGuard(bank.get("toy-math-pencils")))
+    pieces, out = _compose(
+        ScriptedChatModel(replies=["Nice work! What comes next?"]), LeakGuard(bank.get("toy-math-pencils"))
+    )
     assert "".join(pieces) == out.text == "Nice work! What comes next?"
     assert [c.purpose for c in out.calls] == ["reply"]
     assert out.verdict.passed and out.verdict.attempts == [] and not out.verdict.fallback_used
@@ -88,14 +120,21 @@ def test_a_leak_after_a_released_sentence_is_completed_by_the_fallback(bank):
 
 def test_a_code_block_is_held_and_vetted_whole(bank):
     problem = bank.get("toy-debug-count-vowels")
-    leak = "Compare with this:\n```python\ndef count_vowels(word):\n    count = 0\n    for ch in word.lower():\n        pass\n```\nSee?"
+    leak = (
+        "Compare with this:\n```python\ndef count_vowels(word):\n    count = 0\n"
+        "    for ch in word.lower():\n        pass\n```\nSee?"
+    )
     pieces, out = _compose(ScriptedChatModel(replies=[leak]), LeakGuard(problem))
     assert "def count_vowels" not in "".join(pieces), "no half of a code block reaches the student"
     assert out.verdict.fallback_used
 
 
 def test_a_reply_without_a_question_gets_the_scaffold_question(bank):
-    pieces, out = _compose(ScriptedChatModel(replies=["Nice work."]), LeakGuard(bank.get("toy-math-pencils")), closing="What next?")
+    pieces, out = _compose(
+        ScriptedChatModel(replies=["Nice work."]),
+        LeakGuard(bank.get("toy-math-pencils")),
+        closing="What next?",
+    )
     assert out.text == "Nice work. What next?"
     assert pieces[-1] == " What next?"
 
@@ -106,7 +145,10 @@ def test_speaker_labels_and_special_tokens_are_removed_and_the_students_part_cut
     assert out.text == "Good start. What next?"
 
 
-@pytest.mark.parametrize("garbage", ["\x00\x00garbage{{{", '{"identifies_the_bug": true}', "#### $$ %% @@ ^^ && ** ((", "", "...", "   "])
+@pytest.mark.parametrize(
+    "garbage",
+    ["\x00\x00garbage{{{", '{"identifies_the_bug": true}', "#### $$ %% @@ ^^ && ** ((", "", "...", "   "],
+)
 def test_unreadable_output_never_reaches_the_student(bank, garbage):
     pieces, out = _compose(ScriptedChatModel(replies=[garbage]), LeakGuard(bank.get("toy-math-pencils")))
     assert out.text == FALLBACK and pieces == [FALLBACK]
@@ -148,27 +190,45 @@ def test_messages_keep_a_stable_prefix_and_put_the_notes_last():
 
 
 def test_turn_template_is_strict():
-    text = render("tutor_turn.jinja", student_message="hi", move_text="Ask: what?", code_status="", feedback="")
+    text = render(
+        "tutor_turn.jinja", student_message="hi", move_text="Ask: what?", code_status="", feedback=""
+    )
     assert "TUTOR NOTES: Ask: what?" in text and "REWRITE" not in text
-    with pytest.raises(Exception):
+    with pytest.raises(jinja2.UndefinedError):
         render("tutor_turn.jinja", student_message="hi")
 
 
 def test_the_opening_clause_goes_out_before_its_sentence_ends(bank):
     model = WatchedModel(replies=["Good try, but could seven pencils really cost only $7.40?"])
     model.produced = []
-    stream = vetted_stream(model, [HumanMessage(content="x")], LeakGuard(bank.get("toy-math-pencils")), FALLBACK, [7.4], 2, Composition(), _retry())
+    stream = vetted_stream(
+        model,
+        [HumanMessage(content="x")],
+        LeakGuard(bank.get("toy-math-pencils")),
+        FALLBACK,
+        [7.4],
+        2,
+        Composition(),
+        _retry(),
+    )
     assert next(stream) == "Good try, "
     assert "$7.40?" not in "".join(model.produced)
     assert "".join(stream) == "but could seven pencils really cost only $7.40?"
 
 
 def test_a_clause_with_a_number_waits_for_its_sentence(bank):
-    pieces, _ = _compose(ScriptedChatModel(replies=["So 7.40, that is what you think? Let's check."]), LeakGuard(bank.get("toy-math-pencils")), known=(7.4,))
+    pieces, _ = _compose(
+        ScriptedChatModel(replies=["So 7.40, that is what you think? Let's check."]),
+        LeakGuard(bank.get("toy-math-pencils")),
+        known=(7.4,),
+    )
     assert pieces[0] == "So 7.40, that is what you think? "
 
 
 def test_a_leak_after_the_opening_clause_continues_it_with_the_fallback(bank):
-    pieces, out = _compose(ScriptedChatModel(replies=["Sure thing, the change is $2.20."]), LeakGuard(bank.get("toy-math-pencils")))
+    pieces, out = _compose(
+        ScriptedChatModel(replies=["Sure thing, the change is $2.20."]),
+        LeakGuard(bank.get("toy-math-pencils")),
+    )
     assert pieces == ["Sure thing, ", "what do the 7 pencils cost altogether?"]
     assert out.text == "Sure thing, what do the 7 pencils cost altogether?"

@@ -10,13 +10,19 @@ from tutor.guard.leak import LeakGuard
 
 PENCIL_COST = math_problem(
     "Pencils cost $0.40 each. How much do 7 pencils cost?",
-    [step("s1", "What does one pencil cost?", 0.4, "dollars"), step("s2", "How much do 7 pencils cost?", 2.8, "dollars")],
+    [
+        step("s1", "What does one pencil cost?", 0.4, "dollars"),
+        step("s2", "How much do 7 pencils cost?", 2.8, "dollars"),
+    ],
     {"value": 2.8, "unit": "dollars"},
     pid="t-pencil-cost",
 )
 SPEED = math_problem(
     "A runner covers 100 m in 5 s. What is her speed in m/s?",
-    [step("s1", "How long does she run, in seconds?", 5, "s"), step("s2", "What is her speed in m/s?", 20, "m/s")],
+    [
+        step("s1", "How long does she run, in seconds?", 5, "s"),
+        step("s2", "What is her speed in m/s?", 20, "m/s"),
+    ],
     {"value": 20, "unit": "m/s", "tolerance": 0.01},
     domain="physics",
     pid="t-speed",
@@ -32,8 +38,15 @@ APPLES = math_problem(
 
 @pytest.mark.parametrize(
     "reply",
-    ["It costs two dollars eighty.", "That is 14/5 dollars.", "The total is $2.80.", "2.8", "So you pay 280 cents.",
-     "Seven pencils come to 2 dollars and 80 cents.", "two point eight"],
+    [
+        "It costs two dollars eighty.",
+        "That is 14/5 dollars.",
+        "The total is $2.80.",
+        "2.8",
+        "So you pay 280 cents.",
+        "Seven pencils come to 2 dollars and 80 cents.",
+        "two point eight",
+    ],
 )
 def test_final_answer_is_caught_in_every_equivalent_form(reply):
     check = LeakGuard(PENCIL_COST).check(reply)
@@ -43,20 +56,30 @@ def test_final_answer_is_caught_in_every_equivalent_form(reply):
 
 @pytest.mark.parametrize(
     "reply",
-    ["She gets $2.20 back.", "The change is two dollars and twenty cents.", "She gets two dollars twenty back.",
-     "That leaves 11/5 dollars.", "2.2", "It's 220 cents."],
+    [
+        "She gets $2.20 back.",
+        "The change is two dollars and twenty cents.",
+        "She gets two dollars twenty back.",
+        "That leaves 11/5 dollars.",
+        "2.2",
+        "It's 220 cents.",
+    ],
 )
 def test_pencils_change_is_caught(bank, reply):
     check = LeakGuard(bank.get("toy-math-pencils")).check(reply)
     assert any(r.startswith("states the final answer") for r in check.reasons), check
 
 
-@pytest.mark.parametrize("reply", ["Her speed is 72 km/h.", "That is 20 m/s.", "She runs 1200 metres per minute."])
+@pytest.mark.parametrize(
+    "reply", ["Her speed is 72 km/h.", "That is 20 m/s.", "She runs 1200 metres per minute."]
+)
 def test_the_answer_in_another_unit_is_the_answer(reply):
     assert not LeakGuard(SPEED).check(reply).ok
 
 
-@pytest.mark.parametrize("reply", ["It travels 0.3 km.", "That is 30000 cm.", "three hundred metres", "300 m"])
+@pytest.mark.parametrize(
+    "reply", ["It travels 0.3 km.", "That is 30000 cm.", "three hundred metres", "300 m"]
+)
 def test_car_distance_in_any_length_unit(bank, reply):
     assert not LeakGuard(bank.get("toy-physics-car-distance")).check(reply).ok
 
@@ -72,7 +95,9 @@ def test_statement_numbers_are_not_a_leak_when_not_presented_as_the_result():
     assert guard.check("What do the 4 bags and the 3 apples in each tell you?").ok
 
 
-@pytest.mark.parametrize("reply", ["So the answer is 4.", "That leaves 4 apples, so the result is 4.", "You get 4."])
+@pytest.mark.parametrize(
+    "reply", ["So the answer is 4.", "That leaves 4 apples, so the result is 4.", "You get 4."]
+)
 def test_statement_numbers_presented_as_the_result_are_a_leak(reply):
     assert not LeakGuard(APPLES).check(reply).ok
 
@@ -88,7 +113,9 @@ def test_numbers_no_calculation_produced_are_flagged(bank):
     guard = LeakGuard(bank.get("toy-math-pencils"))
     check = guard.check("Is it 12? Or 13?")
     assert [r for r in check.reasons if "no calculation produced" in r] == [
-        "states a number no calculation produced ('12')", "states a number no calculation produced ('13')"]
+        "states a number no calculation produced ('12')",
+        "states a number no calculation produced ('13')",
+    ]
 
 
 def test_numbers_the_student_said_or_code_produced_may_be_repeated(bank):
@@ -109,6 +136,7 @@ def test_reveal_allowed_lets_everything_through(bank):
 
 
 # -- debugging --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("pid", "reply"),
@@ -132,14 +160,19 @@ def test_the_whole_fixed_program_is_flagged(bank):
 
 
 def test_the_fix_said_in_words_is_flagged(bank):
-    check = LeakGuard(bank.get("toy-debug-count-vowels")).check("You need to add a colon at the end of line 3.")
+    check = LeakGuard(bank.get("toy-debug-count-vowels")).check(
+        "You need to add a colon at the end of line 3."
+    )
     assert check.reasons == ("states the fix of bug b1",)
 
 
 @pytest.mark.parametrize(
     "reply",
-    ["What does line 3 need at its end?", "Look at `for ch in word.lower()` on line 3.",
-     "Which test fails first, and what does it expect?"],
+    [
+        "What does line 3 need at its end?",
+        "Look at `for ch in word.lower()` on line 3.",
+        "Which test fails first, and what does it expect?",
+    ],
 )
 def test_questions_and_quotes_of_the_buggy_code_pass(bank, reply):
     assert LeakGuard(bank.get("toy-debug-count-vowels")).check(reply).ok

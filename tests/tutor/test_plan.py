@@ -1,4 +1,4 @@
-"""The plan tree: CLASS steps for math, TreeInstruct bug nodes for debugging, and the question-ladder moves."""
+"""The plan tree: CLASS steps for math, TreeInstruct bug nodes for debugging, and the question ladder."""
 
 from __future__ import annotations
 

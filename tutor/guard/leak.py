@@ -121,8 +121,14 @@ class LeakGuard:
                 if _states_fix(text, bug.fix):
                     reasons.append(f"states the fix of bug {bug.id}")
         if open_bugs:
-            fixed_only = [k for k in (_squeeze(line) for line in problem.fixed_code.splitlines()) if k not in buggy_lines and len(k) >= 5]
-            if fixed_only and sum(1 for k in fixed_only if _contains_code(squeezed, k)) >= max(2, len(fixed_only)):
+            fixed_only = [
+                k
+                for k in (_squeeze(line) for line in problem.fixed_code.splitlines())
+                if k not in buggy_lines and len(k) >= 5
+            ]
+            if fixed_only and sum(1 for k in fixed_only if _contains_code(squeezed, k)) >= max(
+                2, len(fixed_only)
+            ):
                 reasons.append("shows the fixed program")
         return sorted(set(reasons))
 
@@ -140,7 +146,26 @@ def _contains_code(squeezed_text: str, key: str) -> bool:
     return re.search(before + re.escape(key) + after, squeezed_text) is not None
 
 
-_FIX_STOP = {"the", "a", "an", "at", "of", "on", "in", "to", "with", "and", "so", "it", "its", "that", "this", "is", "be", "instead"}
+_FIX_STOP = {
+    "the",
+    "a",
+    "an",
+    "at",
+    "of",
+    "on",
+    "in",
+    "to",
+    "with",
+    "and",
+    "so",
+    "it",
+    "its",
+    "that",
+    "this",
+    "is",
+    "be",
+    "instead",
+}
 
 
 def _states_fix(text: str, fix: str) -> bool:
@@ -161,9 +186,15 @@ def _split_money_leaks(text: str, value: float, tolerance: float) -> list[str]:
     """ "two dollars twenty back": the number reader stops at `back`, so join `N dollars` + `M` here."""
     mentions = extract_numbers(text)
     reasons = []
-    for first, second in zip(mentions, mentions[1:]):
+    for first, second in zip(mentions, mentions[1:], strict=False):
         between = text[first.end : second.start].strip().lower()
-        if first.unit and _is_money(first.unit) and between in ("", "and") and second.value.is_integer() and 0 < second.value < 100:
+        if (
+            first.unit
+            and _is_money(first.unit)
+            and between in ("", "and")
+            and second.value.is_integer()
+            and 0 < second.value < 100
+        ):
             if abs(first.value + second.value / 100 - value) <= max(tolerance, 1e-9):
                 reasons.append(f"states the final answer ('{text[first.start : second.end]}')")
     return reasons

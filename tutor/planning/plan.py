@@ -66,23 +66,48 @@ class PlanTree(BaseModel):
         if isinstance(problem, DebuggingProblem):
             for bug in problem.bug_order():
                 nodes.append(
-                    PlanNode(id=bug.id, kind="bug", ref=bug.id, title=bug.description, depends_on=bug.depends_on, concepts=bug.concepts)
+                    PlanNode(
+                        id=bug.id,
+                        kind="bug",
+                        ref=bug.id,
+                        title=bug.description,
+                        depends_on=bug.depends_on,
+                        concepts=bug.concepts,
+                    )
                 )
                 if bug.kind == "conceptual":
                     nodes.append(
-                        PlanNode(id=f"{bug.id}.understand", kind="understand", ref=bug.id, parent=bug.id,
-                                 title=f"Understand: {bug.description}", concepts=bug.concepts)
+                        PlanNode(
+                            id=f"{bug.id}.understand",
+                            kind="understand",
+                            ref=bug.id,
+                            parent=bug.id,
+                            title=f"Understand: {bug.description}",
+                            concepts=bug.concepts,
+                        )
                     )
                 nodes.append(
-                    PlanNode(id=f"{bug.id}.fix", kind="fix", ref=bug.id, parent=bug.id,
-                             title=f"Fix: {bug.fix}", concepts=bug.concepts)
+                    PlanNode(
+                        id=f"{bug.id}.fix",
+                        kind="fix",
+                        ref=bug.id,
+                        parent=bug.id,
+                        title=f"Fix: {bug.fix}",
+                        concepts=bug.concepts,
+                    )
                 )
         else:
             previous: tuple[str, ...] = ()
             for step in problem.steps:
                 nodes.append(
-                    PlanNode(id=step.id, kind="step", ref=step.id, title=step.question, depends_on=previous,
-                             concepts=step.concepts or problem.concepts)
+                    PlanNode(
+                        id=step.id,
+                        kind="step",
+                        ref=step.id,
+                        title=step.question,
+                        depends_on=previous,
+                        concepts=step.concepts or problem.concepts,
+                    )
                 )
                 previous = (step.id,)
         return cls(problem_id=problem.id, nodes=tuple(nodes))._activate_next()
@@ -143,9 +168,13 @@ class PlanTree(BaseModel):
         if update.outcome == "advance":
             return self._replace(node, status="done", attempts=node.attempts + 1, failures=0)._activate_next()
         if update.outcome == "retry":
-            return self._replace(node, attempts=node.attempts + 1, failures=node.failures + 1, hint_level=node.hint_level + 1)
+            return self._replace(
+                node, attempts=node.attempts + 1, failures=node.failures + 1, hint_level=node.hint_level + 1
+            )
         if update.outcome == "teach":
-            return self._replace(node, attempts=node.attempts + 1, failures=0, taught=True, hint_level=node.hint_level + 1)
+            return self._replace(
+                node, attempts=node.attempts + 1, failures=0, taught=True, hint_level=node.hint_level + 1
+            )
         if update.outcome == "resolve":  # a bug fixed in code: the bug and all its children are done
             tree = self
             for n in self.nodes:

@@ -48,7 +48,9 @@ _WORD_EXPRS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\b(?:subtract(?:ed|ing)?|took|take)\s+{_B}\s+(?:from|away\s+from)\s+{_A}", "{a} - {b}"),
     )
 )
-_OP_WORDS = re.compile(r"(?i)\b(times|multipl\w*|divid\w*|plus|minus|add\w*|subtract\w*|product|quotient|sum)\b")
+_OP_WORDS = re.compile(
+    r"(?i)\b(times|multipl\w*|divid\w*|plus|minus|add\w*|subtract\w*|product|quotient|sum)\b"
+)
 _FENCE = re.compile(r"```(?:python)?\s*\n(.*?)```", re.DOTALL)
 
 
@@ -73,7 +75,9 @@ def _symbolic(text: str) -> tuple[int, Expression] | None:
             continue  # "3-4 buses" is a range, not a subtraction
         python = raw.replace("×", "*").replace("÷", "/").replace(",", "").replace("$", "")
         python = re.sub(r"(?i)(?<=[\d)\s])x(?=[\s\d(])", "*", python)
-        return match.start(), Expression(python=python.strip(), text=match.group(0).strip(), claimed=_claim(match))
+        return match.start(), Expression(
+            python=python.strip(), text=match.group(0).strip(), claimed=_claim(match)
+        )
     return None
 
 
@@ -83,7 +87,14 @@ def _in_words(text: str) -> tuple[int, Expression] | None:
         match = pattern.search(text)
         if match is not None:
             a, b = (match.group(k).replace(",", "") for k in ("a", "b"))
-            found.append((match.start(), Expression(python=template.format(a=a, b=b), text=match.group(0).strip(), claimed=_claim(match))))
+            found.append(
+                (
+                    match.start(),
+                    Expression(
+                        python=template.format(a=a, b=b), text=match.group(0).strip(), claimed=_claim(match)
+                    ),
+                )
+            )
     return min(found, key=lambda f: f[0]) if found else None
 
 
@@ -130,21 +141,35 @@ class Soliloquist:
         result = self.sandbox.run(code, limits=self.limits)
         value = last_number(result.stdout) if result.ok else None
         return Soliloquy(
-            needed=True, decided_by="rules", reason=f"the student wrote '{expr.text}'", purpose="check the student's arithmetic",
-            code=code, stdout=result.stdout[-500:], ok=value is not None, value=value,
+            needed=True,
+            decided_by="rules",
+            reason=f"the student wrote '{expr.text}'",
+            purpose="check the student's arithmetic",
+            code=code,
+            stdout=result.stdout[-500:],
+            ok=value is not None,
+            value=value,
             error=None if value is not None else (result.stderr[-300:] or "no numeric output"),
         )
 
     def rules_cannot_tell(self, message: str) -> bool:
         """Numbers and operation words but no clean expression: only the model can say."""
-        return bool(_OP_WORDS.search(message)) and len(re.findall(_NUM, message)) >= 2 and find_expression(message) is None
+        return (
+            bool(_OP_WORDS.search(message))
+            and len(re.findall(_NUM, message)) >= 2
+            and find_expression(message) is None
+        )
 
     def decide_with_model(self, message: str, context: str, calls: list[ModelCall]) -> _Decision | None:
         if self.model is None:
             return None
         prompt = [
-            SystemMessage(content="You decide whether a tutor must compute something to answer a student. Reply in JSON."),
-            HumanMessage(content=f"Problem: {context}\nStudent: {message}\nDoes checking the student's message need a calculation? If yes, describe it with the numbers."),
+            SystemMessage(
+                content="You decide whether a tutor must compute something to answer a student. Reply in JSON."
+            ),
+            HumanMessage(
+                content=f"Problem: {context}\nStudent: {message}\nDoes checking the student's message need a calculation? If yes, describe it with the numbers."
+            ),
         ]
         return self._structured(_Decision, prompt, "soliloquy-decide", calls)
 
@@ -155,9 +180,14 @@ class Soliloquist:
             record.error = "no model to write the calculation"
             return record
         request = f"Write a short Python program (standard library only) that computes: {description}\nIt must print only the final number as its last line."
-        messages = [SystemMessage(content="You write tiny, correct Python programs. Reply in JSON."), HumanMessage(content=request)]
+        messages = [
+            SystemMessage(content="You write tiny, correct Python programs. Reply in JSON."),
+            HumanMessage(content=request),
+        ]
         for attempt in range(self.max_repairs + 1):
-            program = self._structured(_Program, messages, "soliloquy-code" if attempt == 0 else "soliloquy-repair", calls)
+            program = self._structured(
+                _Program, messages, "soliloquy-code" if attempt == 0 else "soliloquy-repair", calls
+            )
             if program is None:
                 record.error = "the model did not write a program"
                 return record
@@ -172,7 +202,12 @@ class Soliloquist:
                 error = "the program timed out"
             if attempt < self.max_repairs:
                 record.repairs.append(Repair(code=code, error=error))
-                messages = [*messages, HumanMessage(content=f"That program failed:\n{error}\nFix it. Print only the final number.")]
+                messages = [
+                    *messages,
+                    HumanMessage(
+                        content=f"That program failed:\n{error}\nFix it. Print only the final number."
+                    ),
+                ]
             else:
                 record.code, record.error = code, f"gave up after {self.max_repairs} repairs: {error}"
         return record
@@ -185,7 +220,9 @@ class Soliloquist:
         try:
             result = self.model.with_structured_output(schema).invoke(messages)
         except TutorError as exc:
-            calls.append(ModelCall(purpose=purpose, latency_s=time.perf_counter() - start, ok=False, error=exc.message))
+            calls.append(
+                ModelCall(purpose=purpose, latency_s=time.perf_counter() - start, ok=False, error=exc.message)
+            )
             log.info("soliloquy model call failed: %s", exc)
             return None
         calls.append(ModelCall(purpose=purpose, latency_s=time.perf_counter() - start))
