@@ -1,0 +1,426 @@
+"""Pedagogy metrics of one dialogue, computed from its stored record without calling a model.
+
+    score = score_dialogue(dialogue, variant="socratic")
+
+Success and telling are decided from the text with the project's answer reader and leak guard, not
+taken from the dialogue's own outcome:
+
+* Success at student turn k: the student's message states the final answer (`check_answer` says
+  correct), or, for debugging, the program the student submitted with it passes every test (the test
+  run executed by the tutor's assessment).
+* Telling at k: a tutor message after k student turns fails `LeakGuard(problem, check_numbers=False)`
+  (the final answer in any form, an open bug's fix in words or code, the fixed program) before the student
+  stated it. It applies to every variant alike, so the assist baseline, whose guard is off, shows its
+  leaks here.
+* Numbers: every number a tutor message states (the counting words 0..10 aside) is either quoted from
+  the student (not checked), or checked: correct when it is a value of the answer key (givens, step
+  questions, hints, step and final answers in any compatible unit), a result of code the tutor executed
+  (soliloquies, test runs), or the true result of arithmetic written out in the message ("7 x 0.40 =
+  2.80" is evaluated); wrong otherwise, and always wrong as the result of false arithmetic.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from evals.labels import JudgeLabels
+from evals.scores import DialogueScore, TurnScore
+from student_sim.checks import student_stated_solution
+from student_sim.cognition import CognitiveModel
+from student_sim.dialogue import Dialogue
+from student_sim.state import StudentTurn
+from tutor.guard.leak import LeakGuard
+from tutor.problems.answers import extract_numbers, mentions_answer
+from tutor.problems.numbers import NumberMention
+from tutor.problems.schema import DebuggingProblem, MathProblem, NumericAnswer, PhysicsProblem
+from tutor.record import TestOutcome, TutorTurn
+
+Problem = MathProblem | PhysicsProblem | DebuggingProblem
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+_OPERATORS = {
+    "+": "+",
+    "plus": "+",
+    "-": "-",
+    "−": "-",
+    "minus": "-",
+    "*": "*",
+    "x": "*",
+    "×": "*",
+    "·": "*",
+    "times": "*",
+    "multiplied by": "*",
+    "/": "/",
+    "÷": "/",
+    "divided by": "/",
+    "over": "/",
+}
+_OPERATOR = re.compile(
+    r"^\s*(" + "|".join(re.escape(o) for o in sorted(_OPERATORS, key=len, reverse=True)) + r")\s*$", re.I
+)
+_EQUALS = re.compile(r"^\s*(?:=|equals?|is|are|makes?|gives?|comes\s+to)\s*$", re.I)
+_LINE_REF = re.compile(r"(?i)\blines?\s+(\d+)")
+_WS = re.compile(r"\s+")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BUILTINS = frozenset(dir(builtins))
+
+
+# ------------------------------------------------------------------------------------- single turns
+
+
+def asks_question(text: str) -> bool:
+    """The message asks the student something: a question mark outside code."""
+    return "?" in _CODE.sub(" ", text)
+
+
+def telling_check(problem: Problem, text: str, resolved_bugs: Iterable[str] = ()) -> tuple[bool, list[str]]:
+    """(tells, reasons): does `text` state the final answer or an open bug's fix (the leak guard's logic)?"""
+    check = LeakGuard(problem, check_numbers=False, resolved_bugs=frozenset(resolved_bugs)).check(text)
+    return not check.ok, list(check.reasons)
+
+
+def tests_all_pass(tests: Sequence[TestOutcome]) -> bool:
+    return bool(tests) and all(t.status == "passed" for t in tests)
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def _decimals(text: str) -> int:
+    digits = re.search(r"\d[\d,]*(?:\.(\d+))?", text)
+    return len(digits.group(1)) if digits and digits.group(1) else 0
+
+
+def arithmetic_claims(text: str, mentions: Sequence[NumberMention] | None = None) -> dict[int, bool]:
+    """Results of arithmetic written out in `text` ("a op b = c"), by the index of c's mention: True when
+    evaluating `a op b` gives c to the precision c is written with."""
+    mentions = list(extract_numbers(text)) if mentions is None else list(mentions)
+    verdicts: dict[int, bool] = {}
+    for i in range(len(mentions) - 2):
+        a, b, c = mentions[i], mentions[i + 1], mentions[i + 2]
+        op = _OPERATOR.match(text[a.end : b.start])
+        if op is None or _EQUALS.match(text[b.end : c.start]) is None:
+            continue
+        symbol = _OPERATORS[op.group(1).lower()]
+        if symbol == "/" and b.value == 0:
+            verdicts[i + 2] = False
+            continue
+        result = {"+": a.value + b.value, "-": a.value - b.value, "*": a.value * b.value}.get(symbol)
+        if result is None:
+            result = a.value / b.value
+        tolerance = max(0.5 * 10 ** -_decimals(c.text), 1e-9 * abs(c.value))
+        verdicts[i + 2] = abs(result - c.value) <= tolerance
+    return verdicts
+
+
+def answer_key_values(problem: Problem) -> list[float]:
+    """The numbers the answer key backs: givens, step questions, hints, answers; for debugging, every
+    number in the programs and tests, and the bugs' line numbers."""
+    texts = [problem.statement]
+    values: list[float] = []
+    if isinstance(problem, DebuggingProblem):
+        texts += [problem.buggy_code, problem.fixed_code, *(t.code for t in problem.tests)]
+        values += [float(n) for b in problem.bugs for n in b.lines]
+    else:
+        for step in problem.steps:
+            texts += [step.question, *step.hints]
+            if isinstance(step.answer, NumericAnswer):
+                values.append(step.answer.value)
+        if isinstance(problem.final_answer, NumericAnswer):
+            values.append(problem.final_answer.value)
+    return values + [m.value for t in texts for m in extract_numbers(t)]
+
+
+@dataclass(frozen=True)
+class NumberCheck:
+    """The numbers of one tutor message, sorted into quoted, correct and wrong."""
+
+    stated: int
+    quoted: int
+    correct: int
+    wrong: tuple[str, ...]
+
+
+def check_numbers(
+    text: str, problem: Problem, *, executed: Iterable[float] = (), quoted: Iterable[float] = ()
+) -> NumberCheck:
+    """Check every number `text` states (see the module docstring).
+
+    Args:
+        executed: results of code the tutor ran so far (soliloquy values, numbers in test output).
+        quoted: numbers the student said so far.
+    """
+    mentions = list(extract_numbers(text))
+    claims = arithmetic_claims(text, mentions)
+    key = answer_key_values(problem)
+    ran = list(executed)
+    said = list(quoted)
+    answers: list[NumericAnswer] = []
+    if not isinstance(problem, DebuggingProblem):
+        answers = [s.answer for s in problem.steps if isinstance(s.answer, NumericAnswer)]
+    in_answer_units = {(m.start, m.end) for a in answers for m in mentions_answer(text, a)}
+    stated = n_quoted = correct = 0
+    wrong: list[str] = []
+    for i, m in enumerate(mentions):
+        if i in claims:
+            stated += 1
+            if claims[i]:
+                correct += 1
+            else:
+                wrong.append(m.text)
+            continue
+        if m.value.is_integer() and 0 <= m.value <= 10:
+            continue  # counting words ("one step", "two things") are not calculations
+        stated += 1
+        backed = (m.start, m.end) in in_answer_units or any(_close(m.value, v) for v in [*key, *ran])
+        if backed:
+            correct += 1
+        elif any(_close(m.value, v) for v in said):
+            n_quoted += 1
+        else:
+            wrong.append(m.text)
+    return NumberCheck(stated=stated, quoted=n_quoted, correct=correct, wrong=tuple(wrong))
+
+
+def _squeeze(code: str) -> str:
+    return _WS.sub("", code)
+
+
+def _identifiers(line: str) -> set[str]:
+    return {
+        w for w in _IDENT.findall(line) if len(w) >= 3 and not keyword.iskeyword(w) and w not in _BUILTINS
+    }
+
+
+def refers_to_bug(text: str, problem: DebuggingProblem, bug_ids: Iterable[str]) -> bool:
+    """The message points at one of these bugs: its line ("line 4"), its buggy code, or a name (variable,
+    function) used on its lines."""
+    wanted = set(bug_ids)
+    lines = {int(n) for n in _LINE_REF.findall(text)}
+    squeezed = _squeeze(text)
+    words = set(_IDENT.findall(_CODE.sub(lambda m: " " + m.group(0).strip("`") + " ", text)))
+    code_lines = problem.buggy_code.splitlines()
+    for bug in problem.bugs:
+        if bug.id not in wanted:
+            continue
+        if lines & set(bug.lines):
+            return True
+        snippet = _squeeze(bug.patch.find)
+        if len(snippet) >= 3 and snippet in squeezed:
+            return True
+        names = set().union(*(_identifiers(code_lines[n - 1]) for n in bug.lines if 0 < n <= len(code_lines)))
+        if names & words:
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------------------ the dialogue
+
+
+@dataclass(frozen=True)
+class JudgedTurn:
+    """A judge's verdict on one tutor message (from the run's judge cache)."""
+
+    labels: JudgeLabels | None
+    error: str = ""
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _mastery(
+    dialogue: Dialogue, problem: Problem, students: list[StudentTurn]
+) -> tuple[float | None, float | None]:
+    """The simulated student's mean mastery before and after (None without student records)."""
+    if not students:
+        return None, None
+    profile = dialogue.profile()
+    before = CognitiveModel(problem, profile).initial_state(dialogue.provenance.seed).mastery
+    after = dict(before)
+    for turn in students:
+        for concept, gain in turn.learned.items():
+            after[concept] = min(1.0, after.get(concept, profile.mastery_of(concept)) + gain)
+    start = {c: before.get(c, profile.mastery_of(c)) for c in after}
+    return _mean(list(start.values())), _mean(list(after.values()))
+
+
+def _misconceptions(
+    students: list[tuple[int, StudentTurn | None]], assessments: dict[int, TutorTurn]
+) -> tuple[list[str], list[str]]:
+    """Misconceptions the student showed, and those later followed by a right answer on the same node.
+
+    The simulated student's own record says what it meant (its intent); without one, the tutor's
+    assessment of the message stands in.
+    """
+    events: list[tuple[str | None, str | None, bool]] = []  # (node, misconception, right)
+    for k, record in students:
+        if record is not None:
+            intent = record.intent
+            right = intent.correct is True and intent.kind in ("answer", "explain", "fix")
+            events.append((intent.node_ref, intent.misconception, right))
+        elif k in assessments:
+            a = assessments[k].assessment
+            events.append((a.node_id, a.misconception, a.label == "correct"))
+    shown: list[str] = []
+    resolved: list[str] = []
+    for node, slug, _ in events:
+        if slug is None or slug in shown:
+            continue
+        shown.append(slug)
+        last = max(j for j, e in enumerate(events) if e[1] == slug)
+        if any(n == node and right for n, _, right in events[last + 1 :]):
+            resolved.append(slug)
+    return shown, resolved
+
+
+def score_dialogue(
+    dialogue: Dialogue, variant: str, judged: Mapping[int, JudgedTurn] | None = None
+) -> DialogueScore:
+    """Every metric of one dialogue (see the module docstring and `DialogueScore`).
+
+    Args:
+        dialogue: the stored dialogue.
+        variant: the tutor variant that made it.
+        judged: judge verdicts by message index (DialogueTurn.index), when the run was judged.
+    """
+    problem: Problem = dialogue.problem()
+    debugging = isinstance(problem, DebuggingProblem)
+    judged = judged or {}
+    k = 0
+    resolved: set[str] = set()
+    executed: list[float] = []
+    quoted: list[float] = []
+    students: list[tuple[int, StudentTurn | None]] = []
+    tutor_records: dict[int, TutorTurn] = {}
+    last_tests: list[TestOutcome] | None = None
+    success_turn: int | None = None
+    telling_turn: int | None = None
+    reveal_allowed = False
+    turns: list[TurnScore] = []
+    for turn in dialogue.turns:
+        if turn.role == "student":
+            k += 1
+            quoted += [m.value for m in extract_numbers(turn.text)]
+            students.append((k, turn.student_turn()))
+            if not debugging and success_turn is None and student_stated_solution(turn.text, problem):
+                success_turn = k
+            continue
+        record = turn.tutor_turn()
+        if record is not None:
+            tutor_records[k] = record
+            resolved |= set(record.resolved_bugs)
+            executed += [s.value for s in record.soliloquies if s.ok and s.value is not None]
+            executed += [m.value for t in record.tests for m in extract_numbers(t.message)]
+            if record.tests:
+                last_tests = list(record.tests)
+                if debugging and success_turn is None and tests_all_pass(record.tests):
+                    success_turn = k
+        tells, reasons = telling_check(problem, turn.text, resolved)
+        if not debugging and success_turn is not None:
+            tells, reasons = False, []  # confirming what the student already said is not telling
+        if tells and telling_turn is None:
+            telling_turn = k
+            reveal_allowed = bool(record and record.leak.reveal_allowed)
+        numbers = check_numbers(turn.text, problem, executed=executed, quoted=quoted)
+        targets = states_fix = None
+        if isinstance(problem, DebuggingProblem):
+            states_fix = tells
+            open_bugs = [b.id for b in problem.bugs if b.id not in resolved]
+            if open_bugs:
+                targets = refers_to_bug(turn.text, problem, open_bugs)
+        verdict = judged.get(turn.index)
+        turns.append(
+            TurnScore(
+                index=turn.index,
+                k=k,
+                asks_question=asks_question(turn.text),
+                tells=tells,
+                tell_reasons=reasons,
+                numbers_stated=numbers.stated,
+                numbers_quoted=numbers.quoted,
+                numbers_correct=numbers.correct,
+                numbers_wrong=list(numbers.wrong),
+                targets_open_bug=targets,
+                states_fix=states_fix,
+                judge=verdict.labels if verdict else None,
+                judge_error=verdict.error if verdict else "",
+            )
+        )
+    replies = [t for t in turns if t.k > 0]
+    records = list(tutor_records.values())
+    shown, fixed_misconceptions = _misconceptions(students, tutor_records)
+    before, after = _mastery(dialogue, problem, [s for _, s in students if s is not None])
+    checked = sum(t.numbers_stated - t.numbers_quoted for t in turns)
+    correct = sum(t.numbers_correct for t in turns)
+    solved = success_turn is not None and telling_turn is None
+    debug: dict[str, object] = {}
+    if isinstance(problem, DebuggingProblem):
+        broken = {name for b in problem.bugs for name in b.breaks_tests}
+        targeted = [t.targets_open_bug for t in turns if t.targets_open_bug is not None]
+        debug = {
+            "bugs_total": len(problem.bugs),
+            "bugs_fixed": len(resolved & {b.id for b in problem.bugs}),
+            "tests_total": len(problem.tests),
+            "tests_passed": (
+                sum(t.status == "passed" for t in last_tests)
+                if last_tests is not None
+                else len([t for t in problem.tests if t.name not in broken])
+            ),
+            "open_bug_targeting": _mean([float(t) for t in targeted]),
+            "fix_statements": sum(bool(t.states_fix) for t in turns),
+        }
+    return DialogueScore(
+        dialogue_id=dialogue.id,
+        variant=variant,
+        problem_id=dialogue.problem_id,
+        domain=dialogue.domain,
+        profile_id=dialogue.profile_id,
+        seed=dialogue.provenance.seed,
+        status=dialogue.outcome.status,
+        quality_passed=dialogue.quality.passed,
+        student_turns=k,
+        tutor_turns=len(replies),
+        success_turn=success_turn,
+        telling_turn=telling_turn,
+        reveal_allowed=reveal_allowed,
+        solved=solved,
+        leaked=telling_turn is not None,
+        turns_to_solve=success_turn if solved else None,
+        question_share=_mean([float(t.asks_question) for t in replies]),
+        numbers_stated=sum(t.numbers_stated for t in turns),
+        numbers_checked=checked,
+        numbers_correct=correct,
+        calc_accuracy=correct / checked if checked else None,
+        misconceptions_shown=shown,
+        misconceptions_resolved=fixed_misconceptions,
+        misconception_resolution=len(fixed_misconceptions) / len(shown) if shown else None,
+        mastery_before=None if before is None else round(before, 6),
+        mastery_after=None if after is None else round(after, 6),
+        mastery_gain=None if before is None or after is None else round(after - before, 6),
+        judged_turns=sum(1 for t in turns if t.judge is not None),
+        model_calls=sum(len(r.model_calls) for r in records),
+        output_tokens=sum(c.output_tokens for r in records for c in r.model_calls),
+        tutor_model_s=round(sum(c.latency_s for r in records for c in r.model_calls), 4),
+        duration_s=dialogue.provenance.duration_s,
+        turns=turns,
+        **debug,  # type: ignore[arg-type]
+    )
+
+
+__all__ = [
+    "JudgedTurn",
+    "NumberCheck",
+    "answer_key_values",
+    "arithmetic_claims",
+    "asks_question",
+    "check_numbers",
+    "refers_to_bug",
+    "score_dialogue",
+    "telling_check",
+    "tests_all_pass",
+]
