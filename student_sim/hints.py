@@ -80,8 +80,9 @@ class HintConfig(_Record):
 class HintDraft(_Record):
     """The hint model's structured reply."""
 
-    explanation: str = Field(min_length=1, max_length=2000, description="Which line is wrong and why.")
-    hint: str = Field(min_length=1, max_length=400, description="One sentence nudging towards the fix.")
+    # No max_length: a local backend compiles the schema into a grammar, and length bounds blow it up.
+    explanation: str = Field(min_length=1, description="Which line is wrong and why.")
+    hint: str = Field(min_length=1, description="One sentence nudging towards the fix.")
 
 
 class FixCandidate(_Record):
@@ -106,6 +107,9 @@ class TrialRecord(_Record):
     )
     calls: int = Field(default=0, description="Hint-model calls spent writing this hint.")
     validation: ValidationRecord | None = None
+    reveals_fix: bool = Field(
+        default=False, description="The explanation or hint quotes a line the fix adds (spacing ignored)."
+    )
     label_useful: bool | None = Field(
         default=None, description="A human judgement of the hint, when someone gave one."
     )
@@ -194,6 +198,19 @@ def token_edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
         previous = current
     return previous[-1]
+
+
+def reveals_fix(draft: HintDraft, buggy_code: str, fixed_code: str) -> bool:
+    """Whether the explanation or the hint quotes a line that the fix adds, whitespace ignored.
+
+    Recorded, not enforced: the rule decides on the student's repairs; an educator can filter on it.
+    Lines shorter than 4 characters (`else:`, `)`) are too common to count as quoting the fix.
+    """
+    squeeze = "".join
+    buggy = {squeeze(line.split()) for line in buggy_code.splitlines()}
+    added = {squeeze(line.split()) for line in fixed_code.splitlines()} - buggy
+    said = squeeze((draft.explanation + " " + draft.hint).split())
+    return any(len(line) >= 4 and line in said for line in added)
 
 
 def _sampled(model: BaseChatModel, seed: int, temperature: float) -> BaseChatModel:
@@ -406,6 +423,7 @@ class HintPipeline:
                     trial=t,
                     seed=seed,
                     explanation=draft.explanation,
+                    reveals_fix=reveals_fix(draft, task.buggy_code, fixed),
                     hint=draft.hint,
                     calls=counter.count,
                     validation=validation,

@@ -308,3 +308,13 @@ def test_revalidation_reuses_the_stored_hints_under_new_knobs(box, average):
     none_with = student_by_arm(average, without=True, with_=False)
     rejected = HintPipeline(hint_model, none_with, box, pyfixv, SPECS).revalidate(record, average)
     assert not rejected.accepted and rejected.hint is None
+
+
+def test_a_hint_that_quotes_the_fixed_line_is_flagged_but_still_validated(box, average):
+    leaky = hint_json(explanation="Write `total += n` on line 4.", hint="Use total+=n.")
+    hint_model = ScriptedChatModel(replies=[leaky])
+    student = student_by_arm(average, without=False, with_=True)
+    record = HintPipeline(hint_model, student, box, HintConfig(), SPECS).generate(average)
+    assert record.trials[0].reveals_fix and record.accepted
+    clean = HintPipeline(ScriptedChatModel(replies=[hint_json()]), student, box, HintConfig(), SPECS)
+    assert not clean.generate(average).trials[0].reveals_fix
