@@ -229,12 +229,14 @@ def test_broken_interpreter_raises_sandbox_error(monkeypatch: pytest.MonkeyPatch
 def _can_fake_unprivileged_host() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "--user", "--map-user=1000", "--map-group=1000", "true"],
-                           capture_output=True)
+    # The sandbox then needs a user namespace of its own, nested: some hosts (AppArmor) forbid that.
+    probe = subprocess.run(["unshare", "--user", "--map-user=1000", "--map-group=1000",
+                            "unshare", "--user", "--pid", "--fork", "true"], capture_output=True)
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _can_fake_unprivileged_host(), reason="needs root and unshare --map-user")
+@pytest.mark.skipif(not _can_fake_unprivileged_host(),
+                    reason="needs root, unshare --map-user and nested user namespaces")
 def test_unprivileged_host_isolates_with_a_user_namespace() -> None:
     # The host process runs as uid 1000 without capabilities, like a web app under its own user.
     script = (
