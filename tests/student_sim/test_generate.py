@@ -288,3 +288,13 @@ def test_spec_errors_name_the_field(tmp_path):
         load_spec(path)
     assert GenerationSpec.model_validate({"seeds": 3}).seeds == [0, 1, 2]
     os.environ.pop("NOTHING", None)
+
+
+def test_generation_against_an_openai_compatible_server_fills_its_parallel_slots(tmp_path):
+    from bench.bench_generation import SlotServer
+
+    with SlotServer(slots=4, latency_s=0.05) as server:
+        spec = load_spec(write_spec(tmp_path, seeds=1, models={"tutor": f"openai:sim?base_url={server.url}"}))
+        report = generate(spec, tmp_path / "run", concurrency=4, progress=False)
+    assert (report.generated, report.errors) == (21, 0)
+    assert server.max_in_flight == 4 and server.requests >= 21
