@@ -240,6 +240,10 @@ def generate_command(
     typer.echo(
         f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {s['calls_total']} calls -> {hints_file}"
     )
+    if config.holdout > 0:  # precision needs the held-out attempts; without them the curve is empty
+        points = curve_points(records, validation.mode)
+        write_points(points, out / "curve.json")
+        typer.echo(f"precision/coverage curve -> {plot_curve(points, out / 'curve.png')}")
 
 
 def validate_command(
