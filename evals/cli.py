@@ -1,0 +1,276 @@
+"""`socratic eval run|rescore|judge|compare|calibrate|list`: offline evals from the command line."""
+
+from __future__ import annotations
+
+import re
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tutor.errors import NotFoundError
+
+
+def _store(use_db: bool, settings: Any) -> Any:
+    if not use_db:
+        return nullcontext(None)
+    from tutor.storage.store import Store
+
+    return Store.from_settings(settings)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "x"
+
+
+def run_command(
+    config: Annotated[
+        str, typer.Option("--config", "-c", help="Eval config YAML, or a bundled one: default, ablations.")
+    ] = "default",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run folder (default: runs/eval-<name>-<config hash>).")
+    ] = None,
+    tutor_model: Annotated[
+        str | None, typer.Option("--tutor-model", help="Tutor model spec for every variant without its own.")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Dialogues at once.")
+    ] = None,
+    executor: Annotated[str, typer.Option(help="auto | sequential | threads | processes.")] = "auto",
+    judge: Annotated[
+        bool | None,
+        typer.Option("--judge/--no-judge", help="Judge tutor turns (default: as the config says)."),
+    ] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    db: Annotated[bool, typer.Option("--db/--no-db", help="Record the run in the database.")] = True,
+) -> None:
+    """Run an eval (tutor variants x profiles x problems x seeds); rerun the same command to resume."""
+    from evals.config import load_config
+    from evals.report import fmt
+    from evals.runner import run_eval
+    from student_sim.executors import make_executor
+    from student_sim.provenance import config_hash
+    from tutor.settings import Settings
+
+    parsed = load_config(config)
+    if tutor_model is not None:
+        parsed = parsed.model_copy(update={"models": parsed.models.model_copy(update={"tutor": tutor_model})})
+    if judge is not None:
+        parsed = parsed.model_copy(update={"judge": parsed.judge.model_copy(update={"enabled": judge})})
+    run_dir = out or Path("runs") / f"eval-{parsed.name}-{config_hash(parsed.model_dump(mode='json'))[:8]}"
+    chosen = None if executor == "auto" else make_executor(executor, concurrency or parsed.concurrency)
+    settings = Settings.load()
+    with _store(db, settings) as store:
+        try:
+            result = run_eval(
+                parsed,
+                run_dir,
+                settings=settings,
+                store=store,
+                concurrency=concurrency,
+                executor=chosen,
+                progress=progress,
+            )
+        except KeyboardInterrupt:
+            typer.echo(f"\ninterrupted; run the same command again to resume ({run_dir})", err=True)
+            raise typer.Exit(130) from None
+    typer.echo(
+        f"{result.generated} new dialogue(s), {result.skipped} already done, {result.errors} error(s), "
+        f"{result.judged} turn(s) judged in {result.duration_s:.0f}s; run {result.run_id}"
+    )
+    for name, block in result.summary["variants"].items():
+        m = block["metrics"]
+        typer.echo(
+            f"  {name:<16} n={block['n']:<3} success {fmt('success', m['success'])}  solved "
+            f"{fmt('solve_rate', m['solve_rate'])}  leaks {fmt('leak_rate', m['leak_rate'])}  questions "
+            f"{fmt('question_share', m['question_share'])}  numbers ok "
+            f"{fmt('calc_accuracy', m['calc_accuracy'])}"
+        )
+    typer.echo(f"report: {run_dir / 'report.html'} (and report.md)")
+    if result.errors:
+        typer.echo(
+            f"failed dialogues are in {run_dir}/variants/*/errors.jsonl; rerun to retry them", err=True
+        )
+        raise typer.Exit(1)
+
+
+def rescore_command(
+    run_dir: Annotated[Path, typer.Argument(help="An eval run folder.")],
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Rewrite report.md and report.html.")
+    ] = True,
+) -> None:
+    """Recompute every score (and the report) from the stored dialogues; calls no model."""
+    from evals.runner import rescore
+
+    scores, summary = rescore(run_dir, report=report)
+    typer.echo(
+        f"{len(scores)} dialogue(s) rescored -> {run_dir / 'scores.jsonl'}"
+        + (f", {run_dir / 'report.html'}" if report else "")
+    )
+
+
+def judge_command(
+    run_dir: Annotated[Path, typer.Argument(help="An eval run folder.")],
+    judge: Annotated[
+        str | None, typer.Option("--judge", "-j", help="Judge model spec (default: settings roles.judge).")
+    ] = None,
+    max_turns: Annotated[
+        int | None, typer.Option("--max-turns", min=1, help="Tutor turns judged per dialogue.")
+    ] = 2,
+    all_turns: Annotated[bool, typer.Option("--all-turns", help="Judge every tutor turn.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Label a run's tutor turns with the LLM judge (MRBench dimensions), then rescore it."""
+    from evals.judge import Judge
+    from evals.runner import judge_run, rescore
+    from tutor.models import get_chat_model
+    from tutor.settings import Settings
+
+    settings = Settings.load()
+    spec = judge or settings.spec_for("judge")
+    model = get_chat_model(spec, settings.model, cache_dir=settings.cache_dir)
+    n = judge_run(run_dir, Judge(model), spec, max_turns=None if all_turns else max_turns, progress=progress)
+    rescore(run_dir)
+    typer.echo(f"{n} tutor turn(s) judged by {spec}; report: {run_dir / 'report.html'}")
+
+
+def _resolve(ref: str, settings: Any, use_db: bool) -> Path:
+    """A run folder, or the folder of a run id in the database."""
+    path = Path(ref)
+    if path.is_dir():
+        return path
+    if use_db:
+        with _store(True, settings) as store:
+            try:
+                run = store.get_run(ref)
+            except NotFoundError:
+                run = None
+        if run is not None and run.run_dir:
+            return Path(run.run_dir)
+    raise NotFoundError(
+        f"no eval run folder or run id {ref!r}", "give a run folder, or see `socratic eval list`"
+    )
+
+
+def compare_command(
+    a: Annotated[str, typer.Argument(help="Run A: a run folder or run id.")],
+    b: Annotated[str, typer.Argument(help="Run B (compared against A).")],
+    variant: Annotated[
+        str | None, typer.Option("--variant", help="Compare only this variant (in both).")
+    ] = None,
+    variant_a: Annotated[
+        str | None, typer.Option("--variant-a", help="The variant of A (default: matched by name).")
+    ] = None,
+    variant_b: Annotated[str | None, typer.Option("--variant-b", help="The variant of B.")] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", min=100, help="Bootstrap resamples (default: A's config).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Bootstrap seed (default: A's config).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the comparison as Markdown.")
+    ] = None,
+    db: Annotated[bool, typer.Option("--db/--no-db", help="Look run ids up in the database.")] = True,
+) -> None:
+    """Show B - A on every metric with bootstrap 95% confidence intervals."""
+    from evals.compare import compare_runs, render_comparison
+    from tutor.settings import Settings
+
+    settings = Settings.load()
+    text = render_comparison(
+        compare_runs(
+            _resolve(a, settings, db),
+            _resolve(b, settings, db),
+            variant=variant,
+            variant_a=variant_a,
+            variant_b=variant_b,
+            samples=samples,
+            seed=seed,
+        )
+    )
+    typer.echo(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+
+
+def calibrate_command(
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", "-d", help="MRBench-format JSON (or the importer's .jsonl) with human labels."
+        ),
+    ],
+    judge: Annotated[
+        str | None, typer.Option("--judge", "-j", help="Judge model spec (default: settings roles.judge).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for calibration.json/.md (default: runs/calibration-...)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="Judge at most N responses.")
+    ] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Run the judge on human-labelled responses and report agreement per dimension."""
+    from tqdm import tqdm
+
+    from evals.calibrate import calibrate, load_labelled, render_markdown
+    from evals.files import write_atomic, write_json
+    from evals.judge import Judge
+    from tutor.models import get_chat_model
+    from tutor.settings import Settings
+
+    settings = Settings.load()
+    spec = judge or settings.spec_for("judge")
+    records, skipped = load_labelled(data)
+    records = records[:limit] if limit else records
+    model = get_chat_model(spec, settings.model, cache_dir=settings.cache_dir)
+    with tqdm(total=len(records), disable=not progress, unit="resp", desc="calibrate") as bar:
+        report = calibrate(
+            records,
+            Judge(model),
+            judge_spec=spec,
+            data=str(data),
+            skipped=skipped,
+            on_item=lambda _: bar.update(1),
+        )
+    folder = out or Path("runs") / f"calibration-{_slug(data.stem)}-{_slug(spec)}"
+    write_json(folder / "calibration.json", report.to_json())
+    text = render_markdown(report)
+    write_atomic(folder / "calibration.md", text)
+    typer.echo(text)
+    typer.echo(f"-> {folder / 'calibration.md'}, {folder / 'calibration.json'}")
+
+
+def list_command(limit: int = typer.Option(20, "--limit", "-n", min=1)) -> None:
+    """List eval runs recorded in the database, newest first."""
+    from evals.report import fmt
+    from tutor.settings import Settings
+
+    with _store(True, Settings.load()) as store:
+        runs = store.list_runs("eval", limit=limit)
+    for run in runs:
+        variants = run.summary.get("variants", {}) if run.summary else {}
+        figures = ", ".join(
+            f"{v}: solved {fmt('solve_rate', m.get('solve_rate'))}"
+            f" leaks {fmt('leak_rate', m.get('leak_rate'))}"
+            for v, m in variants.items()
+        )
+        typer.echo(f"{run.id}  {run.status:<9} {run.created_at:%Y-%m-%d %H:%M}  {run.run_dir}  {figures}")
+    typer.echo(f"{len(runs)} eval run(s)", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(
+        help="Offline evals: run, rescore, judge, compare, calibrate the judge.", no_args_is_help=True
+    )
+    group.command("run")(run_command)
+    group.command("rescore")(rescore_command)
+    group.command("judge")(judge_command)
+    group.command("compare")(compare_command)
+    group.command("calibrate")(calibrate_command)
+    group.command("list")(list_command)
+    app.add_typer(group, name="eval")
