@@ -57,7 +57,7 @@ def fmt_diff(metric: str, diff: float | None, low: float | None, high: float | N
 
 
 def _metric_table(
-    rows: list[tuple[list[str], Sequence[DialogueScore]]], names: Sequence[str], first: list[str]
+    rows: Sequence[tuple[list[str], Sequence[DialogueScore]]], names: Sequence[str], first: list[str]
 ) -> Table:
     return Table(
         header=[*first, "n", *(METRICS[m].label for m in names)],

@@ -180,11 +180,11 @@ def run_eval(
                 skipped += result.skipped
                 errors += result.errors
             if config.judge.enabled:
-                spec = config.judge.spec or settings.spec_for("judge")
+                judge_spec = config.judge.spec or settings.spec_for("judge")
                 judged = judge_run(
                     run_dir,
-                    _judge(spec, settings, judge_model),
-                    spec,
+                    _judge(judge_spec, settings, judge_model),
+                    judge_spec,
                     max_turns=config.judge.max_turns_per_dialogue,
                     progress=progress,
                 )
