@@ -65,6 +65,7 @@ def _bars(ax: Any, summary: dict[str, Any], variants: Sequence[str], metric: str
             if v != v:  # NaN: nothing to measure (no numbers stated, no dialogue of that domain)
                 ax.text(x, 1, "n/a", ha="center", va="bottom", fontsize=7, color="grey", rotation=90)
     ax.set_xticks(range(len(variants)), list(variants), rotation=20, ha="right")
+    ax.set_xlim(-0.5, len(variants) - 0.5)  # all-NaN groups must keep their place (and their n/a marks)
     ax.set_ylim(0, 110)
     ax.set_ylabel("%")
     ax.set_title(title)
