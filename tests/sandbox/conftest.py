@@ -151,6 +151,13 @@ def _descendants(root: int, parents: dict[int, int]) -> list[int]:
     return found
 
 
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def _sandbox_uid_processes() -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):
@@ -169,8 +176,8 @@ def leftovers(boxes: dict[str, Sandbox], wait_s: float = 3.0) -> list[int]:
     deadline = time.monotonic() + wait_s
     while True:
         parents = _parents()
-        # A fork server keeps a few idle supervisors ready (children without children of their own).
-        idle = {p for p, pp in parents.items() if pp in servers and not _descendants(p, parents)}
+        # A fork server keeps a few runs ready; their processes are named so (and are not sandbox uids).
+        idle = {p for p in _descendants(os.getpid(), parents) if _name(p) == "sandbox-idle"}
         stray = set(_sandbox_uid_processes())
         stray |= {p for p in _descendants(os.getpid(), parents) if p not in servers | idle}
         if not stray or time.monotonic() > deadline:

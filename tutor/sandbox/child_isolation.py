@@ -80,6 +80,12 @@ def _pivot_root_nr() -> int:
     return {"x86_64": 155, "aarch64": 41}[platform.machine()]
 
 
+def set_process_name(name: str) -> None:
+    """Name shown in /proc/PID/comm (idle pool processes are named so tests can tell them apart)."""
+    _libc.prctl(15, ctypes.c_char_p(name.encode()[:15]), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                ctypes.c_ulong(0))  # PR_SET_NAME
+
+
 def set_parent_death_signal(sig: int) -> None:
     prctl(PR_SET_PDEATHSIG, sig)
 

@@ -14,10 +14,12 @@ namespaces, A and B are child subreapers and sweep their descendants instead.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
 import signal
+import socket
 import struct
 import sys
 import tempfile
@@ -78,6 +80,37 @@ def _read_request(fd: int) -> dict[str, Any]:
     return request
 
 
+def _send_go(sock: socket.socket, request: dict[str, Any]) -> None:
+    """Hand a request and our stdio (fds 0-2) down to a waiting process of the chain."""
+    body = json.dumps(request).encode()
+    fds = struct.pack("3i", 0, 1, 2)
+    sock.sendmsg([struct.pack("!I", len(body))], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+    sock.sendall(body)
+
+
+def _receive_go(sock: socket.socket) -> dict[str, Any]:
+    """Wait for the request; install the received stdio as fds 0-2. Exits quietly at end of file."""
+    header, ancdata, _flags, _addr = sock.recvmsg(4, socket.CMSG_SPACE(struct.calcsize("3i")))
+    if len(header) < 4:
+        os._exit(0)  # the pool is shutting down: this run never came
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            for target, fd in enumerate(struct.unpack("3i", data[:12])):
+                os.dup2(fd, target)
+                os.close(fd)
+    (size,) = struct.unpack("!I", header)
+    body = b""
+    while len(body) < size:
+        chunk = sock.recv(size - len(body))
+        if not chunk:
+            os._exit(0)
+        body += chunk
+    request = json.loads(body)
+    if not isinstance(request, dict):
+        raise SetupError("malformed hand-over")
+    return request
+
+
 def _write_files(workdir: str, files: dict[str, str], owner: int | None) -> None:
     for name, content in files.items():
         path = os.path.join(workdir, name)
@@ -109,13 +142,23 @@ def _readonly_paths(extra: list[str]) -> list[str]:
 
 # --- C: the program ---------------------------------------------------------------------------------------
 
-def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -> None:
-    """Lock this process down, then hand over to the harness. Never returns."""
+def _program_process(plan: dict[str, Any], events_w: int, go: socket.socket) -> None:
+    """Wait for the request, lock this process down, then hand over to the harness. Never returns."""
     try:
-        limits = req["limits"]
         os.setsid()
-        os.dup2(events_w, 3, inheritable=True)
-        os.closerange(4, 65536)
+        # Events on fd 3, the hand-over socket on 4, nothing else: go through high numbers first, as
+        # either may currently sit on 3 or 4.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in (events_w, go.detach())]
+        os.dup2(high[0], 3)
+        os.dup2(high[1], 4)
+        os.closerange(5, 65536)
+        go = socket.socket(fileno=4)
+        iso.set_parent_death_signal(signal.SIGKILL)
+        req = _receive_go(go)
+        go.close()
+        iso.set_process_name("sandbox-run")
+        plan = {**plan, "workdir": req["workdir"]}
+        limits = req["limits"]
         layers = []
         nproc = limits["processes"]
         if plan["uid"] is None and not plan["userns"] and plan["mode"] != "inside":
@@ -153,6 +196,7 @@ def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -
         child_harness._EVENTS_FD = 3
         child_harness.emit({"kind": "setup_error", "message": traceback.format_exc(limit=3)[-1500:]})
         os._exit(125)
+    # Not before: an idle process of the pool must not look like a sandboxed program to anyone.
     if req["kind"] == "tests":
         child_harness.run_tests(plan["workdir"], req["program"], [tuple(t) for t in req["tests"]],
                                 limits["wall_s"])
@@ -163,19 +207,36 @@ def _program_process(req: dict[str, Any], plan: dict[str, Any], events_w: int) -
 
 # --- B: init of the run -------------------------------------------------------------------------------------
 
-def _init_process(req: dict[str, Any], plan: dict[str, Any], events_w: int, info_w: int) -> None:
-    """Start the program in the run's pid namespace and report its exit status. Never returns."""
+def _init_process(plan: dict[str, Any], events_w: int, info_w: int, go: socket.socket) -> None:
+    """Init of the run: start the program process, hand it the request, report its exit. Never returns.
+
+    Everything up to the program's fork happens before the request arrives (the fork server keeps such
+    chains ready), so a run only pays for resizing /tmp, writing its files and two hand-overs.
+    """
     try:
-        iso.close_fds_except({0, 1, 2, events_w, info_w})  # above all the status pipe to the host
+        iso.close_fds_except({0, 1, 2, events_w, info_w, go.fileno()})  # above all the host's status pipe
         iso.set_parent_death_signal(signal.SIGKILL)  # if the supervisor dies, the whole run dies
-        if not plan["pidns"]:
+        if plan["pidns"] and plan["userns"]:
+            # In a user namespace the root must be built here, see build_private_root.
+            iso.build_private_root(plan["readonly"], _DEFAULT_DISK_BYTES, _owner(plan), plan["workdir"],
+                                   with_proc=True)
+        elif plan["pidns"]:
+            iso.mount_proc()
+        else:
             iso.become_subreaper()
-        _prepare_workdir(plan, req)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         child = os.fork()
         if child == 0:
+            ours.close()
+            go.close()
             os.close(info_w)
-            _program_process(req, plan, events_w)
+            _program_process(plan, events_w, theirs)
+        theirs.close()
         os.close(events_w)
+        req = _receive_go(go)
+        iso.set_process_name("sandbox-init")
+        _prepare_workdir(plan, req)
+        _send_go(ours, req)
         os.write(info_w, f"started {child}\n".encode())
         while True:
             pid, status, usage = os.wait4(-1, 0)
@@ -203,29 +264,43 @@ def _init_process(req: dict[str, Any], plan: dict[str, Any], events_w: int, info
 
 @dataclass
 class Prepared:
-    """A supervisor's world before any request: namespaces entered, private root built (or the error)."""
+    """A run made ready before its request: namespaces, private root, init and program processes waiting."""
 
     plan: dict[str, Any] = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
     error: str | None = None
+    init: int = 0
+    go: socket.socket | None = None  # to init
+    events_r: int = -1
+    info_r: int = -1
 
 
 def prepare(config: dict[str, Any]) -> Prepared:
     """Do everything that does not depend on the request; errors are kept for the request to report.
 
     With namespaces this process moves into fresh pid (for its children), mount, network, ipc and uts
-    namespaces and pivots into the private root, so a run only has to write its files and fork.
+    namespaces and pivots into the private root; init and the program process are forked and wait.
     """
     try:
         iso.set_parent_death_signal(signal.SIGKILL)
+        iso.set_process_name("sandbox-idle")
         plan, layers = _plan(config)
         if plan["pidns"] and not plan["userns"]:
-            # In a user namespace the root must be built by init (see build_private_root), not here.
             iso.build_private_root(plan["readonly"], _DEFAULT_DISK_BYTES, _owner(plan), plan["workdir"],
                                    with_proc=False)
         if plan["pidns"]:
             iso.set_hostname("sandbox")
-        return Prepared(plan, layers)
+        events_r, events_w = os.pipe()
+        info_r, info_w = os.pipe()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        init = os.fork()
+        if init == 0:
+            ours.close()
+            _init_process(plan, events_w, info_w, theirs)
+        theirs.close()
+        os.close(events_w)
+        os.close(info_w)
+        return Prepared(plan, layers, None, init, ours, events_r, info_r)
     except BaseException as exc:  # noqa: BLE001 - reported when a request arrives
         return Prepared(error=f"{type(exc).__name__}: {exc}")
 
@@ -273,22 +348,19 @@ def _owner(plan: dict[str, Any]) -> int:
 
 
 def _prepare_workdir(plan: dict[str, Any], req: dict[str, Any]) -> None:
-    """Give the run its filesystem (in init): /proc, the sized /tmp, the workdir and the program's files."""
-    disk = req["limits"]["disk_mb"] << 20
-    if plan["pidns"] and plan["userns"]:
-        iso.build_private_root(plan["readonly"], disk, _owner(plan), plan["workdir"], with_proc=True)
-    elif plan["pidns"]:
-        iso.mount_proc()
-        iso.remount_tmp(disk)
+    """The run's part of the filesystem (in init): the sized /tmp, the workdir and the program's files."""
+    workdir = req["workdir"]
+    if plan["pidns"]:
+        iso.remount_tmp(req["limits"]["disk_mb"] << 20)
     elif plan["mode"] == "inside":
-        os.makedirs(plan["workdir"], exist_ok=True)
+        os.makedirs(workdir, exist_ok=True)
     files = dict(req.get("files", {}))
     if req["kind"] == "tests":
         files["solution.py"] = req["program"]
     owner = plan["uid"]
-    _write_files(plan["workdir"], files, owner)
+    _write_files(workdir, files, owner)
     if owner is not None:
-        os.chown(plan["workdir"], owner, owner)  # last: under bwrap we may not write there after
+        os.chown(workdir, owner, owner)  # last: under bwrap we may not write there after
 
 
 def _classify(status: int | None, cpu: float, limits: dict[str, Any], killed_for: str | None,
@@ -326,11 +398,12 @@ def supervise(ctl_fd: int, status_fd: int, prepared: Prepared | None = None) -> 
             prepared = prepare(req)
         if prepared.error is not None:
             raise SetupError(f"the sandbox could not be built: {prepared.error}")
+        iso.set_process_name("sandbox-super")
         plan = prepared.plan
         if not plan["pidns"] and plan["mode"] != "inside":
             # Created only now, so that an idle supervisor in the pool leaves nothing on the host.
             plan["tmpdir"] = plan["workdir"] = tempfile.mkdtemp(prefix="socratic-sandbox-")
-        report = _supervise_run(req, plan, prepared.layers, ctl_fd)
+        report = _supervise_run(req, prepared, ctl_fd)
     except BaseException as exc:  # noqa: BLE001 - the host turns this into SandboxError
         report = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc(limit=4)[-2000:]}
     if plan.get("tmpdir"):
@@ -344,18 +417,17 @@ def supervise(ctl_fd: int, status_fd: int, prepared: Prepared | None = None) -> 
     os.close(status_fd)
 
 
-def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
-                   ctl_fd: int) -> dict[str, Any]:
+def _supervise_run(req: dict[str, Any], prepared: Prepared, ctl_fd: int) -> dict[str, Any]:
+    plan, init, events_r, info_r = prepared.plan, prepared.init, prepared.events_r, prepared.info_r
     limits = req["limits"]
     budget = limits["wall_s"] * (1 + len(req.get("tests", [])))
-    events_r, events_w = os.pipe()
-    info_r, info_w = os.pipe()
     started = time.monotonic()
-    init = os.fork()
-    if init == 0:
-        _init_process(req, plan, events_w, info_w)
-    os.close(events_w)
-    os.close(info_w)
+    assert prepared.go is not None
+    try:
+        _send_go(prepared.go, {**req, "workdir": plan["workdir"]})
+    except OSError:
+        pass  # init died while waiting: its report (or silence) on the info pipe says why
+    prepared.go.close()
     events_buf, info_buf = b"", b""
     program_start: float | None = None
     deadline = started + _SETUP_TIMEOUT_S
@@ -399,7 +471,7 @@ def _supervise_run(req: dict[str, Any], plan: dict[str, Any], layers: list[str],
         iso.kill_descendants()
     events_buf += _drain(events_r)[:max(0, _EVENTS_CAP - len(events_buf))]
     info_buf += _drain(info_r)
-    return _build_report(plan, layers, limits, events_buf, info_buf, killed_for,
+    return _build_report(plan, prepared.layers, limits, events_buf, info_buf, killed_for,
                          (ended - (program_start or started)))
 
 
