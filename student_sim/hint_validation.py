@@ -45,6 +45,8 @@ DecisionArm = Literal["without", "with"]
 # Ratios are compared with a little slack so that 0.3 * 10 == 3 holds despite binary floats.
 _EPS = 1e-9
 _PROMPTS = Path(__file__).parent / "prompts"
+# Above this many (n1, n2) completions the lookahead costs more than it saves; plain alternation then.
+_LOOKAHEAD_CELLS = 10_000
 
 
 class _Record(BaseModel):
@@ -227,15 +229,43 @@ def _next_arm(
     *,
     early: bool,
 ) -> DecisionArm:
+    """Which arm to sample next. The order never changes a decision (outcomes depend on (arm, index)
+    only), just how soon it settles."""
     open_arms = [a for a in read if len(done[a]) < config.n]
+    s1, k1, s2, k2 = _counts(done)
     if early:
-        s1, k1, s2, k2 = _counts(done)
         # Not settled means at least one arm can still flip the decision (see settled_decision).
         open_arms = [a for a in open_arms if _arm_matters(a, s1, k1, s2, k2, config)]
     if "without" in open_arms and cache is not None and len(done["without"]) in cache:
         return "without"  # free information first
-    # Alternate, the hint arm first on ties: each arm bounds the other's side of the rule.
-    return min(open_arms, key=lambda a: (len(done[a]), a != "with"))
+    if not early or len(open_arms) == 1 or (config.n - k1 + 1) * (config.n - k2 + 1) > _LOOKAHEAD_CELLS:
+        # Alternate, the hint arm first on ties: each arm bounds the other's side of the rule.
+        return min(open_arms, key=lambda a: (len(done[a]), a != "with"))
+
+    # One-step lookahead: the arm whose next outcome (success rate estimated by Laplace's rule) leaves
+    # the smallest share of completions that disagree with the majority decision. On a grid of success
+    # rates this settles about 13% sooner than plain alternation (bench/bench_hints.py, `simulated`).
+    def after(arm: DecisionArm) -> float:
+        if arm == "without":
+            p = (s1 + 1) / (k1 + 2)
+            return p * _minority(s1 + 1, k1 + 1, s2, k2, config) + (1 - p) * _minority(
+                s1, k1 + 1, s2, k2, config
+            )
+        p = (s2 + 1) / (k2 + 2)
+        return p * _minority(s1, k1, s2 + 1, k2 + 1, config) + (1 - p) * _minority(s1, k1, s2, k2 + 1, config)
+
+    return min(open_arms, key=lambda a: (after(a), len(done[a]), a != "with"))
+
+
+def _minority(s1: int, k1: int, s2: int, k2: int, config: ValidationConfig) -> float:
+    """Share of the possible final (n1, n2) that disagree with the majority decision (0: settled)."""
+    cells = [
+        accepts(a, b, config)
+        for a in range(s1, config.n - k1 + s1 + 1)
+        for b in range(s2, config.n - k2 + s2 + 1)
+    ]
+    yes = sum(cells)
+    return min(yes, len(cells) - yes) / len(cells)
 
 
 def _interleave(done: dict[DecisionArm, list[AttemptRecord]]) -> list[AttemptRecord]:

@@ -28,6 +28,7 @@ def record(
     label: bool | None = None,
     n: int = N,
     max_trials: int = 3,
+    mode: str = "gpt4hints",
 ) -> HintRecord:
     """A one-trial record whose student solves n1/n without, n2/n with, held/n in the holdout batch."""
     table = {"without": counts(n1, n), "with": counts(n2, n), "holdout": counts(held, n)}
@@ -35,8 +36,9 @@ def record(
     def attempt(arm: str, index: int) -> AttemptRecord:
         return AttemptRecord(arm=arm, index=index, seed=index, success=table[arm][index])
 
-    validation = run_validation(attempt, ValidationConfig(n=n), holdout=n if full else 0, full=full)
-    config = HintConfig(validation=ValidationConfig(n=n), full=full, max_trials=max_trials)
+    rule = ValidationConfig(n=n, mode=mode)
+    validation = run_validation(attempt, rule, holdout=n if full else 0, full=full)
+    config = HintConfig(validation=rule, full=full, max_trials=max_trials)
     trial = TrialRecord(trial=0, seed=1, explanation="e", hint="h", validation=validation, label_useful=label)
     return HintRecord(
         problem_id=pid,
@@ -90,12 +92,15 @@ def test_hints_without_any_judgement_are_left_out_of_precision():
 
 
 def test_early_stopped_records_are_undetermined_where_they_cannot_decide():
-    # Accepted early at the defaults with one trial of three: a stricter rule cannot be decided from it,
-    # and if it rejected, a later trial (never written) might have been accepted.
-    early = [record("p1", 0, 10, 0, full=False), record("p2", 0, 10, 0, full=True)]
-    strict = curve_point(early, ValidationConfig(alpha=1.0, beta=1.0))
-    assert strict.undetermined == 1 and strict.problems == 1
-    assert curve_point(early, ValidationConfig()).undetermined == 0
+    # Accepted early by pyfixv (the without arm never sampled), one trial of three: a rule that reads n1
+    # cannot be decided from it, nor a stricter threshold (if it rejected, a later trial never written
+    # might have been accepted). The complete record decides everywhere.
+    early = [record("p1", 0, 10, 0, full=False, mode="pyfixv"), record("p2", 0, 10, 0, full=True)]
+    assert early[0].trials[0].validation.done_without == 0
+    for strict in (ValidationConfig(), ValidationConfig(mode="pyfixv", threshold=1.0)):
+        point = curve_point(early, strict)
+        assert point.undetermined == 1 and point.problems == 1
+    assert curve_point(early, ValidationConfig(mode="pyfixv")).undetermined == 0
 
 
 def test_records_of_different_n_cannot_share_a_curve(three):

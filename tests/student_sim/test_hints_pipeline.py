@@ -99,12 +99,13 @@ def test_token_edit_distance_counts_tokens_not_characters():
 def test_a_good_hint_from_the_problem_fix_is_accepted_and_recorded(box, average):
     hint_model = ScriptedChatModel(replies=[hint_json()])
     student = student_by_arm(average, without=False, with_=True)
-    record = HintPipeline(hint_model, student, box, HintConfig(), SPECS).generate(average)
+    config = HintConfig(validation=ValidationConfig(n=3, early_stop=False))
+    record = HintPipeline(hint_model, student, box, config, SPECS).generate(average)
     assert record.status == "ok" and record.accepted and record.accepted_trial == 0
     assert record.fix_source == "problem" and record.fixed_code == average.fixed_code
     assert record.hint == "What should happen to total on each pass?"
     trial = record.trials[0]
-    assert trial.validation is not None and trial.validation.early_stopped
+    assert trial.validation is not None and (trial.validation.n1, trial.validation.n2) == (0, 3)
     assert record.calls.hint == 1 and record.calls.student == trial.validation.calls == len(student.calls)
     assert all(a.code_sha and a.passed for a in trial.validation.attempts)
     # The hint model saw the fix (for itself), the student saw the hint only in the with arm.
@@ -126,14 +127,16 @@ def test_a_good_hint_from_the_problem_fix_is_accepted_and_recorded(box, average)
 def test_a_useless_hint_is_rewritten_with_new_seeds_at_most_three_times(box, average):
     hint_model = ScriptedChatModel(replies=[hint_json(hint=f"Hint number {i}.") for i in range(5)])
     student = student_by_arm(average, without=False, with_=False)
-    record = HintPipeline(hint_model, student, box, HintConfig(), SPECS).generate(average)
+    config = HintConfig(validation=ValidationConfig(n=4, early_stop=False))
+    record = HintPipeline(hint_model, student, box, config, SPECS).generate(average)
     assert not record.accepted and record.hint is None
     assert [t.hint for t in record.trials] == ["Hint number 0.", "Hint number 1.", "Hint number 2."]
     assert len({t.seed for t in record.trials}) == 3
     assert len(hint_model.calls) == 3
     # The without-hint attempts of trial 1 are reused by trials 2 and 3.
     later = [a for t in record.trials[1:] for a in t.validation.attempts if a.arm == "without"]
-    assert later and all(a.reused for a in later)
+    assert len(later) == 8 and all(a.reused for a in later)
+    assert record.calls.student == 4 + 3 * 4 == len(student.calls)
 
 
 def test_the_second_trial_can_be_the_accepted_one(box, average):

@@ -158,15 +158,16 @@ def test_the_seed_of_an_attempt_depends_only_on_arm_and_index():
 def test_without_hint_attempts_are_reused_across_trials_at_no_cost():
     cache: dict[int, AttemptRecord] = {}
     log: list[tuple[str, int]] = []
-    bad = {"without": [False] * 6, "with": [False] * 6}
-    good = {"without": [False] * 6, "with": [True] * 6}
-    first = run_validation(table_student(bad, log), ValidationConfig(n=6), without_cache=cache)
+    without = [True, True, False, False, False, False]  # n1 = 2
+    weak = {"without": without, "with": [True, True, False, False, False, False]}  # no gain: rejected
+    good = {"without": without, "with": [True, True, True, True, False, False]}  # n2 = 4 >= n1, 4/6 >= alpha
+    first = run_validation(table_student(weak, log), ValidationConfig(n=6), without_cache=cache)
     made_without = sum(1 for arm, _ in log if arm == "without")
     assert not first.accepted and made_without > 0
     log.clear()
     second = run_validation(table_student(good, log), ValidationConfig(n=6), without_cache=cache)
     reused = [a for a in second.attempts if a.reused]
-    assert second.accepted and len(reused) == min(made_without, second.done_without)
+    assert second.accepted and reused and len(reused) == min(made_without, second.done_without)
     assert all(a.calls == 0 for a in reused)
     assert second.calls == len(log)
     assert not any(arm == "without" and index < made_without for arm, index in log)
@@ -191,11 +192,13 @@ def test_decisions_under_other_knobs_come_from_a_complete_record_without_a_model
         decide_from_records(record, ValidationConfig(n=5))
 
 
-def test_an_early_stopped_record_cannot_answer_for_a_stricter_rule():
+def test_an_early_stopped_record_cannot_answer_for_a_rule_that_needs_more():
     table = {"without": [False] * 10, "with": [True] * 10}
-    record = run_validation(table_student(table), ValidationConfig())
-    assert decide_from_records(record, ValidationConfig(alpha=1.0, beta=1.0)) is None
-    assert decide_from_records(record, ValidationConfig(alpha=0.3, beta=0.1)) is True
+    record = run_validation(table_student(table), ValidationConfig(mode="pyfixv"))
+    assert record.done_without == 0 and record.done_with < 10
+    assert decide_from_records(record, ValidationConfig()) is None  # n1 was never sampled
+    assert decide_from_records(record, ValidationConfig(mode="pyfixv", threshold=0.3)) is True
+    assert decide_from_records(record, ValidationConfig(mode="pyfixv", threshold=1.0)) is None
 
 
 # --------------------------------------------------------------------------------------- code in replies
