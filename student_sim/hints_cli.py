@@ -257,7 +257,7 @@ def validate_command(
     early_stop: EarlyOpt = True,
     curve_data: CurveDataOpt = False,
     holdout: HoldoutOpt = None,
-    seed: SeedOpt = 0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Base seed (default: the record's).")] = None,
     student_model: StudentOpt = None,
     max_tokens: MaxTokensOpt = 512,
     problems_path: PathsOpt = None,
@@ -277,7 +277,7 @@ def validate_command(
                 config = record.config.model_copy(
                     update={
                         "validation": validation,
-                        "seed": seed,
+                        "seed": record.config.seed if seed is None else seed,
                         "holdout": holdout if holdout is not None else (n if curve_data else 0),
                         "full": curve_data,
                     }

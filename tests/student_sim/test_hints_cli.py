@@ -82,7 +82,7 @@ def test_a_student_who_never_succeeds_rejects_three_hints(tmp_path, scripts):
 
 def test_validate_revalidates_stored_hints_with_new_knobs_and_another_student(tmp_path, scripts):
     out = tmp_path / "run"
-    assert runner.invoke(app, hints_args(out, scripts, "good")).exit_code == 0
+    assert runner.invoke(app, hints_args(out, scripts, "good", "--seed", "7")).exit_code == 0
     target = tmp_path / "again.jsonl"
     args = [
         "hints",
@@ -101,6 +101,7 @@ def test_validate_revalidates_stored_hints_with_new_knobs_and_another_student(tm
     assert not record["accepted"] and record["config"]["validation"]["n"] == 3
     assert record["models"]["student"] == scripts["bad"] and record["calls"]["hint"] == 0
     assert record["trials"][0]["hint"] == "What should total become on each pass?"
+    assert record["config"]["seed"] == 7  # the record's seeds, unless --seed says otherwise
 
 
 def test_curve_plots_from_curve_data_without_models(tmp_path, scripts):
@@ -110,7 +111,9 @@ def test_curve_plots_from_curve_data_without_models(tmp_path, scripts):
     (record,) = lines(out / "hints.jsonl")
     validation = record["trials"][0]["validation"]
     assert validation["done_without"] == validation["done_with"] == 4 and len(validation["holdout"]) == 4
-    assert (out / "curve.png").exists() and json.loads((out / "curve.json").read_text())  # written with the data
+    assert (out / "curve.png").exists() and json.loads(
+        (out / "curve.json").read_text()
+    )  # written with the data
     png = tmp_path / "plots" / "curve.png"
     result = runner.invoke(app, ["hints", "curve", str(out / "hints.jsonl"), "-o", str(png)])
     assert result.exit_code == 0, result.output
