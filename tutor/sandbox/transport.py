@@ -4,8 +4,9 @@ Each run gets five fresh pipes: stdin, stdout and stderr of the program, a contr
 goes down it; one more byte, or closing it, stops the run) and a status pipe (one JSON report comes
 back). The three launchers differ only in how the supervisor process comes to life:
 
-- `ForkServer`: a pre-started isolated interpreter forks a supervisor per run (the fds travel over a
-  Unix socket with SCM_RIGHTS). Warm: no interpreter start-up per run.
+- `ForkServer`: a pre-started isolated interpreter keeps a few runs ready (namespaces entered, private
+  root built, processes forked and waiting) and hands each request's fds to one of them over a Unix
+  socket (SCM_RIGHTS). Warm: no interpreter start-up and no fork before the program starts.
 - `ColdLauncher`: a fresh `python -I -S` per run.
 - `BwrapLauncher`: a fresh `bwrap ... python -I -S` per run; bubblewrap builds the namespaces.
 """
