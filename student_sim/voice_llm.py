@@ -62,8 +62,10 @@ def instruction_for(intent: Intent, problem: AnyProblem, profile: StudentProfile
         elif intent.misconception and not isinstance(problem, DebuggingProblem):
             wrong = _wrong_description(problem, intent)
             how = f" You got it this way: {wrong}" if wrong else ""
-        exact = "Give exactly this answer, and no other result."
-        return f"Your answer to the tutor's question is {answer}. {exact}{how}"
+        exact = "Give exactly this answer, and no other result or number from earlier steps."
+        question = _step_question(problem, intent.node_ref)
+        asked = f"The question you are answering now: {question} " if question else ""
+        return f"{asked}Your answer is {answer}. {exact}{how}"
     if intent.kind == "explain":
         if intent.correct:
             return (
@@ -87,6 +89,12 @@ def instruction_for(intent: Intent, problem: AnyProblem, profile: StudentProfile
     if intent.kind == "off_topic":
         return "You are distracted. Say something short that has nothing to do with the problem."
     return "The problem is done. Thank the tutor briefly."
+
+
+def _step_question(problem: AnyProblem, ref: str | None) -> str | None:
+    if isinstance(problem, DebuggingProblem):
+        return None
+    return next((s.question for s in problem.steps if s.id == ref), None)
 
 
 def _wrong_description(problem: MathProblem | PhysicsProblem, intent: Intent) -> str | None:
