@@ -1,18 +1,20 @@
 """Benchmark of the sandbox -> bench/results/sandbox.json.
 
-Figures (milliseconds, wall time seen by the caller, p50/p95 over `--iterations` runs after warm-up):
+Figures (milliseconds, wall time seen by the caller, p50/p95 over `--iterations` runs; the
+configurations take turns in rounds so that a change in machine load does not favour one):
 - `tiny`: a tutor calculation, `print(7 * 1.2 / 3)`;
 - `tests10`: a 10-test unit-test run of a small debugging program (one sandboxed process per run);
 for the warm fork server, a cold interpreter per run, bubblewrap (when installed), and the fork server
 without namespaces (to show what the namespaces cost). Every configuration but the last has all
 isolation layers on; the layers in force are recorded next to the figures.
 
-Run: .venv/bin/python bench/bench_sandbox.py [--iterations 40]
+Run: .venv/bin/python bench/bench_sandbox.py [--iterations 60]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -35,40 +37,36 @@ TESTS = [(f"test_{i}", f"assert average([{i}, {i + 2}]) == {i + 1}") for i in ra
 TARGET_TINY_P50_MS = 50.0
 
 
-def _time_ms(fn: Any, iterations: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def bench_config(name: str, box: Sandbox, iterations: int) -> dict[str, Any]:
+def _time_ms(fn: Any) -> float:
     started = time.perf_counter()
-    first = box.run(TINY)
-    first_ms = (time.perf_counter() - started) * 1000
-    assert first.ok and first.stdout.strip() == str(7 * 1.2 / 3), first
-    tests = box.run_tests(PROGRAM, TESTS)
-    assert tests.all_passed, tests.results
+    fn()
+    return (time.perf_counter() - started) * 1000
 
-    tiny = _time_ms(lambda: box.run(TINY), iterations, warmup=3)
-    tests10 = _time_ms(lambda: box.run_tests(PROGRAM, TESTS), max(10, iterations // 2), warmup=2)
-    return {
-        "config": name,
-        "backend": box.backend,
-        "isolation": first.isolation,
-        "first_run_ms": round(first_ms, 1),
-        "tiny_ms": summary(tiny),
-        "tests10_ms": summary(tests10),
-    }
+
+def bench(boxes: dict[str, Sandbox], iterations: int, rounds: int = 5) -> list[dict[str, Any]]:
+    """Interleave the configurations in rounds, so a change in machine load hits them all alike."""
+    figures: dict[str, dict[str, Any]] = {}
+    for name, box in boxes.items():
+        started = time.perf_counter()
+        first = box.run(TINY)
+        assert first.ok and first.stdout.strip() == str(7 * 1.2 / 3), first
+        assert box.run_tests(PROGRAM, TESTS).all_passed
+        figures[name] = {"config": name, "backend": box.backend, "isolation": first.isolation,
+                         "first_run_ms": round((time.perf_counter() - started) * 1000, 1),
+                         "tiny": [], "tests10": []}
+    per_round = max(1, iterations // rounds)
+    for _ in range(rounds):
+        for name, box in boxes.items():
+            figures[name]["tiny"] += [_time_ms(lambda b=box: b.run(TINY)) for _ in range(per_round)]
+            figures[name]["tests10"] += [_time_ms(lambda b=box: b.run_tests(PROGRAM, TESTS))
+                                         for _ in range(max(1, per_round // 2))]
+    return [{**{k: v for k, v in f.items() if k not in ("tiny", "tests10")},
+             "tiny_ms": summary(f["tiny"]), "tests10_ms": summary(f["tests10"])} for f in figures.values()]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--iterations", type=int, default=40)
+    parser.add_argument("--iterations", type=int, default=60)
     args = parser.parse_args()
 
     configs: list[tuple[str, dict[str, Any]]] = [
@@ -79,12 +77,16 @@ def main() -> None:
         configs.append(("cold-bwrap", {"backend": "bwrap"}))
     configs.append(("warm-forkserver-no-namespaces", {"backend": "forkserver", "namespaces": "off"}))
 
-    results = []
-    for name, options in configs:
-        with Sandbox(**options) as box:
-            results.append(bench_config(name, box, args.iterations))
-        print(f"{name}: tiny p50 {results[-1]['tiny_ms']['p50']:.1f} ms, "
-              f"10 tests p50 {results[-1]['tests10_ms']['p50']:.1f} ms", file=sys.stderr)
+    load_before = os.getloadavg()[0]
+    boxes = {name: Sandbox(**options) for name, options in configs}
+    try:
+        results = bench(boxes, args.iterations)
+    finally:
+        for box in boxes.values():
+            box.close()
+    for r in results:
+        print(f"{r['config']}: tiny p50 {r['tiny_ms']['p50']:.1f} ms, "
+              f"10 tests p50 {r['tests10_ms']['p50']:.1f} ms", file=sys.stderr)
 
     warm = results[0]
     write("sandbox", {
@@ -93,6 +95,8 @@ def main() -> None:
         "target": {"tiny_p50_ms_all_layers": TARGET_TINY_P50_MS,
                    "met": warm["tiny_ms"]["p50"] < TARGET_TINY_P50_MS},
         "configs": results,
+        # Latency here is mostly scheduling: on a shared machine read it next to the load average.
+        "load_avg_1m": {"before": load_before, "after": os.getloadavg()[0]},
     })
 
 
