@@ -215,7 +215,7 @@ def real_section(path: Path) -> dict[str, Any]:
         )
     first = records[0]
     return {
-        "records": str(path),
+        "records": path.name,
         "models": first.models.model_dump(),
         "n": first.config.validation.n,
         "mode": first.config.validation.mode,
@@ -234,11 +234,14 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=12, help="toy problems first, then the bank")
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--real-records", type=Path, default=None)
+    parser.add_argument("--real-note", default="", help="how the real records were made (command, machine)")
     args = parser.parse_args()
     with Sandbox() as box:
         pipeline = pipeline_section(select(args.problems), box)
     figures: dict[str, Any] = {"pipeline": pipeline, "simulated": simulated_section(args.reps)}
     figures["real"] = real_section(args.real_records) if args.real_records else None
+    if figures["real"] is not None:
+        figures["real"]["note"] = args.real_note
     path = write("hints", figures)
     for mode in ("gpt4hints", "pyfixv"):
         s = pipeline[mode]
