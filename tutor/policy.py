@@ -10,9 +10,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tutor.planning.plan import PlanNode, PlanTree, PlanUpdate
+from tutor.planning.plan import Outcome, PlanNode, PlanTree, PlanUpdate
 from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem, Step
-from tutor.record import Assessment, Decision
+from tutor.record import (
+    AssessmentLabel,
+    Assessment,
+    BridgeError,
+    BridgeIntention,
+    BridgeStrategy,
+    ClassAction,
+    Decision,
+    SubproblemState,
+)
 
 Problem = MathProblem | PhysicsProblem | DebuggingProblem
 ANSWER_REQUEST = re.compile(
@@ -29,6 +38,27 @@ class Move:
     decision: Decision
     updates: tuple[PlanUpdate, ...]
     counts_as_failure: bool = False
+
+
+def _move(
+    node: PlanNode,
+    outcome: Outcome,
+    evaluation: AssessmentLabel,
+    action: ClassAction,
+    strategy: BridgeStrategy,
+    intention: BridgeIntention,
+    text: str,
+    *,
+    state: SubproblemState = "in_progress",
+    error: BridgeError = "not-applicable",
+    failure: bool = False,
+) -> Move:
+    """One move at one node, labelled in both taxonomies (CLASS action/state, Bridge error/strategy/intention)."""
+    decision = Decision(
+        class_evaluation=evaluation, class_action=action, subproblem_state=state, bridge_error=error,
+        bridge_strategy=strategy, bridge_intention=intention, move_text=text,
+    )
+    return Move(decision, updates=(PlanUpdate(node_id=node.id, outcome=outcome),), counts_as_failure=failure)
 
 
 def _step(problem: MathProblem | PhysicsProblem, node: PlanNode) -> Step:
@@ -86,23 +116,14 @@ def decide(
 ) -> Move:
     """Choose the move for this assessment (see the module docstring)."""
     node = plan.current_node
-    label = assessment.label
     if node is None or assessment.solved_problem:
-        return Move(
-            Decision(
-                class_evaluation=label,
-                class_action="confirm_solution",
-                subproblem_state="all_completed",
-                bridge_strategy="affirm",
-                bridge_intention="signal_goal",
-                move_text="The student has solved the whole problem. Congratulate them warmly and ask how they could check their result.",
-            ),
-            updates=tuple(
-                PlanUpdate(node_id=n.id, outcome="advance")
-                for n in plan.nodes
-                if n.status != "done" and not plan.children(n.id)
-            ),
+        finished = Decision(
+            class_evaluation=assessment.label, class_action="confirm_solution", subproblem_state="all_completed",
+            bridge_strategy="affirm", bridge_intention="signal_goal",
+            move_text="The student has solved the whole problem. Congratulate them warmly and ask how they could check their result.",
         )
+        leaves = [n for n in plan.nodes if n.status != "done" and not plan.children(n.id)]
+        return Move(finished, updates=tuple(PlanUpdate(node_id=n.id, outcome="advance") for n in leaves))
     if isinstance(problem, DebuggingProblem):
         return _decide_debugging(assessment, problem, plan, node, message, allow_reveal)
     return _decide_stepped(assessment, problem, plan, node, message, allow_reveal)
@@ -116,143 +137,57 @@ def _after_advance(problem: Problem, plan: PlanTree, node: PlanNode) -> str:
 
 
 def _decide_stepped(
-    a: Assessment,
-    problem: MathProblem | PhysicsProblem,
-    plan: PlanTree,
-    node: PlanNode,
-    message: str,
-    allow_reveal: bool,
+    a: Assessment, problem: MathProblem | PhysicsProblem, plan: PlanTree, node: PlanNode, message: str, allow_reveal: bool
 ) -> Move:
     step = _step(problem, node)
     hint = _hint(step.hints, node.hint_level)
     if a.label == "correct":
-        return Move(
-            Decision(
-                class_evaluation="correct",
-                class_action="affirm_and_advance",
-                subproblem_state="completed",
-                bridge_strategy="affirm",
-                bridge_intention="elaborate",
-                move_text=f"Their answer is right; say so briefly. {_after_advance(problem, plan, node)}",
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="advance"),),
-        )
+        text = f"Their answer is right; say so briefly. {_after_advance(problem, plan, node)}"
+        return _move(node, "advance", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed")
     if a.label == "partially_correct":
-        return Move(
-            Decision(
-                class_evaluation="partially_correct",
-                class_action="give_feedback",
-                subproblem_state="in_progress",
-                bridge_error="misinterpret",
-                bridge_strategy="ask_question",
-                bridge_intention="clarify",
-                move_text=f"Their number answers a different part of the problem. Do not say the correct value. Ask: {step.question}",
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
+        text = f"Their number answers a different part of the problem. Do not say the correct value. Ask: {step.question}"
+        return _move(node, "hold", "partially_correct", "give_feedback", "ask_question", "clarify", text, error="misinterpret")
+    if a.label != "incorrect":
+        return _decide_other(a, node, message, question=step.question, hint=hint)
+    wrong = next((w for w in step.wrong_answers if w.misconception == a.misconception), None)
+    if plan.needs_teaching(node.id):
+        text = (
+            f"They have struggled with this step several times. Teach briefly: {step.hints[-1] if step.hints else hint} "
+            f"Do not say the correct value. Ask: {step.question}"
         )
-    if a.label == "incorrect":
-        teach = plan.needs_teaching(node.id)
-        wrong = next((w for w in step.wrong_answers if w.misconception == a.misconception), None)
-        if teach:
-            text = (
-                f"They have struggled with this step several times. Teach briefly: {step.hints[-1] if step.hints else hint} "
-                f"Do not say the correct value. Ask: {step.question}"
-            )
-            if allow_reveal:
-                text = f"The teacher allows revealing this step now: the answer is {getattr(step.answer, 'value', getattr(step.answer, 'text', ''))}. Explain why, then continue."
-            return Move(
-                Decision(
-                    class_evaluation="incorrect",
-                    class_action="teach",
-                    subproblem_state="in_progress",
-                    bridge_error="misinterpret" if wrong else "diagnose",
-                    bridge_strategy="explain_concept",
-                    bridge_intention="explain_mistake",
-                    move_text=text,
-                ),
-                updates=(PlanUpdate(node_id=node.id, outcome="teach"),),
-                counts_as_failure=True,
-            )
-        careless = a.misconception == "arithmetic-slip"
-        if wrong is not None:
-            text = f"The answer is not right: {wrong.description[0].lower() + wrong.description[1:]} Do not say the correct value. Ask: {wrong.feedback}"
-            strategy, intention = "ask_question", "hint_at_mistake"
-        elif careless:
-            text = f"Their method may be fine but the arithmetic is off ({a.evidence}). Do not say the correct value. Ask: Can you redo that calculation carefully?"
-            strategy, intention = "hint", "hint_at_mistake"
-        else:
-            text = f"The answer is not right. Do not say the correct value. {_nudge(hint, step.question)}"
-            strategy, intention = "hint", "diagnose"
-        return Move(
-            Decision(
-                class_evaluation="incorrect",
-                class_action="give_hint" if strategy == "hint" else "give_feedback",
-                subproblem_state="in_progress",
-                bridge_error="careless" if careless else ("misinterpret" if wrong else "guess"),
-                bridge_strategy=strategy,
-                bridge_intention=intention,
-                move_text=text,
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="retry"),),
-            counts_as_failure=True,
-        )
-    return _decide_other(a, plan, node, message, question=step.question, hint=hint)
+        if allow_reveal:
+            answer = getattr(step.answer, "value", getattr(step.answer, "text", ""))
+            text = f"The teacher allows revealing this step now: the answer is {answer}. Explain why, then continue."
+        return _move(node, "teach", "incorrect", "teach", "explain_concept", "explain_mistake", text,
+                     error="misinterpret" if wrong else "diagnose", failure=True)
+    if wrong is not None:
+        text = (f"The answer is not right: {wrong.description[0].lower() + wrong.description[1:]} "
+                f"Do not say the correct value. Ask: {wrong.feedback}")
+        return _move(node, "retry", "incorrect", "give_feedback", "ask_question", "hint_at_mistake", text,
+                     error="misinterpret", failure=True)
+    if a.misconception == "arithmetic-slip":
+        text = (f"Their method may be fine but the arithmetic is off ({a.evidence}). Do not say the correct value. "
+                "Ask: Can you redo that calculation carefully?")
+        return _move(node, "retry", "incorrect", "give_hint", "hint", "hint_at_mistake", text, error="careless", failure=True)
+    text = f"The answer is not right. Do not say the correct value. {_nudge(hint, step.question)}"
+    return _move(node, "retry", "incorrect", "give_hint", "hint", "diagnose", text, error="guess", failure=True)
 
 
-def _decide_other(
-    a: Assessment, plan: PlanTree, node: PlanNode, message: str, question: str, hint: str
-) -> Move:
+def _decide_other(a: Assessment, node: PlanNode, message: str, question: str, hint: str) -> Move:
     """Questions, unclear and off-topic messages: no progress, but a useful nudge."""
     if ANSWER_REQUEST.search(message):
-        return Move(
-            Decision(
-                class_evaluation=a.label,
-                class_action="answer_question",
-                subproblem_state="in_progress",
-                bridge_strategy="hint",
-                bridge_intention="support_thinking",
-                move_text=f"They want the answer. Kindly say you will not give it, because working it out is how they learn. {_nudge(hint, question)}",
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
-        )
+        text = f"They want the answer. Kindly say you will not give it, because working it out is how they learn. {_nudge(hint, question)}"
+        return _move(node, "hold", a.label, "answer_question", "hint", "support_thinking", text)
     if a.label == "question":
-        return Move(
-            Decision(
-                class_evaluation="question",
-                class_action="answer_question",
-                subproblem_state="in_progress",
-                bridge_strategy="explain_concept",
-                bridge_intention="clarify",
-                move_text=f"Answer their question briefly without solving it for them. Ask: {question}",
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
-        )
+        text = f"Answer their question briefly without solving it for them. Ask: {question}"
+        return _move(node, "hold", "question", "answer_question", "explain_concept", "clarify", text)
     if a.label == "off_topic":
-        return Move(
-            Decision(
-                class_evaluation="off_topic",
-                class_action="redirect",
-                subproblem_state="in_progress",
-                bridge_strategy="ask_question",
-                bridge_intention="signal_goal",
-                move_text=f"Their message is off topic. Gently bring them back. Ask: {question}",
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="hold"),),
-        )
-    stuck = "stuck" in a.evidence
-    return Move(
-        Decision(
-            class_evaluation="unclear",
-            class_action="encourage" if stuck else "re_ask",
-            subproblem_state="in_progress",
-            bridge_strategy="encourage" if stuck else "simplify",
-            bridge_intention="motivate" if stuck else "signal_goal",
-            move_text=(
-                f"They are stuck. Encourage them. {_nudge(hint, question)}" if stuck else f"Ask: {question}"
-            ),
-        ),
-        updates=(PlanUpdate(node_id=node.id, outcome="retry" if stuck else "hold"),),
-    )
+        text = f"Their message is off topic. Gently bring them back. Ask: {question}"
+        return _move(node, "hold", "off_topic", "redirect", "ask_question", "signal_goal", text)
+    if "stuck" in a.evidence:
+        text = f"They are stuck. Encourage them. {_nudge(hint, question)}"
+        return _move(node, "retry", "unclear", "encourage", "encourage", "motivate", text)
+    return _move(node, "hold", "unclear", "re_ask", "simplify", "signal_goal", f"Ask: {question}")
 
 
 def _decide_debugging(
@@ -260,64 +195,22 @@ def _decide_debugging(
 ) -> Move:
     hints = bug_hints(problem, node)
     bug = problem.bug(node.ref)
+    deeper = hints[min(node.hint_level + 1, 2)]
     if a.label == "correct":
         if node.kind == "understand":
             text = f"They understood the bug; confirm briefly. Ask: {bug_hints(problem, plan.node(f'{bug.id}.fix'))[0]}"
-        else:
-            text = f"Their fix for this bug works; praise it. {_after_advance(problem, plan, node)}"
-        return Move(
-            Decision(
-                class_evaluation="correct",
-                class_action="affirm_and_advance",
-                subproblem_state="completed",
-                bridge_strategy="affirm",
-                bridge_intention="elaborate",
-                move_text=text,
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="resolve" if node.kind == "fix" else "advance"),),
-        )
+            return _move(node, "advance", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed")
+        text = f"Their fix for this bug works; praise it. {_after_advance(problem, plan, node)}"
+        return _move(node, "resolve", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed")
     if a.label == "partially_correct":
-        return Move(
-            Decision(
-                class_evaluation="partially_correct",
-                class_action="give_feedback",
-                subproblem_state="in_progress",
-                bridge_error="right-idea",
-                bridge_strategy="ask_question",
-                bridge_intention="support_thinking",
-                move_text=f"They are on the right track ({a.evidence}). Ask: {hints[min(node.hint_level + 1, 2)]}",
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="retry"),),
-        )
-    if a.label == "incorrect":
-        if plan.needs_teaching(node.id):
-            text = f"Explain briefly what goes wrong: {bug.description} Do not give the corrected code. Ask: How would you change the code?"
-            if allow_reveal:
-                text = f"The teacher allows showing the fix now: {bug.fix} Explain why it works."
-            return Move(
-                Decision(
-                    class_evaluation="incorrect",
-                    class_action="teach",
-                    subproblem_state="in_progress",
-                    bridge_error="diagnose",
-                    bridge_strategy="explain_concept",
-                    bridge_intention="explain_mistake",
-                    move_text=text,
-                ),
-                updates=(PlanUpdate(node_id=node.id, outcome="teach"),),
-                counts_as_failure=True,
-            )
-        return Move(
-            Decision(
-                class_evaluation="incorrect",
-                class_action="give_hint",
-                subproblem_state="in_progress",
-                bridge_error="diagnose",
-                bridge_strategy="hint",
-                bridge_intention="hint_at_mistake",
-                move_text=f"Not yet ({a.evidence}). Ask: {hints[min(node.hint_level + 1, 2)]}",
-            ),
-            updates=(PlanUpdate(node_id=node.id, outcome="retry"),),
-            counts_as_failure=True,
-        )
-    return _decide_other(a, plan, node, message, question=hints[0], hint=hints[min(node.hint_level, 2)])
+        text = f"They are on the right track ({a.evidence}). Ask: {deeper}"
+        return _move(node, "retry", "partially_correct", "give_feedback", "ask_question", "support_thinking", text, error="right-idea")
+    if a.label != "incorrect":
+        return _decide_other(a, node, message, question=hints[0], hint=hints[min(node.hint_level, 2)])
+    if plan.needs_teaching(node.id):
+        text = f"Explain briefly what goes wrong: {bug.description} Do not give the corrected code. Ask: How would you change the code?"
+        if allow_reveal:
+            text = f"The teacher allows showing the fix now: {bug.fix} Explain why it works."
+        return _move(node, "teach", "incorrect", "teach", "explain_concept", "explain_mistake", text, error="diagnose", failure=True)
+    text = f"Not yet ({a.evidence}). Ask: {deeper}"
+    return _move(node, "retry", "incorrect", "give_hint", "hint", "hint_at_mistake", text, error="diagnose", failure=True)
