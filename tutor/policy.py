@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from tutor.planning.plan import Outcome, PlanNode, PlanTree, PlanUpdate
 from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem, Step
 from tutor.record import (
-    AssessmentLabel,
     Assessment,
+    AssessmentLabel,
     BridgeError,
     BridgeIntention,
     BridgeStrategy,

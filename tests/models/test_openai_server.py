@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import openai
-import pytest
 from pydantic import BaseModel
 
 from tutor.models import get_chat_model
