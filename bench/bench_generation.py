@@ -200,16 +200,10 @@ def _run(spec: GenerationSpec, concurrency: int) -> dict[str, Any]:
         errors = sorted({f"{e['error']}: {e['message']}"[:300] for e in RunFolder(out).read("errors")})
     turns = [r["outcome"]["tutor_turns"] for r in records]
     tutor_s = [
-        json.loads(t["tutor_record"])["timings"]["total_s"]
-        for r in records
-        for t in r["turns"]
-        if t["tutor_record"]
+        json.loads(t["tutor_record"])["timings"]["total_s"] for r in records for t in r["turns"] if t["tutor_record"]
     ]
     calls = [
-        len(json.loads(t["tutor_record"])["model_calls"])
-        for r in records
-        for t in r["turns"]
-        if t["tutor_record"]
+        len(json.loads(t["tutor_record"])["model_calls"]) for r in records for t in r["turns"] if t["tutor_record"]
     ]
     return {
         "concurrency": concurrency,
@@ -270,6 +264,55 @@ def slots(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+class MaxTokensProxy:
+    """Forwards to an upstream OpenAI-compatible server, renaming `max_completion_tokens` (what
+    langchain-openai sends) to `max_tokens` (what llama-cpp-python's server reads): without it the server
+    ignores the limit and a small model rambles until its context is full, which swamps any timing."""
+
+    def __init__(self, upstream: str, default_max_tokens: int) -> None:
+        import urllib.request
+
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._forward(None)
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                body["max_tokens"] = (
+                    body.pop("max_completion_tokens", None) or body.get("max_tokens") or default_max_tokens
+                )
+                self._forward(json.dumps(body).encode())
+
+            def _forward(self, data: bytes | None) -> None:
+                request = urllib.request.Request(
+                    proxy.upstream + self.path.removeprefix("/v1"),
+                    data=data,
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=600) as response:
+                    self.send_response(response.status)
+                    self.send_header("Content-Type", response.headers.get("Content-Type", "application/json"))
+                    self.end_headers()
+                    while chunk := response.read1(65536):
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+
+        self.upstream = upstream
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 def tiny_server(args: argparse.Namespace) -> dict[str, Any]:
     from tutor.models.bundled import tiny_test_model_path
 
@@ -299,6 +342,7 @@ def tiny_server(args: argparse.Namespace) -> dict[str, Any]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}/v1"
+    proxy = MaxTokensProxy(base, 64)
     try:
         import urllib.request
 
@@ -309,20 +353,22 @@ def tiny_server(args: argparse.Namespace) -> dict[str, Any]:
                 break
             except OSError:
                 time.sleep(0.5)
+        problems = ["toy-math-pencils"]
         spec = _spec(
-            f"openai:tiny?base_url={base}",
-            problems=["toy-math-pencils", "toy-debug-average"],
-            max_turns=3,
-            model_options={"max_tokens": 64},
+            f"openai:tiny?base_url={proxy.url}", problems=problems, max_turns=3, model_options={"max_tokens": 64}
         )
         sequential = _run(spec, 1)
         parallel = _run(spec, args.tiny_concurrency)
     finally:
+        proxy.close()
         proc.terminate()
         proc.wait(timeout=30)
     return {
         "what": "socratic serve-model with the tiny SmolLM2-135M GGUF (plumbing only; llama-cpp-python's "
-        "server serialises requests: no parallel slots)",
+        "server serialises requests: no parallel slots), behind a proxy that passes max_tokens",
+        "problems": problems,
+        "profiles": PROFILES,
+        "max_turns": 3,
         "sequential": sequential,
         "parallel": parallel,
         "speedup": round(sequential["wall_s"] / parallel["wall_s"], 2),
@@ -359,12 +405,18 @@ def main() -> None:
     parser.add_argument("--tiny-concurrency", type=int, default=4)
     parser.add_argument("--bundled-turns", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--merge", action="store_true", help="keep the other sections of the last results file")
     args = parser.parse_args()
     figures: dict[str, Any] = {}
+    previous = ROOT / "bench" / "results" / "generation.json"
+    if args.merge and previous.exists():
+        figures = {k: v for k, v in json.loads(previous.read_text()).items() if k in SECTIONS}
     for name in args.sections.split(","):
         started = time.perf_counter()
         figures[name] = SECTIONS[name](args)
         figures[name]["section_s"] = round(time.perf_counter() - started, 1)
+        figures[name]["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        figures[name]["load_avg_1m_after"] = os.getloadavg()[0]
         print(f"{name}: done in {figures[name]['section_s']}s", file=sys.stderr, flush=True)
     write("generation", figures)
 
