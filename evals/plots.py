@@ -13,6 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 _DPI = 110
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_STYLES = ("-", "--", "-.", ":")
 
 
 def _png(fig: Figure) -> bytes:
@@ -30,10 +32,21 @@ def curves_png(summary: dict[str, Any], variants: Sequence[str]) -> bytes:
     for ax, key, title in zip(
         fig.subplots(1, 2), ("success_at_k", "telling_at_k"), ("Success@k", "Telling@k"), strict=True
     ):
-        for name in variants:
+        for i, name in enumerate(variants):
             block = summary["variants"].get(name)
             if block:
-                ax.plot(ks, [100 * v for v in block[key]], marker="o", label=f"{name} (n={block['n']})")
+                # Later lines thinner, with their own marker and dash: equal curves stay visible on top
+                # of each other instead of hiding one another.
+                ax.plot(
+                    ks,
+                    [100 * v for v in block[key]],
+                    marker=_MARKERS[i % len(_MARKERS)],
+                    linestyle=_STYLES[i % len(_STYLES)],
+                    linewidth=max(4.5 - 1.2 * i, 1.2),
+                    markersize=max(9 - 2 * i, 4),
+                    alpha=0.85,
+                    label=f"{name} (n={block['n']})",
+                )
         ax.set_title(title)
         ax.set_xlabel("k (student turns)")
         ax.set_ylabel("% of dialogues")
@@ -51,11 +64,7 @@ def _bars(ax: Any, summary: dict[str, Any], variants: Sequence[str], metric: str
     for i, serie in enumerate(series):
         values = []
         for name in variants:
-            block = (
-                summary["variants"].get(name)
-                if serie == "all"
-                else summary["by_domain"].get(f"{name}/{serie}")
-            )
+            block = summary["variants"].get(name) if serie == "all" else summary["by_domain"].get(f"{name}/{serie}")
             value = block["metrics"].get(metric) if block else None
             values.append(float("nan") if value is None else 100 * value)
         xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(variants))]
