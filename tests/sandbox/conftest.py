@@ -170,15 +170,24 @@ def _sandbox_uid_processes() -> list[int]:
     return pids
 
 
-def leftovers(boxes: dict[str, Sandbox], wait_s: float = 3.0) -> list[int]:
-    """Processes a run left behind: any sandbox-uid process, or anything below us but fork servers."""
-    servers = {getattr(s._launcher, "pid", None) for s in boxes.values()} - {None}
+def existing_processes() -> set[int]:
+    """Processes that exist before a test: other suites' servers (a model server, another sandbox)."""
+    return set(_sandbox_uid_processes()) | set(_descendants(os.getpid(), _parents()))
+
+
+def leftovers(boxes: dict[str, Sandbox], wait_s: float = 3.0, baseline: set[int] | None = None) -> list[int]:
+    """Processes a run left behind: any sandbox-uid process, or anything below us but fork servers.
+
+    `baseline` holds processes that were already there before the run (started by other test modules in
+    the same pytest process); they are not the run's leftovers.
+    """
+    servers = ({getattr(s._launcher, "pid", None) for s in boxes.values()} - {None}) | (baseline or set())
     deadline = time.monotonic() + wait_s
     while True:
         parents = _parents()
         # A fork server keeps a few runs ready; their processes are named so (and are not sandbox uids).
         idle = {p for p in _descendants(os.getpid(), parents) if _name(p) == "sandbox-idle"}
-        stray = set(_sandbox_uid_processes())
+        stray = set(_sandbox_uid_processes()) - (baseline or set())
         stray |= {p for p in _descendants(os.getpid(), parents) if p not in servers | idle}
         if not stray or time.monotonic() > deadline:
             return sorted(stray)
@@ -188,8 +197,9 @@ def leftovers(boxes: dict[str, Sandbox], wait_s: float = 3.0) -> list[int]:
 @pytest.fixture
 def no_leftovers(sandboxes: dict[str, Sandbox]) -> Iterator[None]:
     """Fails the test if any process of the run survives it."""
+    before = existing_processes() - {getattr(s._launcher, "pid", None) for s in sandboxes.values()}
     yield
-    assert leftovers(sandboxes) == []
+    assert leftovers(sandboxes, baseline=before) == []
 
 
 def sandbox_uid_range() -> range:
