@@ -176,7 +176,7 @@ def test_a_killed_run_resumes_with_no_duplicate_and_no_lost_dialogue(tmp_path):
 
 @pytest.mark.timeout(300)
 def test_ctrl_c_stops_cleanly_and_marks_the_run_interrupted(tmp_path):
-    spec_path = write_spec(tmp_path, seeds=3)
+    spec_path = write_spec(tmp_path, seeds=20)
     out = tmp_path / "run"
     proc = _cli(spec_path, out)
     _wait_for_lines(out / "dialogues.jsonl", 3, proc)
