@@ -14,7 +14,7 @@ Macro-F1 averages the F1 of every label that occurs among the human or judge lab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,9 +128,7 @@ def load_labelled(path: str | Path) -> tuple[list[LabelledTutorResponse], list[s
     """
     path = Path(path)
     if not path.is_file():
-        raise InputDataError(
-            f"{path}: no such file", "give an MRBench-format JSON list or an imported .jsonl"
-        )
+        raise InputDataError(f"{path}: no such file", "give an MRBench-format JSON list or an imported .jsonl")
     skipped: list[str] = []
     records: list[LabelledTutorResponse] = []
     if path.suffix == ".jsonl":
@@ -157,11 +155,24 @@ def calibrate(
     judge_spec: str = "",
     data: str = "",
     skipped: Sequence[str] = (),
+    done: Mapping[str, dict[str, str] | None] | None = None,
     on_item: Callable[[CalibrationItem], None] | None = None,
 ) -> CalibrationReport:
-    """Judge every record and measure agreement per dimension (see the module docstring)."""
+    """Judge every record and measure agreement per dimension (see the module docstring).
+
+    Args:
+        done: judge labels already obtained (a resumed calibration), by record id; those records are not
+            judged again (None: the judge's reply was unreadable).
+        on_item: called with each newly judged item (to save it as it comes).
+    """
     items: list[CalibrationItem] = []
+    done = done or {}
     for record in records:
+        if record.id in done:
+            labels = done[record.id]
+            error = "" if labels is not None else "unreadable judge reply (earlier run)"
+            items.append(CalibrationItem(record.id, human_labels(record.labels), labels, error))
+            continue
         verdict = judge.judge(
             JudgeInput(
                 history=record.history_text,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from contextlib import nullcontext
 from pathlib import Path
@@ -34,9 +35,7 @@ def run_command(
     tutor_model: Annotated[
         str | None, typer.Option("--tutor-model", help="Tutor model spec for every variant without its own.")
     ] = None,
-    concurrency: Annotated[
-        int | None, typer.Option("--concurrency", min=1, help="Dialogues at once.")
-    ] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Dialogues at once.")] = None,
     executor: Annotated[str, typer.Option(help="auto | sequential | threads | processes.")] = "auto",
     judge: Annotated[
         bool | None,
@@ -89,17 +88,13 @@ def run_command(
         )
     typer.echo(f"report: {run_dir / 'report.html'} (and report.md)")
     if result.errors:
-        typer.echo(
-            f"failed dialogues are in {run_dir}/variants/*/errors.jsonl; rerun to retry them", err=True
-        )
+        typer.echo(f"failed dialogues are in {run_dir}/variants/*/errors.jsonl; rerun to retry them", err=True)
         raise typer.Exit(1)
 
 
 def rescore_command(
     run_dir: Annotated[Path, typer.Argument(help="An eval run folder.")],
-    report: Annotated[
-        bool, typer.Option("--report/--no-report", help="Rewrite report.md and report.html.")
-    ] = True,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Rewrite report.md and report.html.")] = True,
 ) -> None:
     """Recompute every score (and the report) from the stored dialogues; calls no model."""
     from evals.runner import rescore
@@ -116,9 +111,7 @@ def judge_command(
     judge: Annotated[
         str | None, typer.Option("--judge", "-j", help="Judge model spec (default: settings roles.judge).")
     ] = None,
-    max_turns: Annotated[
-        int | None, typer.Option("--max-turns", min=1, help="Tutor turns judged per dialogue.")
-    ] = 2,
+    max_turns: Annotated[int | None, typer.Option("--max-turns", min=1, help="Tutor turns judged per dialogue.")] = 2,
     all_turns: Annotated[bool, typer.Option("--all-turns", help="Judge every tutor turn.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
@@ -149,17 +142,13 @@ def _resolve(ref: str, settings: Any, use_db: bool) -> Path:
                 run = None
         if run is not None and run.run_dir:
             return Path(run.run_dir)
-    raise NotFoundError(
-        f"no eval run folder or run id {ref!r}", "give a run folder, or see `socratic eval list`"
-    )
+    raise NotFoundError(f"no eval run folder or run id {ref!r}", "give a run folder, or see `socratic eval list`")
 
 
 def compare_command(
     a: Annotated[str, typer.Argument(help="Run A: a run folder or run id.")],
     b: Annotated[str, typer.Argument(help="Run B (compared against A).")],
-    variant: Annotated[
-        str | None, typer.Option("--variant", help="Compare only this variant (in both).")
-    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="Compare only this variant (in both).")] = None,
     variant_a: Annotated[
         str | None, typer.Option("--variant-a", help="The variant of A (default: matched by name).")
     ] = None,
@@ -168,9 +157,7 @@ def compare_command(
         int | None, typer.Option("--samples", min=100, help="Bootstrap resamples (default: A's config).")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Bootstrap seed (default: A's config).")] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Also write the comparison as Markdown.")
-    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the comparison as Markdown.")] = None,
     db: Annotated[bool, typer.Option("--db/--no-db", help="Look run ids up in the database.")] = True,
 ) -> None:
     """Show B - A on every metric with bootstrap 95% confidence intervals."""
@@ -198,9 +185,7 @@ def compare_command(
 def calibrate_command(
     data: Annotated[
         Path,
-        typer.Option(
-            "--data", "-d", help="MRBench-format JSON (or the importer's .jsonl) with human labels."
-        ),
+        typer.Option("--data", "-d", help="MRBench-format JSON (or the importer's .jsonl) with human labels."),
     ],
     judge: Annotated[
         str | None, typer.Option("--judge", "-j", help="Judge model spec (default: settings roles.judge).")
@@ -209,15 +194,13 @@ def calibrate_command(
         Path | None,
         typer.Option("--out", "-o", help="Folder for calibration.json/.md (default: runs/calibration-...)."),
     ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="Judge at most N responses.")
-    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Judge at most N responses.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Run the judge on human-labelled responses and report agreement per dimension."""
     from tqdm import tqdm
 
-    from evals.calibrate import calibrate, load_labelled, render_markdown
+    from evals.calibrate import CalibrationItem, calibrate, load_labelled, render_markdown
     from evals.files import write_atomic, write_json
     from evals.judge import Judge
     from tutor.models import get_chat_model
@@ -227,17 +210,31 @@ def calibrate_command(
     spec = judge or settings.spec_for("judge")
     records, skipped = load_labelled(data)
     records = records[:limit] if limit else records
-    model = get_chat_model(spec, settings.model, cache_dir=settings.cache_dir)
-    with tqdm(total=len(records), disable=not progress, unit="resp", desc="calibrate") as bar:
-        report = calibrate(
-            records,
-            Judge(model),
-            judge_spec=spec,
-            data=str(data),
-            skipped=skipped,
-            on_item=lambda _: bar.update(1),
-        )
     folder = out or Path("runs") / f"calibration-{_slug(data.stem)}-{_slug(spec)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    # Verdicts are saved as they come, so an interrupted calibration resumes where it stopped.
+    cache = folder / "verdicts.jsonl"
+    done = {}
+    if cache.exists():
+        for line in cache.read_text(encoding="utf-8").split("\n")[:-1]:  # a torn last line is redone
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(entry, dict) and entry.get("judge") == spec and "id" in entry:
+                done[entry["id"]] = entry.get("labels")
+    model = get_chat_model(spec, settings.model, cache_dir=settings.cache_dir)
+    todo = sum(1 for r in records if r.id not in done)
+
+    def save(item: CalibrationItem) -> None:
+        with open(cache, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"id": item.id, "judge": spec, "labels": item.judge, "error": item.error}) + "\n")
+        bar.update(1)
+
+    with tqdm(total=todo, disable=not progress, unit="resp", desc="calibrate") as bar:
+        report = calibrate(
+            records, Judge(model), judge_spec=spec, data=str(data), skipped=skipped, done=done, on_item=save
+        )
     write_json(folder / "calibration.json", report.to_json())
     text = render_markdown(report)
     write_atomic(folder / "calibration.md", text)
@@ -245,7 +242,7 @@ def calibrate_command(
     typer.echo(f"-> {folder / 'calibration.md'}, {folder / 'calibration.json'}")
 
 
-def list_command(limit: int = typer.Option(20, "--limit", "-n", min=1)) -> None:
+def list_command(limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20) -> None:
     """List eval runs recorded in the database, newest first."""
     from evals.report import fmt
     from tutor.settings import Settings
@@ -255,8 +252,7 @@ def list_command(limit: int = typer.Option(20, "--limit", "-n", min=1)) -> None:
     for run in runs:
         variants = run.summary.get("variants", {}) if run.summary else {}
         figures = ", ".join(
-            f"{v}: solved {fmt('solve_rate', m.get('solve_rate'))}"
-            f" leaks {fmt('leak_rate', m.get('leak_rate'))}"
+            f"{v}: solved {fmt('solve_rate', m.get('solve_rate'))} leaks {fmt('leak_rate', m.get('leak_rate'))}"
             for v, m in variants.items()
         )
         typer.echo(f"{run.id}  {run.status:<9} {run.created_at:%Y-%m-%d %H:%M}  {run.run_dir}  {figures}")
@@ -264,9 +260,7 @@ def list_command(limit: int = typer.Option(20, "--limit", "-n", min=1)) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(
-        help="Offline evals: run, rescore, judge, compare, calibrate the judge.", no_args_is_help=True
-    )
+    group = typer.Typer(help="Offline evals: run, rescore, judge, compare, calibrate the judge.", no_args_is_help=True)
     group.command("run")(run_command)
     group.command("rescore")(rescore_command)
     group.command("judge")(judge_command)

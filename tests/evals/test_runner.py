@@ -62,8 +62,9 @@ def finished(tmp_path_factory):
     folder = tmp_path_factory.mktemp("eval")
     store = Store.open(f"sqlite:///{folder}/db.sqlite")
     config = make_config(folder)
-    result = run_eval(config, folder / "run", settings=Settings.load(), store=store, judge_model=constant_judge,
-                      progress=False)
+    result = run_eval(
+        config, folder / "run", settings=Settings.load(), store=store, judge_model=constant_judge, progress=False
+    )
     yield config, result, store
     store.close()
 
@@ -178,12 +179,41 @@ def test_the_cli_rescoring_comparing_and_calibrating(finished, tmp_path):
     judge = tmp_path / "judge.yaml"
     judge.write_text(yaml.safe_dump([CONSTANT]), encoding="utf-8")
     fixture = evals_dir() / "calibration" / "mrbench_fixture.json"
-    out = runner.invoke(app, ["eval", "calibrate", "--data", str(fixture), "--judge", f"scripted:{judge}",
-                              "--out", str(tmp_path / "cal"), "--no-progress"])
+    out = runner.invoke(
+        app,
+        [
+            "eval",
+            "calibrate",
+            "--data",
+            str(fixture),
+            "--judge",
+            f"scripted:{judge}",
+            "--out",
+            str(tmp_path / "cal"),
+            "--no-progress",
+        ],
+    )
     assert out.exit_code == 0, out.output
     report = json.loads((tmp_path / "cal" / "calibration.json").read_text())
     assert report["items"] == 22 and report["unlabelled"] == 0
     assert "| mistake_identification | 22 | 100% |" in out.output
+    # A second run with the same judge reuses the saved verdicts: this judge could not label anything.
+    judge.write_text(yaml.safe_dump(["not json"]), encoding="utf-8")
+    out = runner.invoke(
+        app,
+        [
+            "eval",
+            "calibrate",
+            "--data",
+            str(fixture),
+            "--judge",
+            f"scripted:{judge}",
+            "--out",
+            str(tmp_path / "cal"),
+            "--no-progress",
+        ],
+    )
+    assert out.exit_code == 0 and json.loads((tmp_path / "cal" / "calibration.json").read_text())["unlabelled"] == 0
 
 
 def test_bundled_configs_load_and_the_ablations_switch_each_feature_off():
@@ -191,8 +221,11 @@ def test_bundled_configs_load_and_the_ablations_switch_each_feature_off():
     assert [v.name for v in default.variants] == ["socratic", "assist"] and default.max_turns <= 6
     ablations = load_config("ablations")
     assert {v.name: v.tutor for v in ablations.variants} == {
-        "socratic": {}, "no-soliloquy": {"use_soliloquy": False}, "no-plan": {"use_plan": False},
-        "no-guard": {"use_guard": False}, "assist": {"mode": "assist"},
+        "socratic": {},
+        "no-soliloquy": {"use_soliloquy": False},
+        "no-plan": {"use_plan": False},
+        "no-guard": {"use_guard": False},
+        "assist": {"mode": "assist"},
     }
     with pytest.raises(ConfigError, match="variants.0.tutor"):
         parse_config({"variants": [{"name": "x", "tutor": {"use_wings": True}}]})
