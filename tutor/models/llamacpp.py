@@ -5,8 +5,7 @@ object that points at the same file, behind a lock, so two browser users cannot 
 the engine; (2) JSON-schema constrained decoding for structured output; (3) typed errors.
 
 llama.cpp keeps the KV cache of the last evaluated prompt and reuses its longest common prefix on the next
-call, so turn N of a conversation only processes the new tokens. A small RAM cache of saved states extends
-that to several conversations taking turns.
+call, so turn N of a conversation only processes the new tokens.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ def load_engine(path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int)
         if key in _engines:
             return _engines[key]
         try:
-            from llama_cpp import Llama, LlamaRAMCache
+            from llama_cpp import Llama
         except ImportError as exc:
             raise ModelUnavailableError(
                 "llama-cpp-python is not installed", "pip install 'llama-cpp-python==0.3.36'"
@@ -74,8 +73,10 @@ def load_engine(path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int)
             raise ModelUnavailableError(
                 f"cannot load GGUF model {path}: {exc}", "the file may be corrupt or not a GGUF model"
             ) from exc
-        # States of recent conversations, so alternating users keep their cached prefixes.
-        llm.set_cache(LlamaRAMCache(capacity_bytes=1 << 30))
+        # No LlamaRAMCache: measured here, every saved state grew the process by ~70 MB (the copies of the
+        # logits buffer are not counted against its capacity), so a long-running app or eval ran out of
+        # memory. llama.cpp's own reuse of the last evaluated prefix is kept: turn N of a conversation
+        # still processes only the new tokens.
         engine = _Engine(llm=llm, lock=threading.Lock(), load_s=time.perf_counter() - start)
         _engines[key] = engine
         return engine

@@ -133,6 +133,10 @@ def build_openai(model: str, options: dict[str, Any]) -> OpenAIChatModel:
                 "OPENAI_API_KEY is not set", "export OPENAI_API_KEY=... or give ?base_url= for a local compatible server"
             )
         api_key = "not-needed"  # local compatible servers usually accept any key
+    if base_url is not None and options.get("max_tokens"):
+        # langchain-openai sends `max_completion_tokens`, which some compatible servers (llama.cpp's) ignore:
+        # send the classic field too, so generation stays bounded everywhere.
+        options["extra_body"] = {**options.get("extra_body", {}), "max_tokens": options["max_tokens"]}
     return OpenAIChatModel(model=model, base_url=base_url, api_key=api_key, **options)
 
 

@@ -31,7 +31,8 @@ def server_app(spec: str, settings: Settings, alias: str | None = None):  # type
         n_gpu_layers=settings.model.n_gpu_layers,
         verbose=False,
     )
-    return create_app(server_settings=ServerSettings(), model_settings=[model_settings])
+    # interrupt_requests=False: a second client waits its turn instead of cutting off the first reply.
+    return create_app(server_settings=ServerSettings(interrupt_requests=False), model_settings=[model_settings])
 
 
 def serve(spec: str, settings: Settings, host: str, port: int, alias: str | None = None) -> None:
