@@ -83,9 +83,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "misconception_resolution",
             "Misconceptions resolved",
-            lambda s: _ratio(
-                (len(d.misconceptions_resolved) for d in s), (len(d.misconceptions_shown) for d in s)
-            ),
+            lambda s: _ratio((len(d.misconceptions_resolved) for d in s), (len(d.misconceptions_shown) for d in s)),
         ),
         Metric("mastery_gain", "Mastery gain", lambda s: _mean(d.mastery_gain for d in s), percent=False),
         Metric(
@@ -194,9 +192,7 @@ def summarise(scores: Scores, k_max: int) -> dict[str, object]:
         "k_max": k_max,
         "dialogues": len(scores),
         "variants": {v: block(items) for (v,), items in group(scores, "variant").items()},
-        "by_domain": {
-            f"{v}/{d}": block(items) for (v, d), items in group(scores, "variant", "domain").items()
-        },
+        "by_domain": {f"{v}/{d}": block(items) for (v, d), items in group(scores, "variant", "domain").items()},
     }
 
 

@@ -45,12 +45,8 @@ class Variant(_Model):
     name: str = Field(pattern=SLUG_PATTERN, description="Slug; names the variant's folder and table row.")
     description: str = ""
     tutor: dict[str, Any] = Field(default_factory=dict, description="tutor.agent.TutorConfig fields.")
-    model: str | None = Field(
-        default=None, description="Tutor model spec for this variant (null: the config's)."
-    )
-    model_options: dict[str, Any] = Field(
-        default_factory=dict, description="Overrides of the config's options."
-    )
+    model: str | None = Field(default=None, description="Tutor model spec for this variant (null: the config's).")
+    model_options: dict[str, Any] = Field(default_factory=dict, description="Overrides of the config's options.")
 
     @field_validator("tutor")
     @classmethod
@@ -63,9 +59,7 @@ class JudgeConfig(_Model):
     """The LLM judge on tutor turns (MRBench dimensions). Off by default: it costs a call per turn."""
 
     enabled: bool = False
-    spec: str | None = Field(
-        default=None, description="Judge model spec (null: the settings' `roles.judge`)."
-    )
+    spec: str | None = Field(default=None, description="Judge model spec (null: the settings' `roles.judge`).")
     max_turns_per_dialogue: int | None = Field(
         default=2, ge=1, description="Judge at most this many tutor turns per dialogue (null: all)."
     )
@@ -92,9 +86,7 @@ class EvalConfig(_Model):
     student_policy: Literal["rules", "llm"] = "rules"
     concurrency: int = Field(default=1, ge=1, le=256)
     variants: list[Variant] = Field(min_length=1)
-    reference: str | None = Field(
-        default=None, description="Variant the ablation table compares to (default: first)."
-    )
+    reference: str | None = Field(default=None, description="Variant the ablation table compares to (default: first).")
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     examples_per_variant: int = Field(default=3, ge=0, le=50)
@@ -137,9 +129,7 @@ class EvalConfig(_Model):
         for v in self.variants:
             if v.name == name:
                 return v
-        raise ConfigError(
-            f"no variant {name!r} in eval {self.name!r}", f"use one of {[v.name for v in self.variants]}"
-        )
+        raise ConfigError(f"no variant {name!r} in eval {self.name!r}", f"use one of {[v.name for v in self.variants]}")
 
     def generation_spec(self, variant: Variant) -> GenerationSpec:
         """The generation spec that makes this variant's dialogues."""
@@ -197,9 +187,7 @@ def parse_config(data: Any, where: str = "(eval config)") -> EvalConfig:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"]) or "(the config)"
-        raise ConfigError(
-            f"{where}: field `{field}`: {first['msg']}", "see datasets/evals/default.yaml"
-        ) from None
+        raise ConfigError(f"{where}: field `{field}`: {first['msg']}", "see datasets/evals/default.yaml") from None
 
 
 __all__ = [

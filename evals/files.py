@@ -48,9 +48,7 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     manifest = RunFolder(run_dir).read_manifest()
     if manifest is None or manifest.get("kind") != "eval":
-        raise NotFoundError(
-            f"{run_dir} holds no eval run (no eval manifest.json)", "run `socratic eval run` first"
-        )
+        raise NotFoundError(f"{run_dir} holds no eval run (no eval manifest.json)", "run `socratic eval run` first")
     return manifest
 
 

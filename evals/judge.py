@@ -81,8 +81,7 @@ class Judge:
             .render(
                 problem=item.problem.strip(),
                 solution=item.solution.strip(),
-                history=_clip_history(item.history.strip(), self.max_history_chars)
-                or "(no earlier messages)",
+                history=_clip_history(item.history.strip(), self.max_history_chars) or "(no earlier messages)",
                 response=item.response.strip(),
             )
             .strip()
@@ -116,9 +115,7 @@ def _as_verdict(result: Any, latency: float) -> JudgeVerdict:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(root)"
-            return JudgeVerdict(
-                None, f"unreadable judge reply: invalid at '{where}': {first['msg']}", latency
-            )
+            return JudgeVerdict(None, f"unreadable judge reply: invalid at '{where}': {first['msg']}", latency)
     return JudgeVerdict(None, f"unreadable judge reply: got {type(result).__name__}", latency)
 
 
@@ -129,8 +126,7 @@ def _solution_of(dialogue: Dialogue) -> str:
     problem = dialogue.problem()
     if isinstance(problem, DebuggingProblem):
         return "\n".join(
-            f"Bug on line(s) {', '.join(map(str, b.lines))}: {b.description} Fix: {b.fix}"
-            for b in problem.bugs
+            f"Bug on line(s) {', '.join(map(str, b.lines))}: {b.description} Fix: {b.fix}" for b in problem.bugs
         )
     final = problem.final_answer
     if isinstance(final, NumericAnswer):

@@ -191,9 +191,7 @@ def _squeeze(code: str) -> str:
 
 
 def _identifiers(line: str) -> set[str]:
-    return {
-        w for w in _IDENT.findall(line) if len(w) >= 3 and not keyword.iskeyword(w) and w not in _BUILTINS
-    }
+    return {w for w in _IDENT.findall(line) if len(w) >= 3 and not keyword.iskeyword(w) and w not in _BUILTINS}
 
 
 def refers_to_bug(text: str, problem: DebuggingProblem, bug_ids: Iterable[str]) -> bool:
@@ -233,9 +231,7 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _mastery(
-    dialogue: Dialogue, problem: Problem, students: list[StudentTurn]
-) -> tuple[float | None, float | None]:
+def _mastery(dialogue: Dialogue, problem: Problem, students: list[StudentTurn]) -> tuple[float | None, float | None]:
     """The simulated student's mean mastery before and after (None without student records)."""
     if not students:
         return None, None
@@ -278,9 +274,7 @@ def _misconceptions(
     return shown, resolved
 
 
-def score_dialogue(
-    dialogue: Dialogue, variant: str, judged: Mapping[int, JudgedTurn] | None = None
-) -> DialogueScore:
+def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, JudgedTurn] | None = None) -> DialogueScore:
     """Every metric of one dialogue (see the module docstring and `DialogueScore`).
 
     Args:

@@ -80,9 +80,7 @@ def to_markdown(blocks: list[Block]) -> str:
         elif isinstance(block, Table):
             out.append("| " + " | ".join(block.header) + " |")
             out.append(
-                "|"
-                + "|".join("---" if i < block.align_right_from else "---:" for i in range(len(block.header)))
-                + "|"
+                "|" + "|".join("---" if i < block.align_right_from else "---:" for i in range(len(block.header))) + "|"
             )
             out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
             out.append("")
@@ -144,9 +142,7 @@ def to_html(title: str, blocks: list[Block]) -> str:
         elif isinstance(block, Table):
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
             rows = "".join(
-                "<tr>"
-                + "".join(_html_cell(c, i >= block.align_right_from) for i, c in enumerate(row))
-                + "</tr>"
+                "<tr>" + "".join(_html_cell(c, i >= block.align_right_from) for i, c in enumerate(row)) + "</tr>"
                 for row in block.rows
             )
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")

@@ -61,9 +61,7 @@ def _metric_table(
 ) -> Table:
     return Table(
         header=[*first, "n", *(METRICS[m].label for m in names)],
-        rows=[
-            [*keys, str(len(items)), *(fmt(m, METRICS[m].fn(items)) for m in names)] for keys, items in rows
-        ],
+        rows=[[*keys, str(len(items)), *(fmt(m, METRICS[m].fn(items)) for m in names)] for keys, items in rows],
         align_right_from=len(first),
     )
 
@@ -155,9 +153,7 @@ def build_report(
             )
         )
     by_variant = group(scores, "variant")
-    example_scores = {
-        v: _pick_examples(by_variant.get((v,), []), config.examples_per_variant) for v in variants
-    }
+    example_scores = {v: _pick_examples(by_variant.get((v,), []), config.examples_per_variant) for v in variants}
     first_example = {v: picks[0] for v, picks in example_scores.items() if picks}
     overview = _metric_table([([v], by_variant.get((v,), [])) for v in variants], HEADLINE, ["Variant"])
     if first_example:
@@ -165,17 +161,13 @@ def build_report(
         for row, v in zip(overview.rows, variants, strict=True):
             s = first_example.get(v)
             row.append(
-                Link(s.dialogue_id[:8], f"examples/{v}/{s.dialogue_id}.md", f"#ex-{v}-{s.dialogue_id}")
-                if s
-                else "-"
+                Link(s.dialogue_id[:8], f"examples/{v}/{s.dialogue_id}.md", f"#ex-{v}-{s.dialogue_id}") if s else "-"
             )
     blocks += [Heading("Results per tutor variant"), overview]
     domains = group(scores, "domain", "variant")
     blocks += [
         Heading("Results per domain"),
-        _metric_table(
-            [([d, v], items) for (d, v), items in sorted(domains.items())], HEADLINE, ["Domain", "Variant"]
-        ),
+        _metric_table([([d, v], items) for (d, v), items in sorted(domains.items())], HEADLINE, ["Domain", "Variant"]),
     ]
     debugging = [s for s in scores if s.domain == "debugging"]
     if debugging:
@@ -201,9 +193,7 @@ def build_report(
         ),
         Heading("Leak rate and calculation accuracy"),
         Image("plots/rates.png", "Leak rate and calculation accuracy", rates_png(summary, variants)),
-        Image(
-            "plots/outcomes.png", "Solved without telling and question share", outcomes_png(summary, variants)
-        ),
+        Image("plots/outcomes.png", "Solved without telling and question share", outcomes_png(summary, variants)),
     ]
     blocks += _ablation(config, scores, variants)
     blocks += _judge_section(scores, variants)
@@ -214,9 +204,7 @@ def build_report(
         if wanted:
             dialogues.update({(v, d.id): d for d in read_dialogues(run_dir, v) if d.id in wanted})
         examples += [
-            _example(s, dialogues[(v, s.dialogue_id)])
-            for s in example_scores[v]
-            if (v, s.dialogue_id) in dialogues
+            _example(s, dialogues[(v, s.dialogue_id)]) for s in example_scores[v] if (v, s.dialogue_id) in dialogues
         ]
     blocks += examples
     return blocks, examples
@@ -229,9 +217,7 @@ def _ablation(config: EvalConfig, scores: Sequence[DialogueScore], variants: lis
         return []
     by_variant = group(scores, "variant")
     ref = by_variant[(reference,)]
-    rows: list[list[str | Link]] = [
-        [reference, "(reference)", *(fmt(m, METRICS[m].fn(ref)) for m in ABLATION_METRICS)]
-    ]
+    rows: list[list[str | Link]] = [[reference, "(reference)", *(fmt(m, METRICS[m].fn(ref)) for m in ABLATION_METRICS)]]
     for v in others:
         cells = []
         description = config.variant(v).description or ", ".join(

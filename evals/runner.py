@@ -231,12 +231,8 @@ def run_eval(
 
 def _models(config: EvalConfig, settings: Settings) -> dict[str, Any]:
     return {
-        "tutor": {
-            v.name: v.model or config.models.tutor or settings.spec_for("tutor") for v in config.variants
-        },
-        "student": (config.models.student or settings.spec_for("student"))
-        if config.student_policy == "llm"
-        else None,
+        "tutor": {v.name: v.model or config.models.tutor or settings.spec_for("tutor") for v in config.variants},
+        "student": (config.models.student or settings.spec_for("student")) if config.student_policy == "llm" else None,
         "judge": (config.judge.spec or settings.spec_for("judge")) if config.judge.enabled else None,
     }
 
@@ -313,9 +309,7 @@ def rescore(run_dir: str | Path, *, report: bool = True) -> tuple[list[DialogueS
         scores += [score_dialogue(d, variant.name, judged.get((variant.name, d.id))) for d in dialogues]
     write_scores(run_dir, scores)
     summary = summarise(scores, config.max_turns)
-    summary["errors"] = {
-        v.name: RunFolder(variant_dir(run_dir, v.name)).summary()["errors"] for v in config.variants
-    }
+    summary["errors"] = {v.name: RunFolder(variant_dir(run_dir, v.name)).summary()["errors"] for v in config.variants}
     write_json(run_dir / SUMMARY, summary)
     if report:
         from evals.report import write_report  # matplotlib is imported only when a report is written

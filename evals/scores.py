@@ -41,9 +41,7 @@ class TurnScore(_Model):
         None,
         description="Debugging, while a bug is open: the reply points at an open bug (line, code, names).",
     )
-    states_fix: bool | None = Field(
-        None, description="Debugging: the reply states an open bug's fix or fixed code."
-    )
+    states_fix: bool | None = Field(None, description="Debugging: the reply states an open bug's fix or fixed code.")
     judge: JudgeLabels | None = Field(None, description="The judge's labels, when judged and readable.")
     judge_error: str = Field("", description="Why a judged turn has no labels (unreadable judge reply).")
 
@@ -58,18 +56,14 @@ class DialogueScore(_Model):
     domain: str
     profile_id: str
     seed: int
-    status: str = Field(
-        description="The dialogue's own outcome status (solved, answer_leaked, stuck, max_turns)."
-    )
+    status: str = Field(description="The dialogue's own outcome status (solved, answer_leaked, stuck, max_turns).")
     quality_passed: bool
     student_turns: int
     tutor_turns: int = Field(description="Tutor messages after the opening.")
     success_turn: int | None = Field(
         None, description="First k at which the student states the final answer / the code passes all tests."
     )
-    telling_turn: int | None = Field(
-        None, description="First k at which the tutor states it before the student."
-    )
+    telling_turn: int | None = Field(None, description="First k at which the tutor states it before the student.")
     reveal_allowed: bool = Field(False, description="The teacher's policy allowed revealing at that turn.")
     solved: bool = Field(description="Success without being told first.")
     leaked: bool = Field(description="The tutor told (telling_turn is set).")
@@ -79,25 +73,19 @@ class DialogueScore(_Model):
     numbers_checked: int = 0
     numbers_correct: int = 0
     calc_accuracy: float | None = Field(None, description="numbers_correct / numbers_checked.")
-    misconceptions_shown: list[str] = Field(
-        default_factory=list, description="Misconceptions the student showed."
-    )
+    misconceptions_shown: list[str] = Field(default_factory=list, description="Misconceptions the student showed.")
     misconceptions_resolved: list[str] = Field(
         default_factory=list, description="Those later followed by a right answer on the same step/bug."
     )
     misconception_resolution: float | None = None
-    mastery_before: float | None = Field(
-        None, description="The simulated student's mean mastery at the start."
-    )
+    mastery_before: float | None = Field(None, description="The simulated student's mean mastery at the start.")
     mastery_after: float | None = None
     mastery_gain: float | None = None
     bugs_total: int | None = None
     bugs_fixed: int | None = None
     tests_total: int | None = None
     tests_passed: int | None = Field(None, description="Tests the student's last program passed.")
-    open_bug_targeting: float | None = Field(
-        None, description="Share of turns with an open bug that target one."
-    )
+    open_bug_targeting: float | None = Field(None, description="Share of turns with an open bug that target one.")
     fix_statements: int | None = Field(None, description="Tutor turns that state an open bug's fix.")
     judged_turns: int = 0
     model_calls: int = 0

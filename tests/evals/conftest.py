@@ -69,9 +69,7 @@ def _tutor_record(problem, index: int, t: T) -> TutorTurn:
         ),
         plan=plan,
         knowledge=KnowledgeState.for_concepts(problem.concepts),
-        soliloquies=[
-            Soliloquy(needed=True, decided_by="rules", reason="test", ok=True, value=t.soliloquy_value)
-        ]
+        soliloquies=[Soliloquy(needed=True, decided_by="rules", reason="test", ok=True, value=t.soliloquy_value)]
         if t.soliloquy_value is not None
         else [],
         leak=LeakVerdict(passed=True, checked=t.leak_checked),
@@ -106,9 +104,7 @@ def make_dialogue(
                     learned=m.learned,
                     voice=VoiceRecord(policy="rules"),
                 ).model_dump_json()
-            turns.append(
-                DialogueTurn(index=i, role="student", text=m.text, code=m.code, student_record=record)
-            )
+            turns.append(DialogueTurn(index=i, role="student", text=m.text, code=m.code, student_record=record))
         else:
             record = _tutor_record(problem, k, m).model_dump_json() if m.record else ""
             turns.append(DialogueTurn(index=i, role="tutor", text=m.text, tutor_record=record))

@@ -55,10 +55,7 @@ def test_summary_collects_every_result_file_with_its_machine_and_prints_a_table(
     assert set(by_name) == {"sandbox", "new-bench"}
     assert by_name["sandbox"]["headline"] == {"configs.warm-forkserver.tiny_ms.p50": 21.0}
     assert by_name["new-bench"]["headline"] == {"throughput_per_s": 1234.5, "latency_s.p50": 0.25}
-    assert (
-        by_name["new-bench"]["figures"]["latency_s.p95"] == 0.5
-        and by_name["new-bench"]["machine"]["cores"] == 16
-    )
+    assert by_name["new-bench"]["figures"]["latency_s.p95"] == 0.5 and by_name["new-bench"]["machine"]["cores"] == 16
     table = capsys.readouterr().out
     assert "| sandbox | `configs.warm-forkserver.tiny_ms.p50` | 21 |" in table
     assert "| new-bench | `throughput_per_s` | 1,234 |" in table

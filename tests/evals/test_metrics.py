@@ -8,9 +8,7 @@ from tests.evals.conftest import S, T, make_dialogue
 from tutor.problems import toy_bank
 
 PENCILS = "toy-math-pencils"  # 7 pencils at $0.40, pays with $5: cost 2.8, change 2.2
-AVERAGE = (
-    "toy-debug-average"  # bug b1 on line 4: `total = n` -> `total += n`; breaks test_three, test_negative
-)
+AVERAGE = "toy-debug-average"  # bug b1 on line 4: `total = n` -> `total += n`; breaks test_three, test_negative
 OPENING = "Let's work through this together. How much do the 7 pencils cost altogether?"
 
 
@@ -162,9 +160,7 @@ def test_debugging_success_is_when_the_submitted_code_passes_every_test():
     )
     score = score_dialogue(d, "v")
     assert score.success_turn == 3 and score.solved
-    assert (
-        score.bugs_total == 1 and score.bugs_fixed == 1 and score.tests_passed == 3 and score.tests_total == 3
-    )
+    assert score.bugs_total == 1 and score.bugs_fixed == 1 and score.tests_passed == 3 and score.tests_total == 3
 
 
 def test_stating_a_fix_before_the_bug_is_fixed_is_telling_and_after_it_is_not():
