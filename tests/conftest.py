@@ -82,3 +82,15 @@ def openai_server(tiny_gguf):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def realdata_dir() -> Path:
+    """The folder of real public files (`TUTOR_REALDATA_DIR`); tests that need it skip without it."""
+    value = os.environ.get("TUTOR_REALDATA_DIR")
+    if not value:
+        pytest.skip("TUTOR_REALDATA_DIR is not set (CI sets it to ../shared/data)")
+    path = Path(value).expanduser().resolve()
+    if not path.is_dir():
+        pytest.fail(f"TUTOR_REALDATA_DIR={value} is not a folder")
+    return path
