@@ -115,10 +115,7 @@ def test_bea_2025_files_have_four_dimensions_and_may_lack_annotations():
 def test_a_bad_response_skips_only_that_tutor():
     outcomes = list(import_mrbench(FIXTURES / "broken.json"))
     skipped = {o.ref: o for o in outcomes if isinstance(o, SkippedRecord)}
-    assert (
-        skipped["broken.json#1/Model-B"].field
-        == "anno_llm_responses.Model-B.annotation.Mistake_Identification"
-    )
+    assert skipped["broken.json#1/Model-B"].field == "anno_llm_responses.Model-B.annotation.Mistake_Identification"
     assert "'Maybe'" in skipped["broken.json#1/Model-B"].reason
     assert skipped["broken.json#2/Model-C"].field == "anno_llm_responses.Model-C.response"
     kept = [o.ref for o in outcomes if isinstance(o, ImportedRecord)]
@@ -150,3 +147,32 @@ def test_cli_skip_invalid_imports_the_rest_and_prints_the_summary(tmp_path):
     assert "wrote 4 tutor-response record(s)" in result.stdout
     assert "skipped 2 record(s)" in result.stdout and "broken.json#2/Model-C" in result.stdout
     assert len(read_labelled_jsonl(out)) == 4
+
+
+def test_a_repeated_conversation_id_keeps_every_response_under_its_own_stable_id(tmp_path):
+    outcomes = list(import_mrbench(FIXTURES / "repeated.json"))
+    assert not [o for o in outcomes if isinstance(o, SkippedRecord)]
+    records = {o.record.id: o.record for o in outcomes if isinstance(o, ImportedRecord)}
+    assert sorted(records) == [
+        "bea-2025-demo-201-expert",
+        "bea-2025-demo-201-sonnet",
+        "bea-2025-demo-201-sonnet-2",
+        "bea-2025-demo-201-sonnet-3",
+        "bea-2025-demo-202-sonnet",
+    ]
+    first, second, third = (records[f"bea-2025-demo-201-sonnet{s}"] for s in ("", "-2", "-3"))
+    assert {first.conversation_id, second.conversation_id, third.conversation_id} == {"demo-201"}
+    assert (first.source_ref, second.source_ref, third.source_ref) == (
+        "repeated.json#0/Sonnet",
+        "repeated.json#2/Sonnet",
+        "repeated.json#3/Sonnet",
+    )
+    assert second.response.startswith("Good. And 5%") and len(second.history) == 4
+    assert first.import_notes == ()
+    assert any("taken by repeated.json#0/Sonnet" in n for n in second.import_notes)
+    # the same ids on a second run, and the strict import keeps all five
+    again = [o.record.id for o in import_mrbench(FIXTURES / "repeated.json") if isinstance(o, ImportedRecord)]
+    assert sorted(again) == sorted(records)
+    summary = import_problems(import_mrbench, FIXTURES / "repeated.json", tmp_path / "out.jsonl")
+    assert summary.records[0].written == 5 and not summary.skipped
+    assert len(read_labelled_jsonl(tmp_path / "out.jsonl")) == 5

@@ -13,6 +13,11 @@ the revealed answer was right, is left unlabelled and noted); tone to `Encouragi
 `Offensive`; `humanlikeness` or `Humanlikeness`. A label outside these values is an error naming the
 tutor and dimension. `Not Available` in Topic or Ground_Truth_Solution means absent. The history is
 also split into turns on its `Tutor:` / `Student:` prefixes (kept whole in `history_text`).
+
+Ids are `<source>-<conversation id>-<tutor>`. A conversation id can repeat with other responses (MRBench
+V1 does this): every item is kept, and a repeat's ids take the suffix `-2`, `-3`, ... in file order
+(the first occurrence keeps the plain id, so ids do not move when a file gains a repeat further down;
+`conversation_id` itself stays the source's), with a note naming the item that used the id first.
 """
 
 from __future__ import annotations
@@ -46,16 +51,41 @@ _ABSENT = {"", "not available", "n/a", "na", "none"}
 
 
 def import_mrbench(path: Path) -> Iterator[ImportOutcome]:
-    """Yield one `LabelledTutorResponse` per tutor response of an MRBench or BEA 2025 JSON list."""
+    """Yield one `LabelledTutorResponse` per tutor response of an MRBench or BEA 2025 JSON list.
+
+    Ids are unique within the file even where conversation ids repeat (see the module docstring).
+    """
+    used: dict[str, str] = {}  # id -> ref of the response that took it
     for item in iter_json_list(path):
         if isinstance(item, SkippedRecord):
             yield item
             continue
         ref, record = item
         try:
-            yield from convert_item(as_object(record), ref)
+            outcomes = list(convert_item(as_object(record), ref))
         except RecordError as exc:  # the item as a whole does not fit (raised before any response)
             yield SkippedRecord(ref, exc.field, exc.reason)
+            continue
+        for outcome in outcomes:
+            if isinstance(outcome, ImportedRecord):
+                outcome = _unique(outcome, used)
+                used[outcome.record.id] = outcome.ref
+            yield outcome
+
+
+def _unique(outcome: ImportedRecord, used: dict[str, str]) -> ImportedRecord:
+    """`outcome` with `-2`, `-3`, ... appended to its id while an earlier response holds that id."""
+    base = outcome.record.id
+    if base not in used:
+        return outcome
+    n = 2
+    while f"{base}-{n}" in used:
+        n += 1
+    note = f"id {base} is taken by {used[base]} (the conversation id repeats): this one is {base}-{n}"
+    record = outcome.record.model_copy(
+        update={"id": f"{base}-{n}", "import_notes": (*outcome.record.import_notes, note)}
+    )
+    return ImportedRecord(record, outcome.ref)
 
 
 def _words(value: str) -> str:
@@ -100,9 +130,7 @@ def normalise_labels(annotation: dict[str, Any], field_prefix: str, notes: list[
             else:
                 values[name] = _LEVELS[_words(raw)]
         except (KeyError, ValueError):
-            scale = (
-                "Encouraging / Neutral / Offensive" if name == "tutor_tone" else "Yes / To some extent / No"
-            )
+            scale = "Encouraging / Neutral / Offensive" if name == "tutor_tone" else "Yes / To some extent / No"
             raise RecordError(f"{field_prefix}.{key}", f"{raw!r} is not on the scale {scale}") from None
     return ResponseLabels.model_validate(values)
 
@@ -118,16 +146,12 @@ def convert_item(record: dict[str, Any], ref: str) -> Iterator[ImportOutcome]:
         raise RecordError("conversation_id", "missing")
     history_text = record.get("conversation_history")
     if not isinstance(history_text, str):
-        raise RecordError(
-            "conversation_history", "missing" if history_text is None else "expected one string"
-        )
+        raise RecordError("conversation_history", "missing" if history_text is None else "expected one string")
     bea = "tutor_responses" in record and "anno_llm_responses" not in record
     key = "tutor_responses" if bea else "anno_llm_responses"
     tutors = record.get(key)
     if not isinstance(tutors, dict) or not tutors:
-        raise RecordError(
-            key, "missing" if tutors is None else "expected a non-empty map from tutor to response"
-        )
+        raise RecordError(key, "missing" if tutors is None else "expected a non-empty map from tutor to response")
     history = split_history(history_text)
     source = "bea-2025" if bea else "mrbench"
 
