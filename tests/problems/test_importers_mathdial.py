@@ -16,7 +16,7 @@ from tutor.problems.importers import (
     SkippedRecord,
     import_problems,
 )
-from tutor.problems.importers.mathdial import MISCONCEPTION, import_mathdial
+from tutor.problems.importers.mathdial import MISCONCEPTION, MathDialTurn, import_mathdial, read_conversations
 from tutor.problems.importers.records import profiles_path
 from tutor.problems.labelled import StudentProfileSeed, read_labelled_jsonl
 from tutor.problems.schema import MathProblem, NumericAnswer
@@ -90,9 +90,7 @@ def test_seed_keeps_the_student_and_the_conversation_with_teacher_moves():
     assert seed.profile.startswith("Priya is a 7th grade student")
     assert seed.wrong_answer == 69 and seed.misconception == MISCONCEPTION
     assert seed.incorrect_solution is not None and "9 + 6 = 15" in seed.incorrect_solution
-    assert (
-        seed.teacher_confusion == "She added the number of boxes to the box size instead of multiplying them."
-    )
+    assert seed.teacher_confusion == "She added the number of boxes to the box size instead of multiplying them."
     assert (seed.self_correctness, seed.typical_confusion, seed.typical_interactions) == ("yes", 4, 3)
     assert [(t.role, t.move) for t in seed.dialogue] == [
         ("tutor", "probing"),
@@ -178,3 +176,64 @@ def test_validating_a_folder_skips_the_profiles_sidecar(tmp_path):
     result = CliRunner().invoke(app, ["problems", "validate", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "2 problem(s), 0 failed" in result.stdout and "profiles" not in result.stdout
+
+
+def test_read_conversations_gives_turns_with_speaker_text_and_move():
+    conversations, skipped = read_conversations(FIXTURES / "dialogues.jsonl")
+    assert not skipped and [c.ref for c in conversations] == [f"dialogues.jsonl:{n}" for n in (1, 2, 3)]
+    first = conversations[0]
+    assert (first.qid, first.problem_id, first.scenario) == ("901", "mathdial-901", 1)
+    assert first.question.startswith("A bakery packs muffins")
+    assert first.ground_truth.endswith("30") and "9 + 6 = 15" in (first.student_incorrect_solution or "")
+    assert first.student_profile.startswith("Priya") and first.teacher_described_confusion
+    assert first.turns[0] == MathDialTurn(
+        "teacher", "Priya, how did you work out how many muffins were sold?", "probing"
+    )
+    speaker, _text, move = first.turns[1]
+    assert (speaker, move) == ("student", None)
+
+
+def test_a_turn_opening_with_the_students_name_is_the_students():
+    (noor, _bus), _ = read_conversations(FIXTURES / "variance.jsonl")
+    assert noor.turns[1].speaker == "student"
+    assert noor.turns[1].text.startswith("I added 3 and 8 to get 11 marbles.")
+    assert any("1 student turn(s) open with the student's name 'Noor'" in n for n in noor.notes)
+
+
+def test_a_turn_without_a_speaker_prefix_continues_the_turn_before_it():
+    (noor, _bus), _ = read_conversations(FIXTURES / "variance.jsonl")
+    assert [(t.speaker, t.move) for t in noor.turns] == [
+        ("teacher", "generic"),
+        ("student", None),
+        ("teacher", "probing"),
+        ("student", None),
+        ("teacher", "telling"),
+        ("student", None),
+    ]
+    assert noor.turns[1].text == "I added 3 and 8 to get 11 marbles.\nThen I took away 5 and got 6."
+    assert noor.turns[4].text.endswith("24 marbles.\nLook at what is left after giving 5 away.")
+    assert noor.turns[5].text == "(thinking) 24 - 5 = 19."
+    assert any("2 turn(s) without a speaker prefix continue" in n for n in noor.notes)
+    assert (noor.self_typical_confusion, noor.self_typical_interactions) == (4, 3)  # written 4.0, 3.0
+
+
+def test_a_truncated_last_line_is_skipped_with_its_reason_even_in_a_strict_import(tmp_path):
+    conversations, skipped = read_conversations(FIXTURES / "variance.jsonl")
+    assert [c.qid for c in conversations] == ["2001", "2002"]
+    (cut,) = skipped
+    assert cut.ref == "variance.jsonl:3" and cut.defect and cut.reason.startswith("truncated")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["problems", "import", "mathdial", str(FIXTURES / "variance.jsonl"), str(out)])
+    assert result.exit_code == 0, result.output
+    assert "imported 2 problem(s)" in result.stdout and "wrote 2 student-seed record(s)" in result.stdout
+    assert "skipped 1 record(s)" in result.stdout and "variance.jsonl:3" in result.stdout
+    seeds = {s.id: s for s in read_labelled_jsonl(profiles_path(out))}
+    noor = seeds["mathdial-2001-d1"]
+    assert [t.move for t in noor.dialogue if t.role == "tutor"] == ["generic", "probing", "telling"]
+    assert noor.incorrect_solution is not None and noor.incorrect_solution.startswith("3 + 8 = 11")
+    assert noor.wrong_answer == 6
+
+
+def test_a_bad_line_before_the_last_is_still_an_error_not_a_defect():
+    (bad,) = [o for o in _outcomes("broken.jsonl") if isinstance(o, SkippedRecord) and o.ref == "broken.jsonl:3"]
+    assert not bad.defect

@@ -13,7 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from socratic_cli import app
-from tutor.problems.labelled import LabelledTutorResponse, read_labelled_jsonl
+from tutor.problems.bank import load_collection_file
+from tutor.problems.importers.mathdial import read_conversations
+from tutor.problems.importers.records import profiles_path
+from tutor.problems.labelled import LabelledTutorResponse, StudentProfileSeed, read_labelled_jsonl
 
 pytestmark = pytest.mark.realdata
 
@@ -47,3 +50,35 @@ def test_bea_2025_dev_set_imports_every_response_of_its_300_conversations(realda
         "No": 370,
         "To some extent": 174,
     }
+
+
+def test_mathdial_dev_imports_every_conversation_with_moves_and_incorrect_solutions(realdata_dir, tmp_path):
+    source = realdata_dir / "mathdial" / "dev.jsonl"
+    out = tmp_path / "mathdial.jsonl"
+    stdout = _import("mathdial", source, out)
+    assert "imported 63 problem(s)" in stdout and "wrote 200 student-seed record(s)" in stdout
+    assert "skipped" not in stdout  # this slice ends on a whole line; a cut one is a listed defect
+    problems = load_collection_file(out)
+    assert len(problems) == 63 and all(p.source == "mathdial" for p in problems)
+    seeds = [s for s in read_labelled_jsonl(profiles_path(out)) if isinstance(s, StudentProfileSeed)]
+    assert len(seeds) == 200 and all(s.incorrect_solution for s in seeds)
+    assert {s.problem_id for s in seeds} == {p.id for p in problems}
+    teacher = [t for s in seeds for t in s.dialogue if t.role == "tutor"]
+    assert len(teacher) == 1248 and all(t.move is not None for t in teacher)
+    assert Counter(t.move for t in teacher) == {"focus": 423, "probing": 362, "generic": 292, "telling": 171}
+    assert sum(t.role == "student" for s in seeds for t in s.dialogue) == 1132
+
+
+def test_mathdial_reading_api_shares_the_importers_parser(realdata_dir):
+    conversations, skipped = read_conversations(realdata_dir / "mathdial" / "dev.jsonl")
+    assert len(conversations) == 200 and skipped == []
+    assert len({c.qid for c in conversations}) == 63
+    # 99 student turns of 16 conversations open with the student's name instead of `Student:`
+    named = [c for c in conversations if any("open with the student's name" in n for n in c.notes)]
+    assert len(named) == 16
+    for conversation in conversations:
+        assert conversation.turns[0].speaker == "teacher"
+        assert all(t.text for t in conversation.turns)
+        assert all((t.move is None) == (t.speaker == "student") for t in conversation.turns)
+    cody = next(c for c in named if c.student_profile.startswith("Cody"))
+    assert [t.speaker for t in cody.turns[:4]] == ["teacher", "student", "teacher", "student"]

@@ -5,6 +5,8 @@ for a bad record: it yields a `SkippedRecord` naming the record and field, and t
 (fail with that message, or skip it with `--skip-invalid`). Output is a collection file (`.jsonl` or a
 YAML list) written to a temporary file and renamed over the old one, merged by problem id, so an
 import never loses problems already in the output and a crash never leaves a half-written file.
+A record that is a defect of the upstream file itself (`SkippedRecord.defect`, e.g. a truncated last
+line) is skipped and listed in either mode.
 """
 
 from __future__ import annotations
@@ -43,11 +45,16 @@ class ImportedProblem:
 
 @dataclass(frozen=True)
 class SkippedRecord:
-    """A record that could not become a problem, and why."""
+    """A record that could not become a problem, and why.
+
+    `defect` marks a genuine defect of the upstream file (a truncated last line): such a record is
+    skipped and listed even in a strict import, since no fix on the user's side could import it.
+    """
 
     ref: str
     field: str | None
     reason: str
+    defect: bool = False
 
     def describe(self) -> str:
         where = f"field `{self.field}`: " if self.field else ""
@@ -115,9 +122,7 @@ def import_problems(
         ConfigError: the output is not a `.jsonl` or YAML file.
     """
     if output_path.suffix not in OUTPUT_SUFFIXES:
-        raise ConfigError(
-            f"cannot write problems to {output_path}: the output must end in .jsonl, .yaml or .yml"
-        )
+        raise ConfigError(f"cannot write problems to {output_path}: the output must end in .jsonl, .yaml or .yml")
     if not input_path.exists():
         raise InputDataError(f"{input_path}: no such input file or folder")
     imported: list[ImportedProblem] = []
@@ -131,10 +136,8 @@ def import_problems(
             if key in seen:
                 outcome = SkippedRecord(outcome.ref, "id", f"duplicate of {seen[key]} (same id {uid})")
         if isinstance(outcome, SkippedRecord):
-            if not skip_invalid:
-                raise InputDataError(
-                    outcome.describe(), hint="fix the record, or pass --skip-invalid to skip it"
-                )
+            if not (skip_invalid or outcome.defect):
+                raise InputDataError(outcome.describe(), hint="fix the record, or pass --skip-invalid to skip it")
             skipped.append(outcome)
             continue
         if isinstance(outcome, ImportedRecord):

@@ -97,16 +97,32 @@ def iter_json_list(path: Path) -> Iterator[tuple[str, Any] | SkippedRecord]:
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[str, Any] | SkippedRecord]:
-    """(ref, record) per non-empty line of a JSONL file; a `SkippedRecord` for a line that is not JSON."""
+    """(ref, record) per non-empty line of a JSONL file; a `SkippedRecord` for a line that is not JSON.
+
+    A last line that is not JSON and does not end its object (`}`) is a file cut off mid-record, an
+    upstream defect: its `SkippedRecord` has `defect=True` (listed, not an error). A bad line anywhere
+    else, or a last line that is complete but wrong, is an ordinary invalid record.
+    """
+    pending: tuple[str, str] | None = None  # (ref, line) read but not yet yielded: is it the last?
     with path.open(encoding="utf-8") as handle:
         for n, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            ref = f"{path.name}:{n}"
-            try:
-                yield ref, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield SkippedRecord(ref, None, f"invalid JSON: {exc.msg}")
+            if pending is not None:
+                yield _parse_line(*pending, last=False)
+            pending = (f"{path.name}:{n}", line)
+    if pending is not None:
+        yield _parse_line(*pending, last=True)
+
+
+def _parse_line(ref: str, line: str, *, last: bool) -> tuple[str, Any] | SkippedRecord:
+    try:
+        return ref, json.loads(line)
+    except json.JSONDecodeError as exc:
+        if last and not line.rstrip().endswith(("}", "]")):
+            reason = f"truncated: the file ends inside this record ({len(line.rstrip())} characters, {exc.msg})"
+            return SkippedRecord(ref, None, reason, defect=True)
+        return SkippedRecord(ref, None, f"invalid JSON: {exc.msg}")
 
 
 def as_object(item: Any) -> dict[str, Any]:
