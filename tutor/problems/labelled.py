@@ -143,13 +143,22 @@ class RemediationExample(_Imported):
     """A Bridge item: a history ending on a mistake, a novice reply, the expert reply(s) and labels."""
 
     record: Literal["remediation"] = "remediation"
-    conversation_id: str
+    conversation_id: str = Field(description="Bridge's `c_id`; several experts may label the same segment.")
     topic: str | None = None
-    history: tuple[DialogueTurn, ...] = Field(min_length=1)
-    novice_response: str = Field(description="The novice tutor's reply (`c_r`).")
+    history: tuple[DialogueTurn, ...] = Field(min_length=1, description="`c_h`, one turn per chat message.")
+    novice_response: tuple[DialogueTurn, ...] = Field(
+        min_length=1, description="The novice tutor's reply (`c_r`), one turn per chat message."
+    )
     expert_responses: tuple[ExpertResponse, ...] = Field(description="The expert's reply(s) (`c_r_`).")
-    revision: str | None = Field(default=None, description="Bridge's `c_revision`, when not empty.")
+    revision: tuple[DialogueTurn, ...] = Field(
+        default=(), description="`c_revision`: the expert's reply and the conversation that follows it."
+    )
     labels: RemediationLabels
+
+    @property
+    def last_student_message(self) -> str:
+        """The student's last words in the history (the message the expert's decision answers)."""
+        return next((t.text for t in reversed(self.history) if t.role == "student"), "")
 
 
 # ----------------------------------------------------------------------------------- student seeds
