@@ -1,4 +1,4 @@
-"""`socratic generate`, `socratic dialogues export|show|schema`,
+"""`socratic generate`, `socratic dialogues export|show|fidelity|schema`,
 `socratic profiles list|show|import-mathdial`."""
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def generate_command(
         f"{report.errors} error(s)); {counts['accepted']} accepted, {counts['rejected']} rejected, "
         f"{counts['pending']} pending -> {run_dir}"
     )
+    typer.echo(f"fidelity card -> {report.fidelity}")
     if counts["rejection_reasons"]:
         typer.echo("rejections: " + ", ".join(f"{k} {v}" for k, v in counts["rejection_reasons"].items()))
     if report.errors:
@@ -80,6 +81,29 @@ def export_command(
         run_dir, chosen, output, include_reasoning=include_reasoning, include_rejected=include_rejected
     )
     typer.echo(f"{count} dialogue(s) -> {output}")
+
+
+def fidelity_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `socratic generate`.")],
+    mathdial: Annotated[
+        Path | None,
+        typer.Option(
+            "--mathdial",
+            help="MathDial JSONL to compare with (default: $TUTOR_REALDATA_DIR/mathdial/dev.jsonl if set).",
+        ),
+    ] = None,
+) -> None:
+    """Recompute a run's fidelity card (fidelity.json, fidelity.md) and print it."""
+    from student_sim.fidelity import fidelity_for_run, render_fidelity_markdown, write_fidelity
+
+    if not (run_dir / "dialogues.jsonl").is_file() and not (run_dir / "rejected.jsonl").is_file():
+        raise NotFoundError(f"no dialogues in {run_dir}", "give a folder written by `socratic generate`")
+    if mathdial is not None and not mathdial.is_file():
+        raise NotFoundError(f"MathDial file not found: {mathdial}")
+    card = fidelity_for_run(run_dir, mathdial=mathdial)
+    json_path, md_path = write_fidelity(run_dir, card)
+    typer.echo(render_fidelity_markdown(card), nl=False)
+    typer.echo(f"-> {json_path}, {md_path}", err=True)
 
 
 def show_dialogue(
@@ -204,6 +228,7 @@ def register(app: typer.Typer) -> None:
     dialogues = typer.Typer(help="Export, show and describe generated dialogues.", no_args_is_help=True)
     dialogues.command("export")(export_command)
     dialogues.command("show")(show_dialogue)
+    dialogues.command("fidelity")(fidelity_command)
     dialogues.command("schema")(schema_command)
     app.add_typer(dialogues, name="dialogues")
     profiles = typer.Typer(help="Simulated student profiles.", no_args_is_help=True)

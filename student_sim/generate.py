@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from student_sim.dialogue import Dialogue
 from student_sim.executors import Executor, make_executor
+from student_sim.fidelity import fidelity_for_run, write_fidelity
 from student_sim.gen_spec import GenerationSpec, Job, expand_jobs
 from student_sim.provenance import canonical_json, config_hash, versions
 from student_sim.runfolder import FileKind, RunFolder
@@ -103,6 +104,7 @@ class GenerationReport:
     interrupted: bool
     duration_s: float
     manifest: dict[str, Any]
+    fidelity: Path  # the run's fidelity.md (fidelity.json beside it)
 
 
 def generate(
@@ -198,6 +200,8 @@ def generate(
                 spec, tutor_spec, student_spec, worker.config, cfg_hash, len(jobs), folder, runs, status
             )
             folder.write_manifest(manifest)
+        # From the folder's files, not this call's dialogues, so a resumed run gets the card of all of them.
+        _, fidelity = write_fidelity(folder.path, fidelity_for_run(folder.path))
     return GenerationReport(
         run_dir=folder.path,
         jobs=len(jobs),
@@ -208,6 +212,7 @@ def generate(
         interrupted=interrupted,
         duration_s=round(time.perf_counter() - started, 2),
         manifest=manifest,
+        fidelity=fidelity,
     )
 
 
