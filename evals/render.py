@@ -11,6 +11,8 @@ import base64
 import html
 from dataclasses import dataclass, field
 
+from markdown_it import MarkdownIt
+
 
 @dataclass(frozen=True)
 class Link:
@@ -60,7 +62,15 @@ class Example:
     outcome: str
 
 
-Block = Heading | Para | Table | Image | Example
+@dataclass(frozen=True)
+class Markdown:
+    """A section written as Markdown by its own module (audit, fidelity card, calibration, ...): kept as is
+    in report.md, rendered to HTML with markdown-it in report.html."""
+
+    text: str
+
+
+Block = Heading | Para | Table | Image | Example | Markdown
 
 
 def _md_cell(cell: Cell) -> str:
@@ -86,6 +96,8 @@ def to_markdown(blocks: list[Block]) -> str:
             out.append("")
         elif isinstance(block, Image):
             out += [f"![{block.alt}]({block.path})", ""]
+        elif isinstance(block, Markdown):
+            out += [block.text.strip(), ""]
     if examples:
         out += ["## Example dialogues", ""]
         out += [f"- [{e.title}]({e.md_path}): {e.outcome}" for e in examples]
@@ -149,6 +161,9 @@ def to_html(title: str, blocks: list[Block]) -> str:
         elif isinstance(block, Image):
             data = base64.b64encode(block.png).decode("ascii")
             body.append(f'<img alt="{html.escape(block.alt)}" src="data:image/png;base64,{data}">')
+        elif isinstance(block, Markdown):
+            # html=False: text from dialogues inside the section is escaped, never run as markup.
+            body.append(MarkdownIt("commonmark", {"html": False}).enable("table").render(block.text))
     if examples:
         body.append("<h2>Example dialogues</h2>")
         for e in examples:
@@ -176,6 +191,7 @@ __all__ = [
     "Heading",
     "Image",
     "Link",
+    "Markdown",
     "Para",
     "Table",
     "example_markdown",

@@ -8,8 +8,12 @@ the student suddenly know more than its mastery says.
   (the problem's `wrong_answers` with the same slug, or a wrong answer bound to this problem), else a
   typical wrong answer of the step, else an arithmetic slip. A false belief that maps to one of the
   step's misconceptions decides the answer with probability = how firmly it is still held.
-* Learning: a hint or teaching move on the step/bug the student is stuck on raises the mastery of its
-  concepts by the learning rate (twice that for teaching) and loosens false beliefs about it.
+* Reading: the student perceives the tutor's words only (`student_sim.reading`), plus its own screen (the
+  test results of its program). Which step a message is about and whether it hints or teaches is read from
+  the text, never from the tutor's labels.
+* Learning: a message that carries a hint (or teaches) on the step/bug the student is stuck on raises the
+  mastery of its concepts by the learning rate (twice that for teaching) and loosens false beliefs about
+  it; restating a misconception's feedback loosens the beliefs behind that misconception.
 * Debugging: the student explains a bug right only once it has understood it, and edits its code (applies
   the bug's patch) only for a bug it has understood.
 * Determinism: every draw comes from `random.Random` seeded with (seed, turn, node), so a seed fixes the
@@ -23,7 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from student_sim.profiles import FalseBelief, StudentProfile
-from student_sim.state import Intent, IntentSource, StudentState, TutorMessage
+from student_sim.reading import MessageReader, Reading, Screen
+from student_sim.state import Intent, IntentSource, StudentState
 from tutor.problems.answers import extract_numbers, mentions_answer
 from tutor.problems.schema import (
     Bug,
@@ -59,6 +64,11 @@ class CognitiveModel:
         self.problem = problem
         self.profile = profile
         self._context = [m.value for m in extract_numbers(problem.statement)]
+        self.reader = MessageReader(problem)
+
+    def read(self, text: str, state: StudentState) -> Reading:
+        """The student's reading of a tutor message, given what it was working on."""
+        return self.reader.read(text, current=self._current(state), done=set(state.answered))
 
     # -- state --------------------------------------------------------------------------------------
     def initial_state(self, seed: int) -> StudentState:
@@ -102,19 +112,19 @@ class CognitiveModel:
         return max(p, UNDERSTOOD_FLOOR) if ref in state.understood else p
 
     # -- learning -----------------------------------------------------------------------------------
-    def learn(self, message: TutorMessage, state: StudentState) -> tuple[StudentState, dict[str, float]]:
-        """Learn from a tutor turn: a useful hint on the point the student is stuck on raises mastery.
+    def learn(self, reading: Reading, state: StudentState) -> tuple[StudentState, dict[str, float]]:
+        """Learn from what a tutor message says: a hint on the point the student is stuck on raises mastery.
 
-        "Useful" means a hint or teaching move aimed at the same step/bug as the student's last wrong
-        answer; hints elsewhere, praise and questions teach nothing here.
+        Only the words count (`reading`): a hint or a teaching message about the same step/bug as the
+        student's last wrong answer. Praise, filler and questions teach nothing, whatever move they were.
         """
         learned: dict[str, float] = {}
         mastery = dict(state.mastery)
         beliefs = dict(state.beliefs)
         rate = self.profile.learning_rate
-        target = message.node_ref
-        if message.helps and target is not None and target == state.stuck_on:
-            gain = rate * (2 if message.teaches else 1)
+        target = reading.focus
+        if reading.helps and target is not None and target == state.stuck_on:
+            gain = rate * (2 if reading.teaches else 1)
             for concept in self.concepts_of(target):
                 before = mastery.get(concept, self.profile.mastery_of(concept))
                 mastery[concept] = round(min(1.0, before + gain), 4)
@@ -122,40 +132,50 @@ class CognitiveModel:
                     learned[concept] = round(mastery[concept] - before, 4)
             for belief in self._beliefs_about(target, state):
                 beliefs[belief.statement] = round(max(0.0, beliefs[belief.statement] - gain), 4)
-        if message.misconception:
-            # Being shown where a belief leads loosens it even when the move was not a hint.
+        if reading.misconception:
+            # Being shown where a belief leads loosens it even when the message was not a hint.
             for belief in self.profile.false_beliefs:
-                if belief.misconception == message.misconception and belief.statement in beliefs:
+                if belief.misconception == reading.misconception and belief.statement in beliefs:
                     beliefs[belief.statement] = round(max(0.0, beliefs[belief.statement] - rate), 4)
         return state.model_copy(update={"mastery": mastery, "beliefs": beliefs}), learned
 
     # -- deciding -----------------------------------------------------------------------------------
-    def decide(self, message: TutorMessage, state: StudentState) -> Decision:
-        """What the student does in reply to `message` (after `learn`)."""
-        kind, ref = self._focus(message, state)
+    def decide(self, reading: Reading, state: StudentState, screen: Screen | None = None) -> Decision:
+        """What the student does in reply to the message it read (after `learn`)."""
+        screen = screen or Screen()
+        kind, ref = self._focus(reading, state)
         rng = random.Random(f"{state.seed}:{state.turn}:{ref}")
-        if message.solved or ref is None:
+        if ref is None or self._finished(state, screen):
             return self._done(Intent(kind="acknowledge", node_ref=ref), None, state)
         if isinstance(self.problem, DebuggingProblem):
-            intent, code = self._decide_bug(self.problem.bug(ref), kind, message, state, rng)
+            intent, code = self._decide_bug(self.problem.bug(ref), kind, reading, state, rng)
         else:
-            intent, code = self._decide_step(self._step(ref), message, state, rng), None
+            intent, code = self._decide_step(self._step(ref), reading, state, rng), None
         return self._done(intent, code, state)
 
-    def _focus(self, message: TutorMessage, state: StudentState) -> tuple[str | None, str | None]:
-        """The node the student works on: the tutor's, else the first it has not done."""
-        if message.node_ref is not None and self._known(message.node_ref):
-            return message.node_kind, message.node_ref
+    def _finished(self, state: StudentState, screen: Screen) -> bool:
+        """The student knows it is done: every step answered right, or its program passes every test."""
         if isinstance(self.problem, DebuggingProblem):
-            for bug in self.problem.bug_order():
-                if bug.id not in message.resolved_bugs and bug.id not in state.answered:
-                    needs = bug.kind == "conceptual" and bug.id not in state.understood
-                    return ("understand" if needs else "fix"), bug.id
+            return screen.all_passed or all(b.id in state.answered for b in self.problem.bugs)
+        return all(s.id in state.answered for s in self.problem.steps)
+
+    def _current(self, state: StudentState) -> str | None:
+        """What the student was working on: the point it got wrong, else the first it has not done."""
+        if state.stuck_on is not None:
+            return state.stuck_on
+        if isinstance(self.problem, DebuggingProblem):
+            return next((b.id for b in self.problem.bug_order() if b.id not in state.answered), None)
+        return next((s.id for s in self.problem.steps if s.id not in state.answered), None)
+
+    def _focus(self, reading: Reading, state: StudentState) -> tuple[str | None, str | None]:
+        """The node the student works on (the one the message is about, else its own) and, for a bug,
+        whether it was asked to explain (`understand`) or change the code (`fix`)."""
+        ref = reading.focus if reading.focus is not None and self._known(reading.focus) else self._current(state)
+        if ref is None:
             return None, None
-        for step in self.problem.steps:
-            if step.id not in state.answered:
-                return "step", step.id
-        return None, None
+        if isinstance(self.problem, DebuggingProblem):
+            return reading.asks or "bug", ref
+        return "step", ref
 
     def _known(self, ref: str) -> bool:
         if isinstance(self.problem, DebuggingProblem):
@@ -199,12 +219,10 @@ class CognitiveModel:
         return None
 
     # -- math and physics ----------------------------------------------------------------------------
-    def _decide_step(
-        self, step: Step, message: TutorMessage, state: StudentState, rng: random.Random
-    ) -> Intent:
+    def _decide_step(self, step: Step, reading: Reading, state: StudentState, rng: random.Random) -> Intent:
         p = self.p_correct(step.id, state)
         right = self._answer_intent(step, correct=True, source="mastery", p=p)
-        if self._told(step, message.text):
+        if self._told(step, reading.text):
             return right.model_copy(update={"source": "told"})
         if (distracted := self._distracted(rng, state, step.id)) is not None:
             return distracted.model_copy(update={"p_correct": p})
@@ -328,16 +346,15 @@ class CognitiveModel:
         return [
             b
             for b in self.profile.false_beliefs
-            if state.beliefs.get(b.statement, 0.0) > 0
-            and (b.misconception in slugs or concepts & set(b.concepts))
+            if state.beliefs.get(b.statement, 0.0) > 0 and (b.misconception in slugs or concepts & set(b.concepts))
         ]
 
     # -- debugging -----------------------------------------------------------------------------------
     def _decide_bug(
-        self, bug: Bug, kind: str | None, message: TutorMessage, state: StudentState, rng: random.Random
+        self, bug: Bug, kind: str | None, reading: Reading, state: StudentState, rng: random.Random
     ) -> tuple[Intent, str | None]:
         p = self.p_correct(bug.id, state)
-        if self._fix_told(bug, message.text):
+        if self._fix_told(bug, reading.text):
             return self._fix(bug, state, "told", p)
         understood = bug.id in state.understood
         if not understood and (distracted := self._distracted(rng, state, bug.id)) is not None:

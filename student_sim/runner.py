@@ -18,7 +18,7 @@ from student_sim.checks import quality_check, states_solution, student_stated_so
 from student_sim.dialogue import Dialogue, DialogueTurn, Outcome, Provenance, Status
 from student_sim.profiles import StudentProfile
 from student_sim.provenance import canonical_json, config_hash, job_id, versions
-from student_sim.state import TutorMessage
+from student_sim.reading import Screen
 from student_sim.student import AnyProblem, StudentSimulator
 from tutor.record import TutorState, TutorTurn
 
@@ -99,7 +99,7 @@ def run_dialogue(
     node = tutor_state.plan.current_node
     add(DialogueTurn(index=0, role="tutor", text=opening, node=node.ref if node else ""))
     state = student.start(seed)
-    message = TutorMessage.opening(opening, tutor_state.plan)
+    message, screen = opening, Screen()
     resolved: set[str] = set()
     leak_turn: int | None = 0 if states_solution(opening, problem) else None
     reveal_allowed = False
@@ -109,7 +109,7 @@ def run_dialogue(
     status: Status = "max_turns"
     reason = f"no solution within {limits.max_turns} student turns"
     for _ in range(limits.max_turns):
-        student_turn, state = student.step(message, state)
+        student_turn, state = student.step(message, state, screen=screen)
         add(
             DialogueTurn(
                 index=len(turns),
@@ -143,16 +143,13 @@ def run_dialogue(
         if tutor_turn.solved or tutor_state.solved:
             solved_turn, status, reason = index, "solved", "the tutor counts the problem solved"
             break
-        progressed = (
-            tutor_state.plan.current != before
-            or tutor_turn.assessment.label == "correct"
-            or bool(newly_fixed)
-        )
+        progressed = tutor_state.plan.current != before or tutor_turn.assessment.label == "correct" or bool(newly_fixed)
         stalled = 0 if progressed else stalled + 1
         if stalled >= limits.stuck_after:
             status, reason = "stuck", f"no progress in {stalled} tutor turns (at {tutor_state.plan.current})"
             break
-        message = TutorMessage.from_turn(tutor_turn)
+        # The student reads the words and, for debugging, the test results of its own program: no labels.
+        message, screen = tutor_turn.reply, _screen(tutor_turn)
     if leak_turn is not None:
         status = "answer_leaked"
         reason = f"tutor message {leak_turn} states the answer before the student did; then: {reason}"
@@ -197,6 +194,14 @@ def run_dialogue(
         quality=quality_check(turns, outcome),
         provenance=provenance,
     )
+
+
+def _screen(turn: TutorTurn) -> Screen:
+    """What the student's screen shows after its program ran (nothing when it sent no code)."""
+    if not turn.tests:
+        return Screen()
+    failing = tuple(t.name for t in turn.tests if t.status != "passed")
+    return Screen(failing_tests=failing, all_passed=not failing)
 
 
 def transcript(dialogue: Dialogue) -> str:

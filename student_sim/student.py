@@ -3,10 +3,12 @@
     student = StudentSimulator(problem, profile)                     # rule-based
     student = StudentSimulator(problem, profile, policy="llm", model=get_chat_model("local"))
     state = student.start(seed=7)
-    turn, state = student.step(tutor_turn_or_text, state)           # -> (StudentTurn, StudentState)
+    turn, state = student.step(tutor_text, state, screen=Screen(failing_tests=("test_three",)))
 
-Both policies share the cognitive model (`student_sim.cognition`): it decides what the student knows and
-does; the policy only decides who words it.
+The student receives what a real student receives: the tutor's words and, for debugging, its own screen
+(the test results of its own program). It never sees the tutor's record, labels, plan or assessment. Both
+policies share the cognitive model (`student_sim.cognition`): it decides what the student knows and does;
+the policy only decides who words it.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from langchain_core.language_models import BaseChatModel
 
 from student_sim.cognition import AnyProblem, CognitiveModel
 from student_sim.profiles import StudentProfile
-from student_sim.state import Policy, StudentState, StudentTurn, TutorMessage, VoiceRecord
+from student_sim.reading import Screen
+from student_sim.state import Policy, StudentState, StudentTurn, VoiceRecord
 from student_sim.voice_llm import LLMVoice
 from student_sim.voice_rules import render
 from tutor.errors import ConfigError
 from tutor.problems.schema import DebuggingProblem
-from tutor.record import Message, TutorTurn
+from tutor.record import Message
 
 
 class StudentSimulator:
@@ -58,16 +61,20 @@ class StudentSimulator:
         return self.cognition.initial_state(seed)
 
     def step(
-        self, tutor_message: str | TutorMessage | TutorTurn, state: StudentState
+        self, tutor_text: str, state: StudentState, *, screen: Screen | None = None
     ) -> tuple[StudentTurn, StudentState]:
         """Read the tutor's message, learn from it, decide, and say something.
 
-        A plain string is read without the tutor's annotations: the student then works on the first step
-        or bug it has not done yet.
+        Args:
+            tutor_text: the tutor's words, exactly as a student would read them.
+            state: the student's state before this message.
+            screen: what the student's own screen shows (debugging: its program's test results).
         """
-        message = _as_message(tutor_message)
-        state, learned = self.cognition.learn(message, state)
-        decision = self.cognition.decide(message, state)
+        if not isinstance(tutor_text, str):
+            raise TypeError("the simulated student reads the tutor's text only, not a turn record")
+        reading = self.cognition.read(tutor_text, state)
+        state, learned = self.cognition.learn(reading, state)
+        decision = self.cognition.decide(reading, state, screen)
         rng = random.Random(f"{state.seed}:{state.turn}:voice")
         debugging = isinstance(self.problem, DebuggingProblem)
         text = render(decision.intent, self.profile, rng, debugging=debugging)
@@ -78,7 +85,7 @@ class StudentSimulator:
                 problem=self.problem,
                 profile=self.profile,
                 state=state,
-                tutor_text=message.text,
+                tutor_text=tutor_text,
                 fallback=text,
             )
             text, record = spoken.text, spoken.record
@@ -92,15 +99,7 @@ class StudentSimulator:
         )
         history = [
             *state.history,
-            Message(role="tutor", content=message.text),
+            Message(role="tutor", content=tutor_text),
             Message(role="student", content=text),
         ]
         return turn, decision.state.model_copy(update={"history": history})
-
-
-def _as_message(message: str | TutorMessage | TutorTurn) -> TutorMessage:
-    if isinstance(message, TutorMessage):
-        return message
-    if isinstance(message, TutorTurn):
-        return TutorMessage.from_turn(message)
-    return TutorMessage(text=message)

@@ -18,7 +18,6 @@ from student_sim.profiles import (
     load_profile_file,
     load_profiles,
 )
-from student_sim.state import TutorMessage
 from student_sim.student import StudentSimulator
 from tutor.errors import InputDataError, NotFoundError
 from tutor.problems.bank import ProblemBank
@@ -143,9 +142,7 @@ def test_mathdial_student_reproduces_its_incorrect_solution_on_the_imported_prob
             for s in range(20):
                 student = StudentSimulator(problem, profile.model_copy(update={"question_rate": 0.0}))
                 state = student.start(seed=s)
-                turn, _ = student.step(
-                    TutorMessage(text="And the final answer?", node_kind="step", node_ref=last.id), state
-                )
+                turn, _ = student.step(last.question, state)
                 if turn.intent.value == seed.wrong_answer:
                     wrong_seen += 1
                     assert turn.intent.misconception == seed.misconception

@@ -8,7 +8,7 @@ import pytest
 
 from student_sim.cognition import apply_fix
 from student_sim.profiles import FalseBelief, Misconception, StudentProfile, load_profiles
-from student_sim.state import Intent, TutorMessage
+from student_sim.state import Intent
 from student_sim.student import StudentSimulator
 from student_sim.voice_rules import render
 from tutor.problems import toy_bank
@@ -27,8 +27,11 @@ def profile(**changes) -> StudentProfile:
     return StudentProfile(**{**base, **changes})
 
 
-def ask(node_ref: str, text: str = "What do you get?", kind: str = "step", **kw) -> TutorMessage:
-    return TutorMessage(text=text, node_kind=kind, node_ref=node_ref, **kw)
+def ask(problem, ref: str, help: str = "none") -> str:
+    """A tutor message in words: the step's question, after one hint (`hint`) or two (`teach`)."""
+    step = next(s for s in problem.steps if s.id == ref)
+    hints = {"none": [], "hint": step.hints[:1], "teach": step.hints[:2]}[help]
+    return " ".join([*hints, step.question])
 
 
 def test_same_seed_gives_the_same_turns_and_other_seeds_differ(bank):
@@ -39,7 +42,7 @@ def test_same_seed_gives_the_same_turns_and_other_seeds_differ(bank):
         state = student.start(seed)
         texts = []
         for _ in range(6):
-            turn, state = student.step(ask("s1", strategy="hint"), state)
+            turn, state = student.step(ask(problem, "s1", "hint"), state)
             texts.append(turn.text)
         return texts
 
@@ -52,7 +55,7 @@ def test_right_answer_rate_follows_mastery(bank):
     for mastery, lo, hi in ((0.2, 0.1, 0.3), (0.7, 0.6, 0.8)):
         student = StudentSimulator(problem, profile(default_mastery=mastery))
         right = sum(
-            student.step(ask("s1"), student.start(seed))[0].intent.correct is True for seed in range(400)
+            student.step(ask(problem, "s1"), student.start(seed))[0].intent.correct is True for seed in range(400)
         )
         assert lo <= right / 400 <= hi, (mastery, right)
 
@@ -62,7 +65,7 @@ def test_wrong_answer_comes_from_the_profiles_misconception_and_the_tutor_recogn
     mis = Misconception(slug="wrong-operation", description="I add repeated things.", strength=1.0)
     student = StudentSimulator(problem, profile(default_mastery=0.0, misconceptions=(mis,)))
     for seed in range(10):
-        turn, _ = student.step(ask("s1"), student.start(seed))
+        turn, _ = student.step(ask(problem, "s1"), student.start(seed))
         assert (turn.intent.correct, turn.intent.value, turn.intent.misconception) == (
             False,
             7.4,
@@ -112,16 +115,20 @@ def test_every_library_voice_words_answers_so_the_tutors_checker_reads_them_as_m
 def test_a_useful_hint_on_the_stuck_step_raises_mastery_by_the_learning_rate(bank):
     problem = bank.get("toy-math-pencils")
     student = StudentSimulator(problem, profile(default_mastery=0.0, learning_rate=0.25))
-    turn, state = student.step(ask("s1"), student.start(1))
+    turn, state = student.step(ask(problem, "s1"), student.start(1))
     assert turn.intent.correct is False and state.stuck_on == "s1"
-    # A hint elsewhere, or praise, teaches nothing about s1.
-    for message in (ask("s2", strategy="hint"), ask("s1", strategy="affirm")):
+    # A hint elsewhere, praise, or filler teaches nothing about s1.
+    for message in (
+        ask(problem, "s2", "hint"),
+        "Great effort, keep going! You are doing really well.",
+        "Let's think about it together, one step at a time. What do you think?",
+    ):
         turn, _ = student.step(message, state)
-        assert turn.learned == {}
-    turn, after = student.step(ask("s1", strategy="hint"), state)
+        assert turn.learned == {}, message
+    turn, after = student.step(ask(problem, "s1", "hint"), state)
     assert turn.learned == {"multiplication": 0.25, "decimals": 0.25}
     assert after.mastery["multiplication"] == pytest.approx(0.25)
-    taught, _ = student.step(ask("s1", strategy="explain_concept", taught=True), state)
+    taught, _ = student.step(ask(problem, "s1", "teach"), state)
     assert taught.learned == {"multiplication": 0.5, "decimals": 0.5}
 
 
@@ -131,7 +138,7 @@ def test_hints_eventually_get_a_weak_student_to_the_right_answer(bank):
     state = student.start(11)
     answers = []
     for _ in range(12):
-        turn, state = student.step(ask("s1", strategy="hint"), state)
+        turn, state = student.step(ask(problem, "s1", "hint"), state)
         answers.append(turn.intent.correct)
     assert answers[0] is False and True in answers
     assert "s1" in state.understood
@@ -146,22 +153,22 @@ def test_false_belief_decides_the_answer_until_the_tutor_addresses_it(bank):
     student = StudentSimulator(
         problem, profile(default_mastery=0.95, false_beliefs=(belief,), learning_rate=0.5)
     )
-    turn, state = student.step(ask(step.id), student.start(2))
+    turn, state = student.step(ask(problem, step.id), student.start(2))
     assert (turn.intent.source, turn.intent.misconception) == ("false_belief", "unit-conversion")
-    # Two teaching moves on the stuck step loosen the belief to nothing; mastery then decides.
+    # Two teaching messages on the stuck step, restating the feedback for that misconception, loosen the
+    # belief to nothing; mastery then decides.
+    feedback = next(w.feedback for w in step.wrong_answers if w.misconception == "unit-conversion")
     for _ in range(2):
-        _, state = student.step(
-            ask(step.id, strategy="explain_concept", taught=True, misconception="unit-conversion"), state
-        )
+        _, state = student.step(f"{feedback} {ask(problem, step.id, 'teach')}", state)
     assert state.beliefs["1 km = 100 m"] == 0.0
-    turn, _ = student.step(ask(step.id), state)
+    turn, _ = student.step(ask(problem, step.id), state)
     assert turn.intent.source != "false_belief"
 
 
 def test_tutor_stating_the_step_answer_is_copied(bank):
     problem = bank.get("toy-math-pencils")
     student = StudentSimulator(problem, profile(default_mastery=0.0))
-    turn, _ = student.step(ask("s1", text="The pencils cost $2.80 in total."), student.start(0))
+    turn, _ = student.step("The pencils cost $2.80 in total.", student.start(0))
     assert (turn.intent.correct, turn.intent.source) == (True, "told")
 
 
@@ -176,12 +183,18 @@ def test_plain_text_message_works_on_the_first_unanswered_step(bank):
     assert turn.intent.kind == "acknowledge"
 
 
+DEBUG_ASKS = {
+    "understand": "Look at the loop. What do you think happens to total on each pass?",
+    "fix": "Look at the loop. How would you change the code so that the tests pass?",
+}
+
+
 def _debug_run(problem: DebuggingProblem, mastery: float, seed: int, kinds: list[tuple[str, str]]):
     student = StudentSimulator(problem, profile(default_mastery=mastery, learning_rate=0.0))
     state = student.start(seed)
     turns = []
-    for kind, ref in kinds:
-        turn, state = student.step(ask(ref, kind=kind, text="Look at the loop."), state)
+    for kind, _ref in kinds:
+        turn, state = student.step(DEBUG_ASKS[kind], state)
         turns.append(turn)
     return turns, state
 

@@ -6,7 +6,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from student_sim.profiles import FalseBelief, Misconception, StudentProfile
 from student_sim.roles import clean_utterance, detect_role_break
-from student_sim.state import Intent, TutorMessage
+from student_sim.state import Intent
 from student_sim.student import StudentSimulator
 from student_sim.voice_llm import check_utterance
 from tutor.models.scripted import ScriptedChatModel
@@ -27,8 +27,8 @@ def weak_profile(**kw) -> StudentProfile:
     return StudentProfile(**{**base, **kw})
 
 
-def ask(ref: str = "s1", text: str = "How much do the 7 pencils cost?") -> TutorMessage:
-    return TutorMessage(text=text, node_kind="step", node_ref=ref)
+def ask(text: str = "How much do the 7 pencils cost?") -> str:
+    return text
 
 
 def test_a_consistent_draft_is_used_as_the_students_words():
@@ -93,11 +93,8 @@ def test_the_prompt_carries_persona_beliefs_and_the_decision_with_roles_flipped(
     profile = weak_profile(false_beliefs=(belief,), misconceptions=(), verbosity="terse", affect="bored")
     model = ScriptedChatModel(replies=["dunno"])
     student = StudentSimulator(problem, profile, policy="llm", model=model)
-    step = problem.steps[0].id
-    _, state = student.step(
-        TutorMessage(text="First question?", node_kind="step", node_ref=step), student.start(1)
-    )
-    student.step(TutorMessage(text="Second question?", node_kind="step", node_ref=step), state)
+    _, state = student.step("First question?", student.start(1))
+    student.step("Second question?", state)
     messages = next(c for c in model.calls if c[-1].content == "Second question?")
     system = str(messages[0].content)
     assert isinstance(messages[0], SystemMessage)
