@@ -347,10 +347,13 @@ def _matrix(d: LabelAgreement) -> list[str]:
     return lines
 
 
-def render_bridge_markdown(result: BridgeAgreement) -> str:
-    """The agreement report in Markdown: summary per label, then each label's confusion matrix."""
+def render_bridge_markdown(result: BridgeAgreement, level: int = 1) -> str:
+    """The agreement report in Markdown: summary per label, then each label's confusion matrix.
+
+    `level` is the title's heading level (2 to embed the report as a section of another report).
+    """
     lines = [
-        "# Bridge decision agreement: the tutor's policy against the experts",
+        f"{'#' * level} Bridge decision agreement: the tutor's policy against the experts",
         "",
         f"{result.n} Bridge records. {result.setup}",
         "",
@@ -376,17 +379,25 @@ def render_bridge_markdown(result: BridgeAgreement) -> str:
         + ".",
     ]
     for d in result.dimensions:
-        lines += ["", f"## {d.dimension}", "", *_matrix(d)]
+        lines += ["", f"{'#' * (level + 1)} {d.dimension}", "", *_matrix(d)]
     return "\n".join(lines) + "\n"
 
 
 # -------------------------------------------------------------------------------------------- main
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m evals.bridge_agreement PATH... [--out DIR]`: write bridge_agreement.md and .json."""
+def write_bridge_report(result: BridgeAgreement, folder: Path) -> tuple[Path, Path]:
+    """Write `bridge_agreement.md` and `bridge_agreement.json` into `folder`; returns both paths."""
     from evals.files import write_atomic, write_json
 
+    markdown, data = folder / "bridge_agreement.md", folder / "bridge_agreement.json"
+    write_atomic(markdown, render_bridge_markdown(result))
+    write_json(data, result.to_json())
+    return markdown, data
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m evals.bridge_agreement PATH... [--out DIR]`: write bridge_agreement.md and .json."""
     parser = argparse.ArgumentParser(prog="python -m evals.bridge_agreement", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="Bridge JSON lists or imported remediation .jsonl files")
     parser.add_argument("--out", type=Path, default=Path("runs/bridge-agreement"), help="report folder")
@@ -396,11 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TutorError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    text = render_bridge_markdown(result)
-    write_atomic(args.out / "bridge_agreement.md", text)
-    write_json(args.out / "bridge_agreement.json", result.to_json())
-    print(text)
-    print(f"-> {args.out / 'bridge_agreement.md'}, {args.out / 'bridge_agreement.json'}")
+    markdown, data = write_bridge_report(result, args.out)
+    print(render_bridge_markdown(result))
+    print(f"-> {markdown}, {data}")
     return 0
 
 

@@ -137,7 +137,9 @@ def test_fixture_report_has_every_label_and_agrees_with_the_expert_labels():
     assert result.assessments == {"incorrect": 4}
     text = render_bridge_markdown(result)
     assert text.startswith("# Bridge decision agreement")
-    assert "| error | 4 | 0.0% |" in text and "## intention" in text and "not checked" in text
+    assert "| error | 4 | 0.0% |" in text and "\n## intention\n" in text and "not checked" in text
+    section = render_bridge_markdown(result, level=2)
+    assert section.startswith("## Bridge decision agreement") and "\n### intention\n" in section
     data = json.loads(json.dumps(result.to_json()))
     assert data["n"] == 4 and len(data["items"]) == 4 and data["dimensions"][0]["coverage"] == error.coverage
 
