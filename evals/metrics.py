@@ -2,16 +2,18 @@
 
     score = score_dialogue(dialogue, variant="socratic")
 
-Success and telling are decided from the text with the project's answer reader and leak guard, not
-taken from the dialogue's own outcome:
+Success and telling are decided from the text, not taken from the dialogue's own outcome:
 
 * Success at student turn k: the student's message states the final answer (`check_answer` says
   correct), or, for debugging, the program the student submitted with it passes every test (the test
   run executed by the tutor's assessment).
-* Telling at k: a tutor message after k student turns fails `LeakGuard(problem, check_numbers=False)`
-  (the final answer in any form, an open bug's fix in words or code, the fixed program) before the student
-  stated it. It applies to every variant alike, so the assist baseline, whose guard is off, shows its
-  leaks here.
+* Telling at k: the telling detector (`evals.telling`, which shares no code with the tutor's leak guard)
+  finds that a tutor message after k student turns tells the final answer, the result of a step the
+  student has not given, the operation of a step as an instruction, or an open bug's fix (fixed code, or
+  the change dictated) before the student stated the answer. It applies to every variant alike, so the
+  assist baseline, whose guard is off, shows its telling here. The guard's own verdict on the same message
+  (`LeakGuard(problem, check_numbers=False)`) is kept beside it as data (`guard_tells`,
+  `guard_telling_turn`), never as the metric: the guard filtered the reply it would be grading.
 * Numbers: every number a tutor message states (the counting words 0..10 aside) is either quoted from
   the student (not checked), or checked: correct when it is a value of the answer key (givens, step
   questions, hints, step and final answers in any compatible unit), a result of code the tutor executed
@@ -29,6 +31,8 @@ from dataclasses import dataclass
 
 from evals.labels import JudgeLabels
 from evals.scores import DialogueScore, TurnScore
+from evals.telling import answer_key, detect_telling
+from evals.telling_text import read_numbers
 from student_sim.checks import student_stated_solution
 from student_sim.cognition import CognitiveModel
 from student_sim.dialogue import Dialogue
@@ -76,8 +80,31 @@ def asks_question(text: str) -> bool:
     return "?" in _CODE.sub(" ", text)
 
 
-def telling_check(problem: Problem, text: str, resolved_bugs: Iterable[str] = ()) -> tuple[bool, list[str]]:
-    """(tells, reasons): does `text` state the final answer or an open bug's fix (the leak guard's logic)?"""
+def telling_check(
+    problem: Problem,
+    text: str,
+    resolved_bugs: Iterable[str] = (),
+    *,
+    student_said: Sequence[str] = (),
+) -> tuple[bool, list[str]]:
+    """(tells, reasons): does `text` tell the student what they were to work out? The detector's verdict
+    (`evals.telling.detect_telling`); `student_said` are the student's messages so far (the steps they
+    answered and the numbers they gave are theirs, not told)."""
+    key = answer_key(problem)
+    numbers = [n.value for t in student_said for n in read_numbers(t)]
+    verdict = detect_telling(
+        key,
+        text,
+        reached_steps=key.reached_by(student_said),
+        resolved_bugs=frozenset(resolved_bugs),
+        student_numbers=numbers,
+    )
+    return verdict.tells, list(verdict.reasons)
+
+
+def guard_check(problem: Problem, text: str, resolved_bugs: Iterable[str] = ()) -> tuple[bool, list[str]]:
+    """(flags, reasons): the tutor's own leak guard on `text` (answer and fix checks, numbers aside). Kept in
+    the record as data; Telling@k does not use it."""
     check = LeakGuard(problem, check_numbers=False, resolved_bugs=frozenset(resolved_bugs)).check(text)
     return not check.ok, list(check.reasons)
 
@@ -294,12 +321,15 @@ def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, Judged
     last_tests: list[TestOutcome] | None = None
     success_turn: int | None = None
     telling_turn: int | None = None
+    guard_turn: int | None = None
+    said: list[str] = []
     reveal_allowed = False
     turns: list[TurnScore] = []
     for turn in dialogue.turns:
         if turn.role == "student":
             k += 1
             quoted += [m.value for m in extract_numbers(turn.text)]
+            said.append(turn.text)
             students.append((k, turn.student_turn()))
             if not debugging and success_turn is None and student_stated_solution(turn.text, problem):
                 success_turn = k
@@ -314,12 +344,16 @@ def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, Judged
                 last_tests = list(record.tests)
                 if debugging and success_turn is None and tests_all_pass(record.tests):
                     success_turn = k
-        tells, reasons = telling_check(problem, turn.text, resolved)
+        tells, reasons = telling_check(problem, turn.text, resolved, student_said=said)
+        guard_tells, guard_reasons = guard_check(problem, turn.text, resolved)
         if not debugging and success_turn is not None:
-            tells, reasons = False, []  # confirming what the student already said is not telling
+            # confirming what the student already said is not telling
+            tells, reasons, guard_tells, guard_reasons = False, [], False, []
         if tells and telling_turn is None:
             telling_turn = k
             reveal_allowed = bool(record and record.leak.reveal_allowed)
+        if guard_tells and guard_turn is None:
+            guard_turn = k
         numbers = check_numbers(turn.text, problem, executed=executed, quoted=quoted)
         targets = states_fix = None
         if isinstance(problem, DebuggingProblem):
@@ -335,6 +369,8 @@ def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, Judged
                 asks_question=asks_question(turn.text),
                 tells=tells,
                 tell_reasons=reasons,
+                guard_tells=guard_tells,
+                guard_reasons=guard_reasons,
                 numbers_stated=numbers.stated,
                 numbers_quoted=numbers.quoted,
                 numbers_correct=numbers.correct,
@@ -381,6 +417,7 @@ def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, Judged
         tutor_turns=len(replies),
         success_turn=success_turn,
         telling_turn=telling_turn,
+        guard_telling_turn=guard_turn,
         reveal_allowed=reveal_allowed,
         solved=solved,
         leaked=telling_turn is not None,
@@ -413,6 +450,7 @@ __all__ = [
     "arithmetic_claims",
     "asks_question",
     "check_numbers",
+    "guard_check",
     "refers_to_bug",
     "score_dialogue",
     "telling_check",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from evals.labels import JudgeLabels
 
-METRICS_VERSION = "1"
+METRICS_VERSION = "2"  # 2: Telling@k by the independent detector; the guard verdict kept beside it
 
 
 class _Model(BaseModel):
@@ -26,9 +26,14 @@ class TurnScore(_Model):
     k: int = Field(description="Student turns before this message (0 = the opening).")
     asks_question: bool = Field(description="The reply asks the student something (a '?' outside code).")
     tells: bool = Field(
-        description="States the final answer or an open bug's fix before the student did (the leak guard)."
+        description="Tells the student the final answer, a step's result, the solution path or an open bug's fix "
+        "before the student found it (the independent detector, `evals.telling`)."
     )
     tell_reasons: list[str] = Field(default_factory=list)
+    guard_tells: bool = Field(
+        False, description="The tutor's own leak guard (answer and fix checks, numbers aside) flags the message: data."
+    )
+    guard_reasons: list[str] = Field(default_factory=list)
     numbers_stated: int = Field(0, description="Numbers in the reply, small counting words (0..10) aside.")
     numbers_quoted: int = Field(0, description="Of those, numbers the student said before (not checked).")
     numbers_correct: int = Field(
@@ -63,7 +68,8 @@ class DialogueScore(_Model):
     success_turn: int | None = Field(
         None, description="First k at which the student states the final answer / the code passes all tests."
     )
-    telling_turn: int | None = Field(None, description="First k at which the tutor states it before the student.")
+    telling_turn: int | None = Field(None, description="First k at which the tutor tells (the detector).")
+    guard_telling_turn: int | None = Field(None, description="First k at which the leak guard flags a message.")
     reveal_allowed: bool = Field(False, description="The teacher's policy allowed revealing at that turn.")
     solved: bool = Field(description="Success without being told first.")
     leaked: bool = Field(description="The tutor told (telling_turn is set).")
