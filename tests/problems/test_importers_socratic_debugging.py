@@ -27,9 +27,7 @@ GOOD, BROKEN = FIXTURES / "socratic_debugging", FIXTURES / "socratic_debugging_b
 
 
 def _problems(path: Path = GOOD) -> dict[str, DebuggingProblem]:
-    return {
-        o.problem.id: o.problem for o in import_socratic_debugging(path) if isinstance(o, ImportedProblem)
-    }
+    return {o.problem.id: o.problem for o in import_socratic_debugging(path) if isinstance(o, ImportedProblem)}
 
 
 def _seeds(path: Path = GOOD) -> dict[str, StudentProfileSeed]:
@@ -94,7 +92,7 @@ def test_a_fix_in_words_falls_back_to_the_dialogues_repaired_code():
     assert bug.fix == "Dedent the return statement so it runs after the loop has finished."
     assert (bug.patch.find, bug.patch.replace) == ("        return total\n", "    return total\n")
     assert bug.lines == (5,)
-    assert any("patch comes from the dialogue's last code block" in n for n in total.import_notes)
+    assert any("patch comes from a repaired program the dialogue shows" in n for n in total.import_notes)
 
 
 def test_imported_problems_pass_their_self_checks():
@@ -167,12 +165,23 @@ def test_patch_from_repaired_code_covers_the_one_changed_place():
     assert patch_from_code(CODE, CODE) is None
 
 
-def test_broken_files_name_file_and_field():
+def test_a_file_without_its_tests_is_an_upstream_defect_listed_not_an_error():
     skipped = {o.ref: o for o in import_socratic_debugging(BROKEN) if isinstance(o, SkippedRecord)}
     missing = skipped["23_80_missing_tests_socratic_dialogue.txt"]
-    assert (missing.field, missing.reason) == ("unit_tests", "the <unit_tests> section is missing")
-    no_fix = skipped["24_81_no_fix_socratic_dialogue.txt:11"]  # the line of the <bug_fixes> tag
-    assert no_fix.field == "bug_fixes" and "no fix can be applied" in no_fix.reason
+    assert (missing.field, missing.defect) == ("unit_tests", True)
+    assert missing.reason == "the <unit_tests> section is missing in every file of this bug (an upstream defect)"
+
+
+def test_a_fix_that_cannot_be_applied_is_kept_as_text_and_the_problem_kept():
+    problem = _problems(BROKEN)["sdb-24-81-no-fix"]
+    (bug,) = problem.bugs
+    assert bug.patch is None and problem.fixed_code is None and "patch" in problem.missing
+    assert bug.fix == "Think about what remainder an even number leaves."
+    assert bug.breaks_tests and bug.lines  # the tests the buggy code fails; the lines it has
+    assert any("kept as text" in n for n in problem.import_notes)
+    with pytest.raises(ValueError, match="no patch"):
+        problem.patched_code()
+    assert "sdb-24-81-no-fix-socratic-dialogue" in _seeds(BROKEN)
 
 
 def test_one_file_can_be_imported_on_its_own(tmp_path):
@@ -182,20 +191,28 @@ def test_one_file_can_be_imported_on_its_own(tmp_path):
 
 
 def test_strict_import_raises_naming_file_and_field(tmp_path):
+    text = (GOOD / "22_70_running_total_socratic_dialogue.txt").read_text(encoding="utf-8")
+    broken = tmp_path / "22_70_running_total_socratic_dialogue.txt"
+    broken.write_text(text.replace("2. ", "", 1), encoding="utf-8")  # line 2 of the code loses its number
     with pytest.raises(InputDataError) as info:
-        import_problems(import_socratic_debugging, BROKEN, tmp_path / "out.jsonl")
-    assert "23_80_missing_tests_socratic_dialogue.txt: field `unit_tests`" in info.value.message
+        import_problems(import_socratic_debugging, tmp_path, tmp_path / "out.jsonl")
+    assert "22_70_running_total_socratic_dialogue.txt:" in info.value.message
+    assert "field `bug_code`: line 2 of the code is not numbered" in info.value.message
 
 
-def test_cli_skip_invalid_imports_the_rest_and_prints_the_summary(tmp_path):
+def test_cli_imports_the_usable_bugs_and_lists_the_defect(tmp_path):
     out = tmp_path / "sdb.jsonl"
-    result = CliRunner().invoke(
-        app, ["problems", "import", "socratic-debugging", str(BROKEN), str(out), "--skip-invalid"]
-    )
+    result = CliRunner().invoke(app, ["problems", "import", "socratic-debugging", str(BROKEN), str(out)])
     assert result.exit_code == 0, result.output
-    assert "imported 1 problem(s)" in result.stdout and "wrote 1 student-seed record(s)" in result.stdout
-    assert "skipped 2 record(s)" in result.stdout
-    assert [p.id for p in load_collection_file(out)] == ["sdb-22-70-running-total"]
-    assert [s.id for s in read_labelled_jsonl(tmp_path / "sdb.profiles.jsonl")] == [
-        "sdb-22-70-running-total-socratic-dialogue"
+    assert "imported 2 problem(s)" in result.stdout and "wrote 2 student-seed record(s)" in result.stdout
+    assert "skipped 1 record(s)" in result.stdout and "23_80_missing_tests" in result.stdout
+    assert sorted(p.id for p in load_collection_file(out)) == ["sdb-22-70-running-total", "sdb-24-81-no-fix"]
+    assert sorted(s.id for s in read_labelled_jsonl(tmp_path / "sdb.profiles.jsonl")) == [
+        "sdb-22-70-running-total-socratic-dialogue",
+        "sdb-24-81-no-fix-socratic-dialogue",
     ]
+
+
+def test_a_problem_whose_fix_stays_text_verifies_what_can_run():
+    report = verify_problem(_problems(BROKEN)["sdb-24-81-no-fix"])
+    assert report.ok, report.summary()

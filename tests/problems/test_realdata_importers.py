@@ -2,6 +2,7 @@
 
 Each file is imported with `socratic problems import FORMAT IN OUT` and no `--skip-invalid`: it must
 succeed, and the counts and fields below are those of the files in `../shared/data` (see its README).
+Bridge has its own tests.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tutor.problems.bank import load_collection_file
 from tutor.problems.importers.mathdial import read_conversations
 from tutor.problems.importers.records import profiles_path
 from tutor.problems.labelled import LabelledTutorResponse, StudentProfileSeed, read_labelled_jsonl
+from tutor.problems.schema import DebuggingProblem
 
 pytestmark = pytest.mark.realdata
 
@@ -82,3 +84,45 @@ def test_mathdial_reading_api_shares_the_importers_parser(realdata_dir):
         assert all((t.move is None) == (t.speaker == "student") for t in conversation.turns)
     cody = next(c for c in named if c.student_profile.startswith("Cody"))
     assert [t.speaker for t in cody.turns[:4]] == ["teacher", "student", "teacher", "student"]
+
+
+def test_socratic_debugging_v2_train_gives_one_problem_per_bug_with_all_its_threads(realdata_dir, tmp_path):
+    out = tmp_path / "sdb.jsonl"
+    stdout = _import("socratic-debugging", realdata_dir / "socratic-debugging" / "v2_sigcse_train", out)
+    assert "imported 50 problem(s)" in stdout and "wrote 132 student-seed record(s)" in stdout
+    # 1_11 has no <bug_code> in either of its files: the one upstream defect, listed
+    assert "skipped 2 record(s)" in stdout and "the <bug_code> section is missing in every file" in stdout
+    problems = {p.id: p for p in load_collection_file(out) if isinstance(p, DebuggingProblem)}
+    assert len(problems) == 50
+    seeds = [s for s in read_labelled_jsonl(profiles_path(out)) if isinstance(s, StudentProfileSeed)]
+    per_problem = Counter(s.problem_id for s in seeds)
+    assert set(per_problem) == set(problems) and sum(per_problem.values()) == 132  # every file of 134
+    assert sum(s.id.endswith("-socratic-dialogue") for s in seeds) == 50
+    assert per_problem["sdb-0-0-fibonacci"] == 4 and per_problem["sdb-17-47-topk"] == 2  # socratic_thread_1
+    assert all(s.dialogue for s in seeds)
+
+    def how(p: DebuggingProblem) -> str:
+        notes = " ".join(p.import_notes)
+        if p.fixed_code is None:
+            return "text"
+        if "repaired program the dialogue shows" in notes:
+            return "dialogue"
+        return "words, tests fail" if "still fails" in notes else "words, tests pass"
+
+    assert Counter(how(p) for p in problems.values()) == {
+        "words, tests pass": 45,
+        "words, tests fail": 4,
+        "dialogue": 1,
+    }
+    # the four whose tests still fail: wrong expected values upstream (13_42, 14_43), an instruction that
+    # writes `::` (19_49), a fix across several alternatives (8_36)
+    assert {pid for pid, p in problems.items() if how(p) == "words, tests fail"} == {
+        "sdb-13-42-limit",
+        "sdb-14-43-used-twice",
+        "sdb-19-49-word-counter",
+        "sdb-8-36-plot-function",
+    }
+    inserted = problems["sdb-25-55-insert-to-linked-list"]  # "After line 10, insert a line `...`"
+    assert inserted.fixed_code is not None and "new_node.next = curr_head.next" in inserted.fixed_code
+    assert how(inserted) == "words, tests pass"  # its tests build one list step by step
+    assert all(p.bugs[0].patch is not None and p.bugs[0].breaks_tests for p in problems.values())

@@ -29,7 +29,7 @@ ORIGINAL_STEPS = (2, 5)  # inclusive bounds on steps for original problems
 MAX_IMPORTED_STEPS = 12
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="Lowercase slug: a-z, 0-9, single hyphens.")]
-Missing = Literal["hints", "wrong_answers", "programs", "concepts", "difficulty"]
+Missing = Literal["hints", "wrong_answers", "programs", "concepts", "difficulty", "patch"]
 
 
 class _Model(BaseModel):
@@ -281,7 +281,11 @@ class Bug(_Model):
     )
     description: str = Field(min_length=1, description="What is wrong, for the tutor.")
     fix: str = Field(min_length=1, description="The fix in words.")
-    patch: Patch = Field(description="The fix as a text replacement.")
+    patch: Patch | None = Field(
+        None,
+        description="The fix as a text replacement. None only in an imported problem whose source gives "
+        "the fix in words that cannot be applied (it lists `patch` under `missing`).",
+    )
     breaks_tests: tuple[str, ...] = Field(
         min_length=1, description="Tests that fail when ONLY this bug is left (all other bugs fixed)."
     )
@@ -294,13 +298,18 @@ class DebuggingProblem(ProblemBase):
 
     domain: Literal["debugging"] = Field(description="Always `debugging`.")
     buggy_code: str = Field(min_length=1, description="The program the student starts from.")
-    fixed_code: str = Field(min_length=1, description="A correct program.")
+    fixed_code: str | None = Field(
+        None, min_length=1, description="A correct program; None exactly when a bug has no patch."
+    )
     tests: tuple[TestCase, ...] = Field(min_length=1, description="Tests the fixed program passes.")
     bugs: tuple[Bug, ...] = Field(min_length=1, max_length=5, description="The bugs, 1-5.")
 
     @model_validator(mode="after")
     def _structure(self) -> DebuggingProblem:
-        self._check_missing(self._common_lacking())
+        unpatched = [b.id for b in self.bugs if b.patch is None]
+        self._check_missing(self._common_lacking() | ({"patch"} if unpatched else set()))
+        if bool(unpatched) != (self.fixed_code is None):
+            raise ValueError("fixed_code must be given exactly when every bug has a patch")
         if self.buggy_code == self.fixed_code:
             raise ValueError("buggy_code and fixed_code are identical")
         if dupes := _duplicates(t.name for t in self.tests):
@@ -313,6 +322,8 @@ class DebuggingProblem(ProblemBase):
         spans: list[tuple[int, int, str]] = []
         for bug in self.bugs:
             where = f"bug {bug.id}"
+            if bug.patch is None:  # a fix kept in words (see `patch`): nothing to place in the code
+                continue
             count = self.buggy_code.count(bug.patch.find)
             if count != 1:
                 raise ValueError(f"{where}: patch.find {bug.patch.find!r} occurs {count} times in buggy_code")
@@ -351,11 +362,14 @@ class DebuggingProblem(ProblemBase):
         chosen = [b for b in self.bugs if b.id in wanted]
         if unknown := wanted - {b.id for b in chosen}:
             raise KeyError(f"unknown bug ids {sorted(unknown)}")
+        if unpatched := [b.id for b in chosen if b.patch is None]:
+            raise ValueError(f"bugs {unpatched} have no patch (their fix is given in words only)")
         code = self.buggy_code
         # Right to left, so earlier offsets stay valid.
-        for bug in sorted(chosen, key=lambda b: self.buggy_code.index(b.patch.find), reverse=True):
-            start = self.buggy_code.index(bug.patch.find)
-            code = code[:start] + bug.patch.replace + code[start + len(bug.patch.find) :]
+        patches = [b.patch for b in chosen if b.patch is not None]
+        for patch in sorted(patches, key=lambda p: self.buggy_code.index(p.find), reverse=True):
+            start = self.buggy_code.index(patch.find)
+            code = code[:start] + patch.replace + code[start + len(patch.find) :]
         return code
 
     def bug_order(self) -> list[Bug]:

@@ -256,6 +256,8 @@ def _verify_debugging(problem: DebuggingProblem, timeout_s: float) -> list[Check
     def describe(fails: dict[str, str]) -> str:
         return "; ".join(f"{name} {why}"[:200] for name, why in fails.items())
 
+    if problem.fixed_code is None:  # an imported fix kept in words (`patch` missing): only the buggy code runs
+        return [CheckResult("buggy_code fails a test", bool(failing(problem.buggy_code)), "every test passes")]
     checks = []
     fails = failing(problem.fixed_code)
     checks.append(CheckResult("fixed_code passes every test", not fails, describe(fails)))

@@ -85,9 +85,7 @@ def _replace_in_lines(code: str, lines: list[str], old: str, new: str, at: list[
         return None
     first, last = min(at), max(at)
     chosen = set(at)
-    new_lines = [
-        ln.replace(old, new) if i in chosen else ln for i, ln in enumerate(lines[first - 1 : last], first)
-    ]
+    new_lines = [ln.replace(old, new) if i in chosen else ln for i, ln in enumerate(lines[first - 1 : last], first)]
     # Prefer the smallest find: the old text alone when it occurs once in the whole program.
     if first == last and code.count(old) == 1:
         return DerivedPatch(old, new, (first,))
@@ -107,9 +105,7 @@ def derive_patch(code: str, fix: str) -> DerivedPatch | None:
             return _replace_in_lines(code, lines, g[1], g[2], _line_numbers(g[0]))
         if kind == "replace":
             return _replace_in_lines(code, lines, g[0], g[1], _line_numbers(g[2]))
-        n = int(
-            g[-1] if kind in ("remove_text", "add_colon", "append") else g[0] if kind != "insert" else g[2]
-        )
+        n = int(g[-1] if kind in ("remove_text", "add_colon", "append") else g[0] if kind != "insert" else g[2])
         if not 1 <= n <= len(lines):
             return None
         line = lines[n - 1]
@@ -161,11 +157,18 @@ def name_test(code: str, k: int, used: set[str]) -> str:
     return name
 
 
-def failing_tests(program: str, tests: list[tuple[str, str]]) -> list[str]:
-    """Names of the tests `program` does not pass (run in the project's sandbox, or a subprocess)."""
+IMPORT_TEST_TIMEOUT_S = 3.0  # per test: dataset programs are tiny, and a buggy one may loop forever
+
+
+def failing_tests(program: str, tests: list[tuple[str, str]], timeout_s: float = IMPORT_TEST_TIMEOUT_S) -> list[str]:
+    """Names of the tests `program` does not pass (run in the project's sandbox, or a subprocess).
+
+    A test that runs past `timeout_s` fails: buggy programs and misread fixes often loop forever, and an
+    importer tries several readings of a fix.
+    """
     from tutor.problems.verify import run_tests  # late: loading the runner is only needed here
 
-    results = run_tests(program, tests)
+    results = run_tests(program, tests, timeout_s=timeout_s)
     return [name for name, _ in tests if results.get(name, ("error", ""))[0] != "passed"]
 
 
