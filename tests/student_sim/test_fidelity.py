@@ -119,7 +119,7 @@ def test_rates_count_what_the_student_wrote(adder_dialogue, strong_dialogue):
     assert (m.opportunities, m.first_hits, m.first_wrong) == (1, 0, 0)
     assert (m.answers, m.hits) == (3, 1)
     assert card.profiles[0].question_turns == 2 and card.profiles[0].question_share == 0.5
-    # One of the two dialogues opens with a wrong answer? Neither: the edited one opens right.
+    # Neither dialogue opens with the predicted wrong answer: the edited one opens right.
     assert card.ours.first_answer_n == 2 and card.ours.first_answer_incorrect == 0
     assert card.ours.dialogues == 2 and card.ours.turns_mean == (len(edited.turns) + len(strong_dialogue.turns)) / 2
 
