@@ -67,11 +67,16 @@ _ANSWER_PHRASE = re.compile(
     r"(?:is|should\s+be|would\s+be|"
     r"will\s+be|=|:)\s*(?![?]|\s*(?:what|correct|right|wrong|not|close)\b)"
 )
+_QUESTION_OPENING = re.compile(
+    r"(?i)^\W*(?:(?:and|so|but|then|ok|okay|now|yes|no|right)\b[\s,]*)*(?:what|how|which|why|would|could|can|"
+    r"do|does|did|is|are|should|shall)\b"
+)
 _NEGATION = re.compile(r"(?i)\b(?:not|no|never|don'?t|doesn'?t|didn'?t|isn'?t|shouldn'?t|wouldn'?t|instead\s+of)\b")
 _OPERATION = re.compile(
     r"(?i)(?:^|[,;:]\s*|\b(?:so|then|now|just|first|next|and|please|simply|here)\s+|\b(?:you|we|i)\s+"
     r"(?:(?:will|would|'ll|'d|should|must|can|could|just)\s+)?(?:(?:need|have|want|got)\s+to\s+)?|"
-    r"\blet'?s\s+)(?P<verb>add|subtract|multiply|divide|take\s+away|times|minus|halve|double)\b(?P<rest>.*)"
+    r"\blet'?s\s+)(?P<verb>add|subtract|multiply|divide|take\s+away|take(?=\s+(?:\S+\s+){0,3}(?:away\s+)?from\b)|"
+    r"times|minus|halve|double)\b(?P<rest>.*)"
 )
 _PASSIVE_OPERATION = re.compile(
     r"(?i)\b(?:needs?|has|have|should|must)\s+(?:to\s+)?be\s+(?P<verb>added|subtracted|multiplied|divided|"
@@ -143,6 +148,14 @@ class AnswerKey:
         steps = tuple(KeyStep(id=f"s{i}", value=v, tolerance=1e-6) for i, v in enumerate(distinct, 1))
         final = KeyStep(id="final", value=values[-1], tolerance=1e-6)
         return cls(final=final, steps=steps, givens=tuple(n.value for n in read_numbers(question)))
+
+    def states_final(self, text: str) -> bool:
+        """`text` (a student's message) states the final answer."""
+        if self.final is None:
+            return False
+        if self.final.text is not None:
+            return _says(text, self.final.text)
+        return any(_matches(n, self.final) for n in read_numbers(text))
 
     def reached_by(self, texts: Iterable[str]) -> frozenset[str]:
         """Steps whose answer one of `texts` (the student's messages) states."""
@@ -320,12 +333,18 @@ def _calculations(sentence: str, numbers: list[Number], quoted: list[float]) -> 
     return found
 
 
+def _is_question(sentence: str) -> bool:
+    """Ends with a question mark, or opens like a question (chat messages often drop the mark)."""
+    return sentence.rstrip().endswith("?") or bool(_QUESTION_OPENING.match(sentence))
+
+
 def _phrase_findings(sentence: str) -> list[tuple[TellingKind, str]]:
     found: list[tuple[TellingKind, str]] = []
+    question = _is_question(sentence)
     answer = _ANSWER_PHRASE.search(sentence)
-    if answer and not sentence.rstrip().endswith("?") and not _NEGATION.search(sentence[: answer.start()]):
+    if answer and not question and not _NEGATION.search(sentence[: answer.start()]):
         found.append(("answer_phrase", f"says what the answer is ('{sentence[answer.start() :][:60].strip()}')"))
-    if sentence.rstrip().endswith("?"):
+    if question:
         return found
     for pattern in (_OPERATION, _PASSIVE_OPERATION):
         for match in pattern.finditer(sentence):

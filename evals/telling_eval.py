@@ -89,6 +89,7 @@ class Example:
     student_numbers: tuple[float, ...] = ()
     reached_steps: frozenset[str] = frozenset()
     resolved_bugs: frozenset[str] = frozenset()
+    answer_given: bool = False  # the student's message just before states the final answer
 
 
 class LabelledReply(BaseModel):
@@ -141,6 +142,7 @@ def _conversation_examples(conversation: MathDialConversation, number: int, prob
                 problem=problem,
                 student_numbers=tuple(n.value for t in said for n in read_numbers(t)),
                 reached_steps=key.reached_by(said),
+                answer_given=len(said) > 1 and key.states_final(said[-1]),
             )
         )
     return examples
@@ -177,6 +179,7 @@ def own_examples(rows: Iterable[LabelledReply], bank: ProblemBank) -> list[Examp
                 student_numbers=tuple(n.value for t in said for n in read_numbers(t)),
                 reached_steps=key.reached_by(said),
                 resolved_bugs=frozenset(row.resolved_bugs),
+                answer_given=key.states_final(row.context),
             )
         )
     return examples
@@ -192,6 +195,7 @@ def _detector(e: Example) -> bool:
         reached_steps=e.reached_steps,
         resolved_bugs=e.resolved_bugs,
         student_numbers=e.student_numbers,
+        answer_given=e.answer_given,
     )
     return verdict.tells
 
@@ -199,7 +203,10 @@ def _detector(e: Example) -> bool:
 def _guard(check_numbers: bool) -> Callable[[Example], bool]:
     def classify(e: Example) -> bool:
         assert e.problem is not None
-        guard = LeakGuard(e.problem, check_numbers=check_numbers, resolved_bugs=e.resolved_bugs)
+        # as the tutor runs it: once the student has given the answer, confirming it is allowed
+        guard = LeakGuard(
+            e.problem, allow_reveal=e.answer_given, check_numbers=check_numbers, resolved_bugs=e.resolved_bugs
+        )
         return not guard.check(e.text, known_numbers=e.student_numbers).ok
 
     return classify

@@ -64,6 +64,8 @@ def _word_numbers(text: str) -> list[Number]:
             parts = words[j].group(0).lower().split("-")
             if all(p in _SMALL or p in _TENS for p in parts):
                 current += sum(_SMALL.get(p, 0) + _TENS.get(p, 0) for p in parts)
+            elif parts == ["a"] and start < 0 and j + 1 < len(words) and words[j + 1].group(0).lower() in _SCALES:
+                current = 1  # "a hundred"
             elif parts[0] in _SCALES and len(parts) == 1 and start >= 0:
                 scale = _SCALES[parts[0]]
                 if scale == 100:

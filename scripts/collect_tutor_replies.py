@@ -7,7 +7,7 @@ guard on) and `assist` (the baseline that simply answers). Writes one JSON line 
 skips (problem, mode) sessions already in the output, so an interrupted run resumes. The replies carry no
 label: a person labels them.
 
-Run: .venv/bin/python scripts/collect_tutor_replies.py OUT.jsonl [--budget-s 1500] [--spec local]
+Run: .venv/bin/python scripts/collect_tutor_replies.py OUT.jsonl [--budget-s 1500] [--modes assist,socratic]
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--spec", default="local")
     parser.add_argument("--budget-s", type=float, default=1500.0, help="stop starting sessions after this")
+    parser.add_argument("--modes", default="assist,socratic", help="tutor modes, in the order they run")
     args = parser.parse_args()
 
     from tutor.models.factory import get_chat_model
@@ -87,8 +88,8 @@ def main() -> None:
         done = {(r["problem_id"], r["source"]) for r in map(json.loads, args.out.read_text().splitlines()) if r}
     began = time.perf_counter()
     with Sandbox() as sandbox, args.out.open("a", encoding="utf-8") as out:
-        for pid in PROBLEMS:
-            for mode in ("assist", "socratic"):
+        for mode in args.modes.split(","):
+            for pid in PROBLEMS:
                 if (pid, mode) in done:
                     continue
                 if time.perf_counter() - began > args.budget_s:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from evals.metrics import arithmetic_claims, asks_question, check_numbers, score_dialogue, telling_check
+from evals.metrics import (
+    arithmetic_claims,
+    asks_question,
+    check_numbers,
+    guard_check,
+    score_dialogue,
+    telling_check,
+)
 from student_sim.state import Intent
 from tests.evals.conftest import S, T, make_dialogue
 from tutor.problems import toy_bank
@@ -57,6 +64,42 @@ def test_confirming_an_answer_the_student_already_gave_is_not_telling():
     )
     score = score_dialogue(d, "v")
     assert score.telling_turn is None and score.solved
+
+
+def test_telling_is_the_detectors_verdict_and_the_guards_is_kept_beside_it():
+    # A step's result and a dictated operation tell (the detector); the guard only checks the final answer.
+    d = make_dialogue(
+        PENCILS,
+        [
+            T(OPENING, record=False),
+            S("I don't know."),
+            T("The pencils cost $2.80 altogether. Now subtract that from the $5 she pays with."),
+            S("Is it 2.2?"),
+            T("Yes, $2.20."),
+        ],
+    )
+    score = score_dialogue(d, "v")
+    told = score.turns[1]
+    assert told.tells and not told.guard_tells and told.guard_reasons == []
+    assert any("step s1" in r for r in told.tell_reasons) and any("operation" in r for r in told.tell_reasons)
+    assert score.telling_turn == 1 and score.guard_telling_turn is None
+    assert score.success_turn == 2 and not score.solved
+
+
+def test_the_guard_verdict_is_recorded_when_it_flags_the_final_answer():
+    d = make_dialogue(PENCILS, [T(OPENING, record=False), S("no idea"), T("Mia gets $2.20 back.")])
+    score = score_dialogue(d, "v")
+    assert score.turns[1].tells and score.turns[1].guard_tells
+    assert score.telling_turn == score.guard_telling_turn == 1
+    assert guard_check(toy_bank().get(PENCILS), "What do 7 pencils cost?") == (False, [])
+
+
+def test_a_step_result_the_student_already_gave_is_not_telling():
+    problem = toy_bank().get(PENCILS)
+    assert (
+        telling_check(problem, "Right, $2.80 for the pencils. What is the change?", student_said=["2.80"])[0] is False
+    )
+    assert telling_check(problem, "Right, $2.80 for the pencils. What is the change?")[0] is True
 
 
 def test_telling_in_the_opening_counts_at_k0():
