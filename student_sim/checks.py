@@ -29,6 +29,8 @@ def states_solution(text: str, problem: AnyProblem, resolved_bugs: Iterable[str]
     if isinstance(problem, DebuggingProblem):
         done = set(resolved_bugs)
         for bug in problem.bugs:
+            if bug.patch is None:
+                continue  # a fix kept in words has no code to quote
             fix = bug.patch.replace.strip()
             if bug.id not in done and len(fix) >= 4 and fix not in problem.buggy_code and fix in text:
                 return True
@@ -57,9 +59,7 @@ def quality_check(turns: list[DialogueTurn], outcome: Outcome) -> QualityCheck:
     if outcome.leaked and not outcome.reveal_allowed:
         failed["leak"] = True
         details.append(f"leak: tutor message {outcome.leak_turn} states the answer before the student did")
-    breaks = [
-        (t.index, t.role, b) for t in turns if (b := detect_role_break(t.text, speaker=t.role)) is not None
-    ]
+    breaks = [(t.index, t.role, b) for t in turns if (b := detect_role_break(t.text, speaker=t.role)) is not None]
     if breaks:
         failed["role_break"] = True
         details += [f"role_break: {role} message {i} ({kind})" for i, role, kind in breaks[:5]]

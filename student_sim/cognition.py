@@ -3,11 +3,12 @@
 Both policies run on this model; the LLM voice only words what it decides, so a fluent model cannot make
 the student suddenly know more than its mastery says.
 
-* Answers: right with probability = the mean mastery of the step's concepts (0.9 at least once the
-  student has understood the step); otherwise the wrong answer of a misconception the profile holds
-  (the problem's `wrong_answers` with the same slug, or a wrong answer bound to this problem), else a
-  typical wrong answer of the step, else an arithmetic slip. A false belief that maps to one of the
-  step's misconceptions decides the answer with probability = how firmly it is still held.
+* Answers: a false belief or a misconception the profile holds that has a wrong answer on the step
+  decides the answer first, with probability = how firmly it is still held (a profile built around
+  "adds instead" shows it on the step where it applies at the rate it states). Otherwise right with
+  probability = the mean mastery of the step's concepts (0.9 at least once the student has understood
+  the step); else a wrong answer bound to this problem (MathDial), "I don't know", a typical wrong answer
+  of the step, or an arithmetic slip.
 * Reading: the student perceives the tutor's words only (`student_sim.reading`), plus its own screen (the
   test results of its program). Which step a message is about and whether it hints or teaches is read from
   the text, never from the tutor's labels.
@@ -88,6 +89,7 @@ class CognitiveModel:
             seed=seed,
             mastery={c: self.profile.mastery_of(c) for c in sorted(concepts)},
             beliefs={b.statement: b.strength for b in self.profile.false_beliefs},
+            misconceptions={m.slug: m.strength for m in self.profile.misconceptions},
             code=code,
         )
 
@@ -121,6 +123,7 @@ class CognitiveModel:
         learned: dict[str, float] = {}
         mastery = dict(state.mastery)
         beliefs = dict(state.beliefs)
+        held = dict(state.misconceptions)
         rate = self.profile.learning_rate
         target = reading.focus
         if reading.helps and target is not None and target == state.stuck_on:
@@ -132,12 +135,17 @@ class CognitiveModel:
                     learned[concept] = round(mastery[concept] - before, 4)
             for belief in self._beliefs_about(target, state):
                 beliefs[belief.statement] = round(max(0.0, beliefs[belief.statement] - gain), 4)
+            for slug_ in self._slugs_on(target) & set(held):
+                held[slug_] = round(max(0.0, held[slug_] - gain), 4)
+        if reading.misconception in held:
+            held[reading.misconception] = round(max(0.0, held[reading.misconception] - rate), 4)
         if reading.misconception:
             # Being shown where a belief leads loosens it even when the message was not a hint.
             for belief in self.profile.false_beliefs:
                 if belief.misconception == reading.misconception and belief.statement in beliefs:
                     beliefs[belief.statement] = round(max(0.0, beliefs[belief.statement] - rate), 4)
-        return state.model_copy(update={"mastery": mastery, "beliefs": beliefs}), learned
+        update = {"mastery": mastery, "beliefs": beliefs, "misconceptions": held}
+        return state.model_copy(update=update), learned
 
     # -- deciding -----------------------------------------------------------------------------------
     def decide(self, reading: Reading, state: StudentState, screen: Screen | None = None) -> Decision:
@@ -230,17 +238,17 @@ class CognitiveModel:
             wrong = _wrong_with_slug(step.wrong_answers, belief.misconception)
             if wrong is not None and rng.random() < state.beliefs.get(belief.statement, 0.0):
                 return self._wrong_intent(step, wrong, "false_belief", p)
+        held = [w for w in step.wrong_answers if state.misconceptions.get(w.misconception, 0.0) > 0]
+        if held and step.id not in state.understood:
+            wrong = max(held, key=lambda w: state.misconceptions[w.misconception])
+            if rng.random() < state.misconceptions[wrong.misconception]:
+                return self._wrong_intent(step, wrong, "misconception", p)
         if rng.random() < p:
             source = "understood" if step.id in state.understood else "mastery"
             return right.model_copy(update={"source": source})
         bound = self._bound_wrong(step)
         if bound is not None:
             return bound.model_copy(update={"p_correct": p})
-        held = [w for w in step.wrong_answers if self.profile.misconception(w.misconception)]
-        if held:
-            wrong = max(held, key=lambda w: self.profile.misconception(w.misconception).strength)  # type: ignore[union-attr]
-            if rng.random() < self.profile.misconception(wrong.misconception).strength:  # type: ignore[union-attr]
-                return self._wrong_intent(step, wrong, "misconception", p)
         if p < 0.35 and rng.random() < _AFFECT_DONT_KNOW.get(self.profile.affect, 0.35):
             return Intent(kind="dont_know", node_ref=step.id, source="mastery", p_correct=p)
         if step.wrong_answers:
@@ -333,6 +341,15 @@ class CognitiveModel:
         if any(abs(v - answer.value) <= answer.tolerance for v in self._context):
             return False
         return bool(mentions_answer(text, answer))
+
+    def _slugs_on(self, ref: str) -> set[str]:
+        """The misconceptions a step's typical wrong answers stand for (none for a bug)."""
+        if isinstance(self.problem, DebuggingProblem):
+            return set()
+        try:
+            return {w.misconception for w in self._step(ref).wrong_answers}
+        except KeyError:
+            return set()
 
     def _beliefs_about(self, ref: str, state: StudentState) -> list[FalseBelief]:
         """False beliefs still held (strength > 0) that bear on this step or bug."""
@@ -439,7 +456,7 @@ class CognitiveModel:
             kind="fix",
             node_ref=bug.id,
             correct=True,
-            answer_text=bug.patch.replace,
+            answer_text=bug.patch.replace if bug.patch is not None else bug.fix,
             source=source,
             p_correct=p,
         )
@@ -448,19 +465,24 @@ class CognitiveModel:
     def _fix_told(self, bug: Bug, text: str) -> bool:
         """The tutor's words contain the bug's fixed code (a leak the student can copy)."""
         assert isinstance(self.problem, DebuggingProblem)
+        if bug.patch is None:
+            return False
         replacement = bug.patch.replace.strip()
         return len(replacement) >= 4 and replacement not in self.problem.buggy_code and replacement in text
 
 
 def apply_fix(code: str, bug: Bug, problem: DebuggingProblem) -> str:
     """`code` with `bug`'s patch applied (unchanged when it already holds the fix); a program that no
-    longer holds the buggy text is rebuilt from the buggy code with this fix and the fixes it holds."""
+    longer holds the buggy text is rebuilt from the buggy code with this fix and the fixes it holds. A fix
+    kept in words only (no patch) cannot be typed in: the code stays as it is."""
+    if bug.patch is None:
+        return code
     replacement = bug.patch.replace
     if replacement and replacement not in problem.buggy_code and replacement in code:
         return code  # already fixed (a patch whose replacement contains its `find` must not apply twice)
     if bug.patch.find in code:
         return code.replace(bug.patch.find, replacement, 1)
-    fixed = [b.id for b in problem.bugs if b.patch.find not in code or b.id == bug.id]
+    fixed = [b.id for b in problem.bugs if b.patch is not None and (b.patch.find not in code or b.id == bug.id)]
     return problem.patched_code(fixed)
 
 

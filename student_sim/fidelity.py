@@ -140,13 +140,6 @@ def predicted(profile: StudentProfile, problem: Any, misconception: Misconceptio
     return out
 
 
-def _mastery(profile: StudentProfile, problem: Any, step: Step) -> float:
-    concepts = step.concepts or problem.concepts
-    if not concepts:
-        return profile.default_mastery
-    return sum(profile.mastery_of(c) for c in concepts) / len(concepts)
-
-
 # ----------------------------------------------------------------------------------------- per profile
 
 
@@ -170,9 +163,9 @@ class _Tally:
             self.steps.add(f"{problem.id}:{step_id}")
             if not on_step:
                 continue
-            step = on_step[0].step
             self.opportunities += 1
-            self.implied.append((1 - _mastery(profile, problem, step)) * self.misconception.strength)
+            # A held misconception decides the answer on its step first (student_sim.cognition).
+            self.implied.append(self.misconception.strength)
             self.first_hits += _hit(on_step[0], slug_)
             self.first_wrong += on_step[0].check.verdict is Verdict.INCORRECT
             self.answers += len(on_step)

@@ -46,9 +46,10 @@ class MisconceptionFidelity(_Record):
     """How often one misconception of a profile showed where it applies."""
 
     slug: str
-    stated_rate: float = Field(description="The profile's `strength`: P(an error on a matching step shows it).")
+    stated_rate: float = Field(description="The profile's `strength`: P(it decides the answer on a matching step).")
     implied_first_rate: float | None = Field(
-        description="Mean over opportunities of (1 - the profile's mastery of the step's concepts) x strength."
+        description="What the cognitive model implies for a first answer on a matching step (the strength: a "
+        "held misconception decides first), averaged over opportunities."
     )
     steps: list[str] = Field(description="`problem_id:step` where it applies, in the dialogues.")
     opportunities: int = Field(description="(dialogue, step) pairs where the student answered such a step.")

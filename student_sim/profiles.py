@@ -40,9 +40,7 @@ class BoundWrongAnswer(_Model):
     """A wrong answer tied to one problem (and step), for misconceptions that come with a problem."""
 
     problem_id: str = Field(pattern=ID_PATTERN, description="The problem this wrong answer belongs to.")
-    step: str | None = Field(
-        default=None, description="The step id; null = the last step (the final answer)."
-    )
+    step: str | None = Field(default=None, description="The step id; null = the last step (the final answer).")
     value: float | None = Field(default=None, description="The wrong number (numeric steps).")
     text: str | None = Field(default=None, description="The wrong text (text steps).")
 
@@ -64,11 +62,12 @@ class Misconception(_Model):
     slug: Slug = Field(description="Misconception slug, as in the problems' `wrong_answers`.")
     description: str = Field(min_length=1, description="What the student thinks, in the student's terms.")
     strength: float = Field(
-        default=0.8, ge=0, le=1, description="How likely an error on a matching step shows it."
+        default=0.8,
+        ge=0,
+        le=1,
+        description="P(it decides the answer on a step with its wrong answer), until hints loosen it.",
     )
-    concepts: tuple[Slug, ...] = Field(
-        default=(), description="Concepts it affects (bugs, and steps without a slug)."
-    )
+    concepts: tuple[Slug, ...] = Field(default=(), description="Concepts it affects (bugs, and steps without a slug).")
     wrong_answers: tuple[BoundWrongAnswer, ...] = Field(
         default=(), description="Wrong answers tied to particular problems (e.g. from MathDial)."
     )
@@ -80,9 +79,7 @@ class FalseBelief(_Model):
     statement: str = Field(min_length=1, description="The false fact, as the student would state it.")
     misconception: Slug = Field(description="The misconception slug the belief produces.")
     concepts: tuple[Slug, ...] = Field(default=(), description="Concepts the belief touches.")
-    strength: float = Field(
-        default=0.9, ge=0, le=1, description="How firmly it is held: P(it decides an answer)."
-    )
+    strength: float = Field(default=0.9, ge=0, le=1, description="How firmly it is held: P(it decides an answer).")
 
 
 class StudentProfile(_Model):
@@ -94,23 +91,15 @@ class StudentProfile(_Model):
     persona: str = Field(min_length=1, description="Who the student is, in a few sentences.")
     verbosity: Verbosity = "normal"
     affect: Affect = "neutral"
-    default_mastery: float = Field(
-        default=0.5, ge=0, le=1, description="Mastery of concepts not in `mastery`."
-    )
+    default_mastery: float = Field(default=0.5, ge=0, le=1, description="Mastery of concepts not in `mastery`.")
     mastery: dict[Slug, float] = Field(default_factory=dict, description="Concept slug -> P(knows it).")
     misconceptions: tuple[Misconception, ...] = ()
     false_beliefs: tuple[FalseBelief, ...] = ()
     learning_rate: float = Field(default=0.15, ge=0, le=1, description="Mastery gained from one useful hint.")
-    question_rate: float = Field(
-        default=0.1, ge=0, le=1, description="P(asks a question instead of answering)."
-    )
+    question_rate: float = Field(default=0.1, ge=0, le=1, description="P(asks a question instead of answering).")
     off_topic_rate: float = Field(default=0.0, ge=0, le=1, description="P(wanders off topic).")
-    domains: tuple[Domain, ...] = Field(
-        default=(), description="Domains the profile is written for (empty: any)."
-    )
-    incorrect_solution: str | None = Field(
-        default=None, description="An incorrect solution the student wrote."
-    )
+    domains: tuple[Domain, ...] = Field(default=(), description="Domains the profile is written for (empty: any).")
+    incorrect_solution: str | None = Field(default=None, description="An incorrect solution the student wrote.")
     source: str = Field(default="original", pattern=SLUG_PATTERN)
     source_ref: str | None = None
     license: str = "CC-BY-4.0"

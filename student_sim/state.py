@@ -75,6 +75,9 @@ class StudentState(_Record):
     beliefs: dict[str, float] = Field(
         default_factory=dict, description="False belief statement -> how firmly it is still held."
     )
+    misconceptions: dict[str, float] = Field(
+        default_factory=dict, description="Misconception slug -> P(it decides a matching step's answer) now."
+    )
     understood: list[str] = Field(default_factory=list, description="Step/bug ids the student has understood.")
     answered: list[str] = Field(default_factory=list, description="Steps answered right.")
     failures: dict[str, int] = Field(default_factory=dict, description="Wrong answers per step/bug.")

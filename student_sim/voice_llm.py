@@ -68,12 +68,8 @@ def instruction_for(intent: Intent, problem: AnyProblem, profile: StudentProfile
         return f"{asked}Your answer is {answer}. {exact}{how}"
     if intent.kind == "explain":
         if intent.correct:
-            return (
-                f"You now see what is wrong in the code: {intent.answer_text}. Explain it in your own words."
-            )
-        return (
-            f"You think the problem is: {intent.answer_text}. Say that. You do not know what the real bug is."
-        )
+            return f"You now see what is wrong in the code: {intent.answer_text}. Explain it in your own words."
+        return f"You think the problem is: {intent.answer_text}. Say that. You do not know what the real bug is."
     if intent.kind == "fix":
         return (
             f"You changed the code so that it now has `{intent.answer_text}`, "
@@ -81,9 +77,7 @@ def instruction_for(intent: Intent, problem: AnyProblem, profile: StudentProfile
             "Say briefly what you changed and ask the tutor to check it."
         )
     if intent.kind == "question":
-        return (
-            "You are confused by the tutor's last message. Ask one short question about it. Give no answer."
-        )
+        return "You are confused by the tutor's last message. Ask one short question about it. Give no answer."
     if intent.kind == "dont_know":
         return "You do not know how to do this part. Say so briefly. Do not give any number or answer."
     if intent.kind == "off_topic":
@@ -117,7 +111,9 @@ def check_utterance(text: str, intent: Intent, problem: AnyProblem) -> list[str]
         reasons.append("too_long")
     if isinstance(problem, DebuggingProblem):
         knows_fix = intent.kind == "fix" or (intent.kind == "explain" and intent.correct)
-        if not knows_fix and any(_states_fix(text, bug.patch.replace, problem) for bug in problem.bugs):
+        if not knows_fix and any(
+            _states_fix(text, bug.patch.replace, problem) for bug in problem.bugs if bug.patch is not None
+        ):
             reasons.append("states_fix_not_understood")
         return reasons
     step = next((s for s in problem.steps if s.id == intent.node_ref), None)
@@ -134,9 +130,7 @@ def _context(problem: MathProblem | PhysicsProblem) -> list[float]:
     return [m.value for m in extract_numbers(problem.statement)]
 
 
-def _answer_mismatch(
-    text: str, intent: Intent, step: Step, problem: MathProblem | PhysicsProblem
-) -> list[str]:
+def _answer_mismatch(text: str, intent: Intent, step: Step, problem: MathProblem | PhysicsProblem) -> list[str]:
     check = check_answer(text, step.answer, step.wrong_answers, context_numbers=_context(problem))
     if intent.correct and check.verdict is not Verdict.CORRECT:
         return [f"should_state_right_answer:{check.reason}"]

@@ -149,9 +149,7 @@ def classify_without_answer(
         return Assessment(label="unclear", node_id=node_id, evidence="a greeting or acknowledgement")
     words = {w.lower() for w in _WORD.findall(text)} - _STOP
     if words and not words & _problem_words(problem) and not extract_numbers(text):
-        return Assessment(
-            label="off_topic", node_id=node_id, evidence="nothing in the message relates to the problem"
-        )
+        return Assessment(label="off_topic", node_id=node_id, evidence="nothing in the message relates to the problem")
     return Assessment(label="unclear", node_id=node_id, evidence=_NO_ANSWER)
 
 
@@ -173,9 +171,7 @@ def assess_stepped(
     if node is None:
         label = "correct" if final.is_correct else "none"
         return Evidence(
-            Assessment(
-                label=label, evidence="the problem is already solved", solved_problem=final.is_correct
-            ),
+            Assessment(label=label, evidence="the problem is already solved", solved_problem=final.is_correct),
             soliloquies,
         )
     step = next(s for s in problem.steps if s.id == node.ref)
@@ -256,6 +252,9 @@ def _mentions_bug(text: str, problem: DebuggingProblem, bug_id: str) -> bool:
     lowered = text.lower()
     if any(re.search(rf"\bline\s*{n}\b", lowered) for n in bug.lines):
         return True
+    if bug.patch is None:  # a fix kept in words: quoting the buggy line's code names the bug
+        codes = problem.buggy_code.splitlines()
+        return any(len(c.strip()) >= 5 and c.strip().lower() in lowered for n in bug.lines for c in codes[n - 1 : n])
     snippet = bug.patch.find.strip().lower()
     return len(snippet) >= 5 and snippet in lowered
 
@@ -297,9 +296,7 @@ def judge_understanding(
         return bare
     calls.append(ModelCall(purpose="judge-understanding", latency_s=time.perf_counter() - start))
     label = "correct" if verdict.identifies_the_bug else "incorrect"
-    return Assessment(
-        label=label, node_id=node.id, evidence=verdict.reason or "model judgement", source="model"
-    )
+    return Assessment(label=label, node_id=node.id, evidence=verdict.reason or "model judgement", source="model")
 
 
 def assess_code(code: str, problem: DebuggingProblem, plan: PlanTree, sandbox: Sandbox) -> Evidence:
@@ -317,14 +314,14 @@ def assess_code(code: str, problem: DebuggingProblem, plan: PlanTree, sandbox: S
             continue
         patched = code
         for other in problem.bugs:
+            if other.patch is None:
+                continue  # a fix kept in words cannot be patched out; its tests decide alone
             already_fixed = other.patch.find in other.patch.replace and other.patch.replace in patched
             if other.id != bug_id and not already_fixed and patched.count(other.patch.find) == 1:
                 patched = patched.replace(other.patch.find, other.patch.replace)
-        if bug.patch.find in patched and bug.patch.find not in bug.patch.replace:
+        if bug.patch is not None and bug.patch.find in patched and bug.patch.find not in bug.patch.replace:
             continue  # the buggy text is still there
-        rerun = sandbox.run_tests(
-            patched, [(t.name, t.code) for t in problem.tests if t.name in bug.breaks_tests]
-        )
+        rerun = sandbox.run_tests(patched, [(t.name, t.code) for t in problem.tests if t.name in bug.breaks_tests])
         if rerun.results and all(r.status == "passed" for r in rerun.results):
             resolved.append(bug_id)
     node = plan.current_node

@@ -70,7 +70,10 @@ def adder_dialogue(sandbox) -> Dialogue:
 
 @pytest.fixture(scope="module")
 def strong_dialogue(sandbox) -> Dialogue:
-    return run("toy-math-pencils", adder(id="strong", default_mastery=1.0), sandbox, max_turns=6)
+    knows = ADDS.model_copy(update={"strength": 0.0})  # the misconception is listed but no longer held
+    return run(
+        "toy-math-pencils", adder(id="strong", default_mastery=1.0, misconceptions=(knows,)), sandbox, max_turns=6
+    )
 
 
 @pytest.fixture(autouse=True)

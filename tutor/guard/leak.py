@@ -112,7 +112,7 @@ class LeakGuard:
         buggy_lines = {_squeeze(line) for line in problem.buggy_code.splitlines()}
         open_bugs = [b for b in problem.bugs if b.id not in self.resolved_bugs]
         for bug in open_bugs:
-            for line in bug.patch.replace.splitlines():
+            for line in bug.patch.replace.splitlines() if bug.patch is not None else ():
                 key = _squeeze(line)
                 if len(key) >= 5 and key not in buggy_lines and _contains_code(squeezed, key):
                     reasons.append(f"shows the fixed code of bug {bug.id} ('{line.strip()}')")
@@ -123,12 +123,10 @@ class LeakGuard:
         if open_bugs:
             fixed_only = [
                 k
-                for k in (_squeeze(line) for line in problem.fixed_code.splitlines())
+                for k in (_squeeze(line) for line in (problem.fixed_code or "").splitlines())
                 if k not in buggy_lines and len(k) >= 5
             ]
-            if fixed_only and sum(1 for k in fixed_only if _contains_code(squeezed, k)) >= max(
-                2, len(fixed_only)
-            ):
+            if fixed_only and sum(1 for k in fixed_only if _contains_code(squeezed, k)) >= max(2, len(fixed_only)):
                 reasons.append("shows the fixed program")
         return sorted(set(reasons))
 
