@@ -183,7 +183,12 @@ def answer_key(problem: Problem) -> AnswerKey:
 
 
 def _fix_changes(problem: DebuggingProblem, bug_id: str) -> list[FixChange]:
-    """The line diff of the buggy program and the program with only this bug fixed."""
+    """The line diff of the buggy program and the program with only this bug fixed; for a fix kept in words
+    only (no patch), the code its words quote."""
+    bug = problem.bug(bug_id)
+    if bug.patch is None:
+        quoted = tuple(span.strip() for span in code_spans(bug.fix) if len(code_tokens(span)) >= 3)
+        return [FixChange(bug_id, bug.lines, quoted, (), (), ())] if quoted else []
     old = problem.buggy_code.splitlines()
     new = problem.patched_code([bug_id]).splitlines()
     buggy_lines = {line.strip() for line in old}
