@@ -1,0 +1,526 @@
+"""The bad-reply audit: rules over each tutor reply, its turn record, its problem and the conversation so far.
+
+    summary = audit_dialogues(dialogues)
+    print(render_audit_markdown(summary))
+
+A reply fails a rule when it
+(a) `false_praise`: praises or confirms what the assessment says is not a correct answer ("Yes, exactly
+    right!" to a wrong number, an empty message or "I don't know"), or says "yes" to a yes/no question
+    about the answer's size;
+(b) `answers_own_question`: states the result that its own question asks for ("There are 5 weekdays in a
+    week. How many weekdays are there in a week?");
+(c) `unsupported_number`: states a number that neither the problem (statement, step questions, hints,
+    feedback, program and tests), the conversation (the student's and the tutor's earlier messages), the
+    turn's calculations and test runs, nor arithmetic written out in the reply gave; small counts (0-10),
+    ordinals and common conversion constants are allowed;
+(d) `off_problem`: names a person, place, object or event that neither the problem nor the conversation
+    mentions (a "party" or "muffins" in a problem about pencils), or writes code / talks about program
+    lines in a word problem, or quotes code a debugging problem's program does not contain.
+
+The rules grade the tutor, so they share no code with it: nothing here comes from `tutor.guard`, the
+tutor's number reader or its answer checker; only the problem schema and the turn record are read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from evals.audit_text import (
+    CODE,
+    IDENT,
+    WORD,
+    known,
+    matches,
+    numbers_in,
+    sentences,
+    stem,
+    vocabulary,
+    written_results,
+)
+from evals.audit_words import (
+    CAPITALISED_OK,
+    CONSTANTS,
+    DETERMINERS,
+    GENERIC,
+    MODIFIERS,
+    PROGRAMMING,
+    STOPWORDS,
+)
+from student_sim.dialogue import Dialogue
+from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.record import TutorTurn
+
+Problem = MathProblem | PhysicsProblem | DebuggingProblem
+Rule = Literal["false_praise", "answers_own_question", "unsupported_number", "off_problem"]
+RULES: tuple[Rule, ...] = ("false_praise", "answers_own_question", "unsupported_number", "off_problem")
+RULE_LABELS: dict[str, str] = {
+    "false_praise": "(a) praises or confirms a wrong or empty answer",
+    "answers_own_question": "(b) answers the question it asks",
+    "unsupported_number": "(c) states a number nothing gave",
+    "off_problem": "(d) talks about things not in the problem",
+}
+NOT_CORRECT = frozenset({"incorrect", "partially_correct", "unclear", "none"})
+
+
+# ---------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """One rule that fired on a reply, with the words that made it fire."""
+
+    rule: Rule
+    evidence: str
+
+
+@dataclass(frozen=True)
+class ReplyAudit:
+    """The audit of one tutor reply."""
+
+    dialogue_id: str
+    turn_index: int
+    problem_id: str
+    student_message: str
+    reply: str
+    hits: tuple[RuleHit, ...]
+
+    @property
+    def rules(self) -> frozenset[str]:
+        """The rules that fired."""
+        return frozenset(h.rule for h in self.hits)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.hits)
+
+
+class AuditExample(BaseModel):
+    """A flagged reply as the report shows it."""
+
+    dialogue_id: str
+    turn_index: int
+    problem_id: str
+    student_message: str
+    reply: str
+    evidence: str
+
+
+class RuleFigure(BaseModel):
+    rule: str
+    label: str
+    count: int
+    share: float = Field(description="Share of all audited replies that fail this rule.")
+
+
+class AuditSummary(BaseModel):
+    """The audit over many replies: the share failing each rule and any rule, with examples."""
+
+    replies: int
+    failing_any: int
+    share_any: float
+    rules: list[RuleFigure]
+    examples: dict[str, list[AuditExample]] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------- context
+
+
+def problem_texts(problem: Problem, steps: int | None = None) -> list[str]:
+    """What the problem's author wrote: statement, steps (questions, hints, feedback), program, tests; only
+    the first `steps` steps when given (a later step's hints state the earlier steps' results)."""
+    texts = [problem.title, problem.statement, " ".join(c.replace("-", " ") for c in problem.concepts)]
+    if isinstance(problem, DebuggingProblem):
+        texts += [problem.buggy_code, *(f"{t.name} {t.code}" for t in problem.tests)]
+        texts += [f"{b.description} line {' '.join(map(str, b.lines))}" for b in problem.bugs]
+        return texts
+    for step in problem.steps[:steps]:
+        texts += [step.question, *step.hints]
+        texts += [f"{w.description} {w.feedback}" for w in step.wrong_answers]
+        unit = getattr(step.answer, "unit", None)
+        texts.append(unit or "")
+    return texts
+
+
+def open_steps(problem: Problem, student_texts: Sequence[str]) -> int:
+    """How many steps are open to talk about: those whose answers the student has given, in order, and the
+    next one."""
+    if isinstance(problem, DebuggingProblem):
+        return 0
+    said = [n for t in student_texts for n in numbers_in(t)]
+    reached = 0
+    for step in problem.steps:
+        value = getattr(step.answer, "value", None)
+        given = any(matches(n, [value]) for n in said) if value is not None else False
+        if not given:
+            break
+        reached += 1
+    return min(reached + 1, len(problem.steps))
+
+
+def step_answers(problem: Problem) -> list[tuple[str, float]]:
+    """(step id, value) of every numeric step answer."""
+    if isinstance(problem, DebuggingProblem):
+        return []
+    return [(s.id, float(s.answer.value)) for s in problem.steps if getattr(s.answer, "value", None) is not None]
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """What the rules look at: the reply, what the student said, the assessment, and every source of fact."""
+
+    problem: Problem
+    reply: str
+    student_message: str
+    code: str
+    label: str
+    history: tuple[tuple[str, str], ...]  # (role, text) before this turn's student message
+    move_text: str
+    computed: tuple[str, ...]  # calculation outputs and test messages of this turn
+    solved_before: bool = False  # the student had already solved the problem before this turn
+
+    @property
+    def student_texts(self) -> list[str]:
+        return [self.student_message, self.code, *(t for r, t in self.history if r == "student")]
+
+    @property
+    def conversation(self) -> list[str]:
+        return [self.student_message, self.code, *(t for _, t in self.history)]
+
+
+def context_of(
+    turn: TutorTurn, problem: Problem, history: Sequence[tuple[str, str]] = (), code: str = ""
+) -> ReplyContext:
+    """The context of one reply from its turn record, its problem and the messages before it."""
+    computed = [f"{s.stdout or ''} {'' if s.value is None else s.value}" for s in turn.soliloquies if s.ok]
+    computed += [t.message for t in turn.tests]
+    return ReplyContext(
+        problem=problem,
+        reply=turn.reply,
+        student_message=turn.student_message,
+        code=code,
+        label=turn.assessment.label,
+        history=tuple(history),
+        move_text=turn.decision.move_text,
+        computed=tuple(computed),
+        solved_before=turn.solved and not turn.assessment.solved_problem,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- (a) praise
+
+_PRAISE = re.compile(
+    r"\b(exactly right|absolutely right|well done|(?:nice|good|great|excellent) (?:work|job|answer)|you got it"
+    r"|you nailed it|spot on|perfect(?:ly)?|excellent|congratulations|bravo"
+    r"|(?:that'?s|that is|you'?re|you are|it'?s|it is|answer is|is|are) (?:absolutely |exactly |totally |completely )?"
+    r"(?:right|correct))\b",
+    re.IGNORECASE,
+)
+_OPENING_YES = re.compile(r"^\W*(yes|yeah|yep|yup|correct|exactly|right)\b(?!\s+(?:now|away|here|there))", re.I)
+_HEDGE = re.compile(r"\b(not|n't|never|if|whether|sure|check|see|almost|nearly|quite)\b\W*\w*\W*$", re.I)
+_SIZE_QUESTION = re.compile(
+    r"\b(more|less|bigger|smaller|greater|larger|higher|lower|over|under|above|below|between|at least|at most"
+    r"|close to|around|about|even|odd|negative|positive|round|digits?)\b[^?]*\?|\bis (it|the (answer|bug))\b[^?]*\?",
+    re.IGNORECASE,
+)
+
+
+def _commits_to_answer(ctx: ReplyContext) -> bool:
+    """The student's message gives an answer, or gives nothing at all (an empty blank or "?")."""
+    text = ctx.student_message.strip()
+    return not text.strip("?. ") or bool(numbers_in(text)) or bool(ctx.code.strip())
+
+
+def false_praise(ctx: ReplyContext) -> list[str]:
+    """(a) Praise or confirmation where the assessment says the student's message is not a correct answer."""
+    if ctx.label == "correct" or ctx.solved_before:  # praising a solution already reached is no false praise
+        return []
+    hits: list[str] = []
+    for sentence in sentences(ctx.reply):
+        if sentence.endswith("?"):
+            continue
+        for m in _PRAISE.finditer(sentence):
+            if not _HEDGE.search(sentence[: m.start()]):
+                hits.append(f"says {m.group(0)!r} to a message assessed {ctx.label}: {sentence!r}")
+                break
+    opening = _OPENING_YES.match(ctx.reply)
+    size_question = bool(_SIZE_QUESTION.search(ctx.student_message)) and ctx.label in ("question", "incorrect")
+    if opening and not hits and (ctx.label in NOT_CORRECT and _commits_to_answer(ctx) or size_question):
+        what = "a yes/no question about the answer" if size_question else f"a message assessed {ctx.label}"
+        hits.append(f"opens with {opening.group(1)!r} in reply to {what}: {sentences(ctx.reply)[0]!r}")
+    return hits
+
+
+# ---------------------------------------------------------------------------------------------- (b) own question
+
+_YES_NO = re.compile(r"^\W*(is|are|was|were|does|do|did|can|could|would|will|has|have|should)\b", re.I)
+_QUESTION_WORDS = frozenset({"how", "what", "which", "many", "much", "does", "did", "is", "are", "do", "can", "could"})
+
+
+def _content(text: str) -> set[str]:
+    return {
+        stem(w)
+        for w in WORD.findall(text)
+        if w.lower() not in STOPWORDS and w.lower() not in _QUESTION_WORDS and len(w) > 2
+    }
+
+
+def _step_of(question: str, problem: Problem) -> str | None:
+    """The step whose question this one rephrases (most of the step question's content words)."""
+    if isinstance(problem, DebuggingProblem):
+        return None
+    asked = _content(question)
+    best, best_overlap = None, 0.0
+    for step in problem.steps:
+        words = _content(step.question)
+        overlap = len(words & asked) / len(words) if words else 0.0
+        if overlap > best_overlap:
+            best, best_overlap = step.id, overlap
+    return best if best_overlap >= 0.6 else None
+
+
+def answers_own_question(ctx: ReplyContext) -> list[str]:
+    """(b) A statement in the reply gives what a question in the same reply asks for: a new number stated with
+    most of the question's words, or the answer of the step the question rephrases."""
+    parts = sentences(ctx.reply)
+    questions = [s for s in parts if s.endswith("?")]
+    statements = [s for s in parts if not s.endswith("?")]
+    givens = [n.value for n in numbers_in(ctx.problem.statement)]
+    answers = dict(step_answers(ctx.problem))
+    hits: list[str] = []
+    for q in questions:
+        asked, q_numbers = _content(q), [n.value for n in numbers_in(q)]
+        step_id = _step_of(q, ctx.problem)
+        for s in statements:
+            new = [n for n in numbers_in(s) if not n.ordinal and not matches(n, q_numbers)]
+            if not new:
+                if _YES_NO.match(q) and len(asked) >= 3 and len(asked & _content(s)) / len(asked) >= 0.8:
+                    hits.append(f"states what its yes/no question asks: {s!r} then {q!r}")
+                    break
+                continue
+            if step_id is not None and any(matches(n, [answers[step_id]]) for n in new if step_id in answers):
+                hits.append(f"states the answer of step {step_id} ({s!r}) and asks {q!r}")
+                break
+            overlap = len(asked & _content(s)) / len(asked) if len(asked) >= 2 else 0.0
+            fresh = [n for n in new if not matches(n, givens)]
+            # Restating a given before asking is scaffolding; restating it as the result asked for is not.
+            if (fresh and overlap >= 0.5) or overlap >= 0.8:
+                hits.append(f"states {(fresh or new)[0].text!r} in {s!r} and asks {q!r}")
+                break
+    return hits
+
+
+# ---------------------------------------------------------------------------------------------- (c) numbers
+
+_LINE_REF = re.compile(r"\blines? (\d+)", re.IGNORECASE)
+
+
+def _allowed_numbers(ctx: ReplyContext) -> list[float]:
+    texts = [*problem_texts(ctx.problem, open_steps(ctx.problem, ctx.student_texts)), *ctx.conversation]
+    texts += [ctx.move_text, *ctx.computed]
+    values = [n.value for t in texts for n in numbers_in(t)]
+    values += [v * k for v in values for k in (100.0, 0.01)]  # percent <-> fraction, dollars <-> cents
+    if isinstance(ctx.problem, DebuggingProblem):
+        values += [float(i) for i in range(1, len(ctx.problem.buggy_code.splitlines()) + 1)]
+    return values + written_results(ctx.reply)
+
+
+def unsupported_numbers(ctx: ReplyContext) -> list[str]:
+    """(c) Numbers in the reply that no source gave; an unreached step's answer is named as such."""
+    allowed = _allowed_numbers(ctx)
+    reached = [n.value for t in ctx.student_texts for n in numbers_in(t)]
+    hits: list[str] = []
+    for n in numbers_in(ctx.reply):
+        small = n.value <= 10 and n.value == int(n.value)
+        if n.ordinal or small or n.value in CONSTANTS or matches(n, allowed):
+            continue
+        step = next((sid for sid, v in step_answers(ctx.problem) if matches(n, [v]) and not matches(n, reached)), None)
+        if step is not None:
+            hits.append(f"states {n.text!r}, the answer of step {step}, which the student has not given")
+        else:
+            hits.append(f"states {n.text!r}, given by neither the problem, the conversation nor a calculation")
+    return hits
+
+
+# ---------------------------------------------------------------------------------------------- (d) off-problem
+
+
+def _noun_candidates(sentence: str) -> list[str]:
+    """The one or two words after a determiner or a number ("the party", "5 weekdays", "a muffin box")."""
+    words = (
+        WORD.findall(sentence)
+        if not any(ch.isdigit() for ch in sentence)
+        else re.findall(r"[A-Za-z][A-Za-z']*|\d+", sentence)
+    )
+    out: list[str] = []
+    for i, w in enumerate(words[:-1]):
+        if w.lower() in DETERMINERS or w.isdigit():
+            for nxt in words[i + 1 : i + 3]:
+                if nxt.isdigit() or nxt.lower() in STOPWORDS:
+                    break
+                if not nxt.lower().endswith("ly") and nxt.lower() not in MODIFIERS:
+                    out.append(nxt)
+    return out
+
+
+def off_problem(ctx: ReplyContext) -> list[str]:
+    """(d) Names and things the problem and conversation never mention; code talk on a word problem."""
+    debugging = isinstance(ctx.problem, DebuggingProblem)
+    sources = [*problem_texts(ctx.problem), *ctx.conversation, ctx.move_text]
+    words_known = vocabulary(sources)
+    generic = frozenset(stem(w) for w in (GENERIC | PROGRAMMING if debugging else GENERIC))
+    hits: list[str] = []
+    prose = CODE.sub(" ", ctx.reply)
+    if not debugging:
+        code = CODE.search(ctx.reply) or _LINE_REF.search(ctx.reply)
+        if code and not any(code.group(0) in t for t in ctx.conversation):
+            hits.append(f"talks about code in a word problem: {code.group(0)!r}")
+    else:
+        idents = {i for t in sources for i in IDENT.findall(t)}
+        for span in CODE.findall(ctx.reply):
+            unknown = [i for i in IDENT.findall(span) if i not in idents and i.lower() not in STOPWORDS]
+            if unknown:
+                hits.append(f"quotes code the program does not contain: {span!r}")
+                break
+    seen: set[str] = set()
+    for sentence in sentences(prose):
+        words = WORD.findall(sentence)
+        names = [w.split("'")[0] for w in words[1:] if w[0].isupper()]
+        names = [w for w in names if w not in CAPITALISED_OK]
+        for word in [*names, *_noun_candidates(sentence)]:
+            s = stem(word)
+            if s in seen or word.lower() in STOPWORDS or len(s) < 3 or known(s, words_known) or s in generic:
+                continue
+            seen.add(s)
+            hits.append(f"mentions {word!r}, which neither the problem nor the conversation mentions")
+    return hits
+
+
+# ---------------------------------------------------------------------------------------------- audit
+
+_CHECKS = {
+    "false_praise": false_praise,
+    "answers_own_question": answers_own_question,
+    "unsupported_number": unsupported_numbers,
+    "off_problem": off_problem,
+}
+
+
+def audit_context(ctx: ReplyContext, dialogue_id: str = "", turn_index: int = 0) -> ReplyAudit:
+    """Run every rule on one reply."""
+    hits = tuple(RuleHit(rule, evidence) for rule, check in _CHECKS.items() for evidence in check(ctx))  # type: ignore[arg-type]
+    return ReplyAudit(dialogue_id, turn_index, ctx.problem.id, ctx.student_message, ctx.reply, hits)
+
+
+def audit_reply(
+    turn: TutorTurn,
+    problem: Problem,
+    history: Sequence[tuple[str, str]] = (),
+    *,
+    code: str = "",
+    dialogue_id: str = "",
+    turn_index: int | None = None,
+) -> ReplyAudit:
+    """Audit one tutor reply from its turn record, its problem and the (role, text) messages before the
+    student's message of this turn."""
+    ctx = context_of(turn, problem, history, code)
+    return audit_context(ctx, dialogue_id, turn.index if turn_index is None else turn_index)
+
+
+def audit_dialogue(dialogue: Dialogue) -> list[ReplyAudit]:
+    """Every tutor reply of a dialogue that carries its turn record (the opening is the scaffold's)."""
+    problem = dialogue.problem()
+    out: list[ReplyAudit] = []
+    for i, dturn in enumerate(dialogue.turns):
+        record = dturn.tutor_turn() if dturn.role == "tutor" else None
+        if record is None:
+            continue
+        before = dialogue.turns[:i]
+        student = before[-1] if before and before[-1].role == "student" else None
+        history = [(t.role, t.text) for t in (before[:-1] if student else before)]
+        out.append(
+            audit_reply(
+                record,
+                problem,
+                history,
+                code=student.code if student else "",
+                dialogue_id=dialogue.id,
+                turn_index=dturn.index,
+            )
+        )
+    return out
+
+
+def summarize(audits: Sequence[ReplyAudit], examples_per_rule: int = 3) -> AuditSummary:
+    """Shares of replies failing each rule and any rule, with the first examples of each."""
+    n = len(audits)
+    figures = []
+    examples: dict[str, list[AuditExample]] = {}
+    for rule in RULES:
+        failing = [a for a in audits if rule in a.rules]
+        figures.append(
+            RuleFigure(rule=rule, label=RULE_LABELS[rule], count=len(failing), share=len(failing) / n if n else 0.0)
+        )
+        examples[rule] = [
+            AuditExample(
+                dialogue_id=a.dialogue_id,
+                turn_index=a.turn_index,
+                problem_id=a.problem_id,
+                student_message=a.student_message,
+                reply=a.reply,
+                evidence="; ".join(h.evidence for h in a.hits if h.rule == rule),
+            )
+            for a in failing[:examples_per_rule]
+        ]
+    failing_any = sum(a.failed for a in audits)
+    return AuditSummary(
+        replies=n, failing_any=failing_any, share_any=failing_any / n if n else 0.0, rules=figures, examples=examples
+    )
+
+
+def audit_dialogues(dialogues: Iterable[Dialogue], examples_per_rule: int = 3) -> AuditSummary:
+    """The audit over every tutor reply of these dialogues."""
+    return summarize([a for d in dialogues for a in audit_dialogue(d)], examples_per_rule)
+
+
+def _cell(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_audit_markdown(summary: AuditSummary, heading_level: int = 2) -> str:
+    """The report section: one row per rule (share, count, an example) and the flagged examples."""
+    lines = [
+        f"{'#' * heading_level} Bad-reply audit",
+        "",
+        f"{summary.replies} tutor replies checked by rules against their turn records (`evals/audit.py`); "
+        f"{summary.failing_any} ({100 * summary.share_any:.0f}%) fail at least one rule.",
+        "",
+        "| rule | share | count | example |",
+        "|---|---:|---:|---|",
+    ]
+    for fig in summary.rules:
+        first = summary.examples.get(fig.rule) or []
+        example = f'"{_cell(first[0].reply, 100)}"' if first else "-"
+        lines.append(f"| {fig.label} | {100 * fig.share:.0f}% | {fig.count} | {example} |")
+    lines.append(f"| any rule | {100 * summary.share_any:.0f}% | {summary.failing_any} | |")
+    lines.append("")
+    for fig in summary.rules:
+        shown = summary.examples.get(fig.rule) or []
+        if not shown:
+            continue
+        lines += [f"{'#' * (heading_level + 1)} {fig.label}", ""]
+        for ex in shown:
+            where = (
+                f"{ex.dialogue_id} turn {ex.turn_index}" if ex.dialogue_id else f"{ex.problem_id} turn {ex.turn_index}"
+            )
+            lines.append(
+                f'- {where}: student "{_cell(ex.student_message or "(empty)", 80)}" -> tutor '
+                f'"{_cell(ex.reply)}" ({_cell(ex.evidence, 200)})'
+            )
+        lines.append("")
+    return "\n".join(lines)
