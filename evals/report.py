@@ -1,9 +1,11 @@
 """The run report: `report.md` (with `plots/*.png` and `examples/`) and a self-contained `report.html`.
 
 Sections: the run (models, machine, size), headline metrics per variant, the same per domain, debugging
-metrics, Success@k / Telling@k curves, leak-rate and calculation-accuracy bars, the ablation table (each
-variant against the reference, paired bootstrap 95% CIs), judge labels when the run was judged, and
-example dialogues per variant.
+metrics, Success@k / Telling@k curves (Telling from the independent detector), leak-rate and
+calculation-accuracy bars, the bad-reply audit, the simulated students' fidelity card, the tutor's
+decisions against Bridge's expert labels, the ablation table (each variant against the reference, paired
+bootstrap 95% CIs), judge labels with the judge's calibration when the run was judged, and example
+dialogues per variant. Real public files (MathDial, Bridge) are read from `TUTOR_REALDATA_DIR`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from evals.render import (
     to_html,
     to_markdown,
 )
+from evals.report_sections import audit_section, bridge_section, fidelity_section, realdata_dir, telling_note
 from evals.scores import DialogueScore, TurnScore
 from student_sim.dialogue import Dialogue
 
@@ -122,9 +125,14 @@ def _example(score: DialogueScore, dialogue: Dialogue) -> Example:
 
 
 def build_report(
-    run_dir: Path, config: EvalConfig, scores: Sequence[DialogueScore], summary: dict[str, Any]
+    run_dir: Path,
+    config: EvalConfig,
+    scores: Sequence[DialogueScore],
+    summary: dict[str, Any],
+    data_dir: Path | None = None,
 ) -> tuple[list[Block], list[Example]]:
-    """The report's blocks (and the examples among them)."""
+    """The report's blocks (and the examples among them); `data_dir` holds the real public files the run is
+    set beside (default: `$TUTOR_REALDATA_DIR`)."""
     manifest = read_manifest(run_dir)
     variants = [v.name for v in config.variants if v.name in summary["variants"]]
     models = manifest.get("models", {})
@@ -179,7 +187,8 @@ def build_report(
         Para(
             "Success@k: the student stated the final answer (or the code passed all tests) within k "
             "student turns. Telling@k: the tutor stated the answer or a fix before the student did, within k "
-            "turns (the leak guard's check)."
+            "turns, as read by the telling detector (`evals/telling.py`), which shares no code with the tutor's "
+            "leak guard; the guard's own verdict stays in the records as data." + telling_note()
         ),
         Image("plots/curves.png", "Success@k and Telling@k", curves_png(summary, variants)),
         Table(
@@ -195,14 +204,18 @@ def build_report(
         Image("plots/rates.png", "Leak rate and calculation accuracy", rates_png(summary, variants)),
         Image("plots/outcomes.png", "Solved without telling and question share", outcomes_png(summary, variants)),
     ]
+    by_variant_dialogues = {v: read_dialogues(run_dir, v) for v in variants}
+    data_dir = realdata_dir(data_dir)
+    blocks += audit_section(run_dir, by_variant_dialogues)
+    blocks += fidelity_section(run_dir, by_variant_dialogues, data_dir)
+    blocks += bridge_section(run_dir, data_dir)
     blocks += _ablation(config, scores, variants)
     blocks += _judge_section(scores, variants)
     examples = []
     dialogues = {}
     for v in variants:
         wanted = {s.dialogue_id for s in example_scores[v]}
-        if wanted:
-            dialogues.update({(v, d.id): d for d in read_dialogues(run_dir, v) if d.id in wanted})
+        dialogues.update({(v, d.id): d for d in by_variant_dialogues[v] if d.id in wanted})
         examples += [
             _example(s, dialogues[(v, s.dialogue_id)]) for s in example_scores[v] if (v, s.dialogue_id) in dialogues
         ]
@@ -269,10 +282,14 @@ def _judge_section(scores: Sequence[DialogueScore], variants: list[str]) -> list
 
 
 def write_report(
-    run_dir: Path, config: EvalConfig, scores: Sequence[DialogueScore], summary: dict[str, Any]
+    run_dir: Path,
+    config: EvalConfig,
+    scores: Sequence[DialogueScore],
+    summary: dict[str, Any],
+    data_dir: Path | None = None,
 ) -> tuple[Path, Path]:
     """Write report.md (+ plots/, examples/) and report.html into the run folder."""
-    blocks, examples = build_report(run_dir, config, scores, summary)
+    blocks, examples = build_report(run_dir, config, scores, summary, data_dir)
     for block in blocks:
         if isinstance(block, Image):
             path = run_dir / block.path

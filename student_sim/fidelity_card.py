@@ -208,8 +208,9 @@ def render_fidelity_markdown(card: FidelityCard, *, heading: str = "##") -> str:
         "",
         f"{sub} Misconceptions where they apply",
         "",
-        "Stated rate: the profile's `strength` (how likely an error on a matching step shows the misconception). "
-        "Implied first-answer rate: (1 - the profile's mastery of the step's concepts) x strength. "
+        "Stated rate: the profile's `strength` (how likely the misconception decides the answer on a matching "
+        "step). Implied first-answer rate: what the simulated student's rules give for a first answer there (the "
+        "strength: a held misconception decides before mastery). "
         "Observed: per dialogue and step where the misconception applies and the student answered.",
         "",
         *_misconception_rows(card),
