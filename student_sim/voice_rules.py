@@ -23,9 +23,9 @@ _OPENERS = {
 _CLOSERS = {
     "neutral": [""],
     "confident": ["", " Pretty sure."],
-    "anxious": [" I'm not sure though.", " Is that okay?", ""],
+    "anxious": [" I'm not sure though.", " I hope that's right.", ""],
     "frustrated": ["", " This is taking forever."],
-    "curious": ["", " Why does that work?"],
+    "curious": ["", " I wonder why that works."],
     "bored": [""],
 }
 _QUESTIONS = [
@@ -92,8 +92,9 @@ def render(intent: Intent, profile: StudentProfile, rng: random.Random, *, debug
     if intent.kind == "answer":
         answer = format_answer(intent)
         if verbosity == "terse":
-            body = answer + ("?" if profile.affect == "anxious" else "")
-            return body
+            # Real students rarely phrase an answer as a question (MathDial: 0.4% of student turns ask one);
+            # questions come from the profile's question rate, not from the wording of answers.
+            return answer + ("..." if profile.affect == "anxious" else "")
         if verbosity == "verbose":
             body = rng.choice(
                 [
@@ -110,7 +111,7 @@ def render(intent: Intent, profile: StudentProfile, rng: random.Random, *, debug
         if intent.correct:
             body = f"I think the bug is that {idea}."
         else:
-            body = f"Maybe the problem is {idea}?" if idea.startswith("on line ") else f"I think {idea}."
+            body = f"Maybe the problem is {idea}." if idea.startswith("on line ") else f"I think {idea}."
         if verbosity == "verbose":
             body = f"I read the code again line by line. {body} That's my guess anyway."
         return _join(opener, body) if verbosity != "terse" else body
@@ -119,9 +120,9 @@ def render(intent: Intent, profile: StudentProfile, rng: random.Random, *, debug
         if verbosity == "terse":
             return f"Changed it to `{change}`." if change else "I changed the code."
         body = (
-            f"I changed the code: now it says `{change}`. Can you run the tests?"
+            f"I changed the code: now it says `{change}`. I ran it again."
             if change
-            else ("I changed the code. Can you run the tests?")
+            else "I changed the code and ran it again."
         )
         return _join(opener, body)
     if intent.kind == "question":
