@@ -48,10 +48,12 @@ def _ratio(num: Iterable[int | None], den: Iterable[int | None]) -> float | None
 
 def _judge_good(dimension: str) -> MetricFn:
     def share(scores: Scores) -> float | None:
-        labels = [t.judge for s in scores for t in s.turns if t.judge is not None and t.k > 0]
+        # A judge that does not label this dimension (the learned judge: 4 of 8) leaves it None: not counted.
+        labels = [getattr(t.judge, dimension) for s in scores for t in s.turns if t.judge is not None and t.k > 0]
+        labels = [label for label in labels if label is not None]
         if not labels:
             return None
-        return sum(1 for j in labels if getattr(j, dimension) == GOOD[dimension]) / len(labels)
+        return sum(1 for label in labels if label == GOOD[dimension]) / len(labels)
 
     return share
 

@@ -1,26 +1,32 @@
-"""Judge calibration: run the judge on human-labelled tutor responses (MRBench format) and report how far
-it agrees with the humans, per dimension: accuracy, macro-F1 and the confusion matrix.
+"""Judge calibration: run a judge on human-labelled tutor responses (MRBench format) and report how far
+it agrees with the humans, per dimension: accuracy, macro-F1, Cohen's kappa and the confusion matrix.
 
-    records = load_labelled("datasets/evals/calibration/mrbench_fixture.json")
+    records, skipped = load_labelled("datasets/evals/calibration/mrbench_fixture.json")
     report = calibrate(records, Judge(model), judge_spec="local")
     print(render_markdown(report))
 
+`evals.calibration_suite` runs this on a held-out half of the BEA 2025 dev set for several judges at once,
+beside the majority-class baseline.
+
 Conventions: only items a human labelled on a dimension count for it. A judge reply that could not be read
-is the prediction `(none)`: it counts as wrong in accuracy, as a miss of the true class in F1, and has a
-column of its own in the confusion matrix; `coverage` says how often the judge gave a label at all.
-Macro-F1 averages the F1 of every label that occurs among the human or judge labels (as scikit-learn's
-`f1_score(average="macro")` does), `(none)` excepted.
+(or a dimension the judge does not label) is the prediction `(none)`: it counts as wrong in accuracy and
+kappa, as a miss of the true class in F1, and has a column of its own in the confusion matrix; `coverage`
+says how often the judge gave a label at all. Macro-F1 averages the F1 of every label that occurs among the
+human or judge labels, `(none)` excepted. The statistics are scikit-learn's.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evals.judge import Judge, JudgeInput
-from evals.labels import DIMENSIONS, VOCABULARY, human_labels
+from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
+
+from evals.judge import JudgeInput, JudgeLike, JudgeVerdict
+from evals.labels import DIMENSIONS, VOCABULARY, JudgeLabels, human_labels
 from tutor.errors import InputDataError
 from tutor.problems.importers.base import SkippedRecord
 from tutor.problems.importers.mrbench import import_mrbench
@@ -42,6 +48,7 @@ class DimensionAgreement:
     macro_f1: float | None
     f1: dict[str, float]  # per label
     confusion: dict[str, dict[str, int]]  # human label -> judge label -> count
+    kappa: float | None = None  # Cohen's kappa; None when undefined (fewer than 2 items)
 
     @property
     def coverage(self) -> float | None:
@@ -51,37 +58,35 @@ class DimensionAgreement:
 def agreement(
     dimension: str, pairs: Sequence[tuple[str, str | None]], vocabulary: Sequence[str] = ()
 ) -> DimensionAgreement:
-    """Accuracy, macro-F1 and confusion matrix of (human, judge) label pairs; judge None = unlabelled."""
+    """Accuracy, macro-F1, Cohen's kappa and confusion matrix of (human, judge) label pairs (judge None =
+    unlabelled)."""
     vocab = list(vocabulary or VOCABULARY.get(dimension, ()))
     for human, judged in pairs:  # labels outside the vocabulary still get a row/column
         for label in (human, judged):
             if label is not None and label not in vocab:
                 vocab.append(label)
     columns = [*vocab, NONE]
-    confusion = {h: dict.fromkeys(columns, 0) for h in vocab}
-    for human, judged in pairs:
-        confusion[human][judged if judged is not None else NONE] += 1
+    truth = [h for h, _ in pairs]
+    predicted = [NONE if j is None else j for _, j in pairs]
     n = len(pairs)
-    judged_n = sum(1 for _, j in pairs if j is not None)
-    correct = sum(1 for h, j in pairs if h == j)
-    present = [c for c in vocab if any(h == c or j == c for h, j in pairs)]
-    f1: dict[str, float] = {}
-    for c in present:
-        tp = sum(1 for h, j in pairs if h == c and j == c)
-        predicted = sum(1 for _, j in pairs if j == c)
-        actual = sum(1 for h, _ in pairs if h == c)
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
-        f1[c] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    if not n:
+        return DimensionAgreement(
+            dimension, tuple(vocab), 0, 0, None, None, {}, {h: dict.fromkeys(columns, 0) for h in vocab}
+        )
+    matrix = confusion_matrix(truth, predicted, labels=columns)
+    present = [c for c in vocab if c in truth or c in predicted]
+    scores = f1_score(truth, predicted, labels=present, average=None, zero_division=0.0)
+    kappa = cohen_kappa_score(truth, predicted, labels=columns) if n > 1 else None
     return DimensionAgreement(
         dimension=dimension,
         labels=tuple(vocab),
         n=n,
-        judged=judged_n,
-        accuracy=correct / n if n else None,
-        macro_f1=sum(f1.values()) / len(f1) if f1 else None,
-        f1=f1,
-        confusion=confusion,
+        judged=sum(1 for p in predicted if p != NONE),
+        accuracy=float(accuracy_score(truth, predicted)),
+        macro_f1=float(scores.mean()) if present else None,
+        f1={c: float(v) for c, v in zip(present, scores, strict=True)},
+        confusion={h: {c: int(matrix[i][k]) for k, c in enumerate(columns)} for i, h in enumerate(vocab)},
+        kappa=None if kappa is None or kappa != kappa else float(kappa),  # NaN: one class only on both sides
     )
 
 
@@ -148,9 +153,35 @@ def load_labelled(path: str | Path) -> tuple[list[LabelledTutorResponse], list[s
     return records, skipped
 
 
+def judge_input(record: LabelledTutorResponse) -> JudgeInput:
+    """What a judge is shown of a labelled response: the history, the reply, the topic and the solution."""
+    return JudgeInput(
+        history=record.history_text,
+        response=record.response,
+        problem=record.topic or "",
+        solution=record.ground_truth_solution or "",
+    )
+
+
+class MajorityJudge:
+    """The majority-class baseline: per dimension, the human label most frequent in the training records
+    (ties: the first in the vocabulary), whatever the reply."""
+
+    def __init__(self, records: Sequence[LabelledTutorResponse]) -> None:
+        self.labels: dict[str, str] = {}
+        for d in DIMENSIONS:
+            counts = Counter(lab for r in records if (lab := getattr(r.labels, d)) is not None)
+            if counts:
+                order = {v: k for k, v in enumerate(VOCABULARY[d])}
+                self.labels[d] = min(counts, key=lambda lab: (-counts[lab], order.get(lab, len(order))))
+
+    def judge(self, item: JudgeInput) -> JudgeVerdict:
+        return JudgeVerdict(JudgeLabels.model_validate(self.labels))
+
+
 def calibrate(
     records: Sequence[LabelledTutorResponse],
-    judge: Judge,
+    judge: JudgeLike,
     *,
     judge_spec: str = "",
     data: str = "",
@@ -160,27 +191,25 @@ def calibrate(
 ) -> CalibrationReport:
     """Judge every record and measure agreement per dimension (see the module docstring).
 
+    A judge with `judge_many(items)` (the learned judge) labels all records in one call.
+
     Args:
         done: judge labels already obtained (a resumed calibration), by record id; those records are not
             judged again (None: the judge's reply was unreadable).
         on_item: called with each newly judged item (to save it as it comes).
     """
-    items: list[CalibrationItem] = []
     done = done or {}
+    todo = [r for r in records if r.id not in done]
+    many = getattr(judge, "judge_many", None)
+    batch = dict(zip((r.id for r in todo), many([judge_input(r) for r in todo]), strict=True)) if many else {}
+    items: list[CalibrationItem] = []
     for record in records:
         if record.id in done:
             labels = done[record.id]
             error = "" if labels is not None else "unreadable judge reply (earlier run)"
             items.append(CalibrationItem(record.id, human_labels(record.labels), labels, error))
             continue
-        verdict = judge.judge(
-            JudgeInput(
-                history=record.history_text,
-                response=record.response,
-                problem=record.topic or "",
-                solution=record.ground_truth_solution or "",
-            )
-        )
+        verdict = batch[record.id] if many else judge.judge(judge_input(record))
         item = CalibrationItem(
             id=record.id,
             human=human_labels(record.labels),
@@ -197,7 +226,7 @@ def agreement_table(items: Sequence[CalibrationItem]) -> list[DimensionAgreement
     """One `DimensionAgreement` per dimension that has human labels."""
     out = []
     for d in DIMENSIONS:
-        pairs = [(h, i.judge[d] if i.judge else None) for i in items if (h := i.human.get(d)) is not None]
+        pairs = [(h, i.judge.get(d) if i.judge else None) for i in items if (h := i.human.get(d)) is not None]
         if pairs:
             out.append(agreement(d, pairs))
     return out
@@ -205,6 +234,18 @@ def agreement_table(items: Sequence[CalibrationItem]) -> list[DimensionAgreement
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.0f}%"
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def confusion_markdown(d: DimensionAgreement, title: str) -> list[str]:
+    """One confusion matrix as Markdown lines (rows: human label; columns: judge label)."""
+    columns = [*d.labels, NONE]
+    lines = [title, "", "| human \\ judge | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    lines += [f"| {h} | " + " | ".join(str(d.confusion[h][c]) for c in columns) + " |" for h in d.labels]
+    return [*lines, ""]
 
 
 def render_markdown(report: CalibrationReport) -> str:
@@ -215,24 +256,17 @@ def render_markdown(report: CalibrationReport) -> str:
         f"{len(report.items)} labelled responses; the judge's reply was unreadable for {report.unlabelled}."
         + (f" {len(report.skipped)} record(s) of the file were skipped." if report.skipped else ""),
         "",
-        "| Dimension | Human-labelled | Judge coverage | Accuracy | Macro-F1 |",
-        "|---|---:|---:|---:|---:|",
+        "| Dimension | Human-labelled | Judge coverage | Accuracy | Macro-F1 | Cohen's kappa |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for d in report.dimensions:
-        f1 = "-" if d.macro_f1 is None else f"{d.macro_f1:.2f}"
-        lines.append(f"| {d.dimension} | {d.n} | {_pct(d.coverage)} | {_pct(d.accuracy)} | {f1} |")
+        lines.append(
+            f"| {d.dimension} | {d.n} | {_pct(d.coverage)} | {_pct(d.accuracy)} | {_num(d.macro_f1)} "
+            f"| {_num(d.kappa)} |"
+        )
     lines += ["", "Rows: human label; columns: judge label.", ""]
     for d in report.dimensions:
-        columns = [*d.labels, NONE]
-        lines += [
-            f"### {d.dimension}",
-            "",
-            "| human \\ judge | " + " | ".join(columns) + " |",
-            "|---|" + "---:|" * len(columns),
-        ]
-        for h in d.labels:
-            lines.append(f"| {h} | " + " | ".join(str(d.confusion[h][c]) for c in columns) + " |")
-        lines.append("")
+        lines += confusion_markdown(d, f"### {d.dimension}")
     return "\n".join(lines)
 
 
@@ -243,7 +277,10 @@ __all__ = [
     "DimensionAgreement",
     "agreement",
     "agreement_table",
+    "MajorityJudge",
     "calibrate",
+    "confusion_markdown",
+    "judge_input",
     "load_labelled",
     "render_markdown",
 ]

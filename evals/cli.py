@@ -109,22 +109,25 @@ def rescore_command(
 def judge_command(
     run_dir: Annotated[Path, typer.Argument(help="An eval run folder.")],
     judge: Annotated[
-        str | None, typer.Option("--judge", "-j", help="Judge model spec (default: settings roles.judge).")
+        str | None,
+        typer.Option("--judge", "-j", help="Judge: a model spec, or learned[:PATH] (default: settings roles.judge)."),
     ] = None,
     max_turns: Annotated[int | None, typer.Option("--max-turns", min=1, help="Tutor turns judged per dialogue.")] = 2,
     all_turns: Annotated[bool, typer.Option("--all-turns", help="Judge every tutor turn.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
-    """Label a run's tutor turns with the LLM judge (MRBench dimensions), then rescore it."""
-    from evals.judge import Judge
+    """Label a run's tutor turns with a judge (MRBench dimensions), then rescore it.
+
+    The judge is an LLM (a model spec) or the learned judge (`learned`, `learned:PATH`; see `eval calibrate`).
+    """
+    from evals.judge import make_judge
     from evals.runner import judge_run, rescore
-    from tutor.models import get_chat_model
     from tutor.settings import Settings
 
     settings = Settings.load()
     spec = judge or settings.spec_for("judge")
-    model = get_chat_model(spec, settings.model, cache_dir=settings.cache_dir)
-    n = judge_run(run_dir, Judge(model), spec, max_turns=None if all_turns else max_turns, progress=progress)
+    judge_ = make_judge(spec, settings)
+    n = judge_run(run_dir, judge_, spec, max_turns=None if all_turns else max_turns, progress=progress)  # type: ignore[arg-type]
     rescore(run_dir)
     typer.echo(f"{n} tutor turn(s) judged by {spec}; report: {run_dir / 'report.html'}")
 
@@ -182,61 +185,117 @@ def compare_command(
         out.write_text(text, encoding="utf-8")
 
 
-def calibrate_command(
-    data: Annotated[
-        Path,
-        typer.Option("--data", "-d", help="MRBench-format JSON (or the importer's .jsonl) with human labels."),
-    ],
-    judge: Annotated[
-        str | None, typer.Option("--judge", "-j", help="Judge model spec (default: settings roles.judge).")
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Folder for calibration.json/.md (default: runs/calibration-...)."),
-    ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Judge at most N responses.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-) -> None:
-    """Run the judge on human-labelled responses and report agreement per dimension."""
-    from tqdm import tqdm
-
-    from evals.calibrate import CalibrationItem, calibrate, load_labelled, render_markdown
-    from evals.files import write_atomic, write_json
-    from evals.judge import Judge
-    from tutor.models import get_chat_model
-    from tutor.settings import Settings
-
-    settings = Settings.load()
-    spec = judge or settings.spec_for("judge")
-    records, skipped = load_labelled(data)
-    records = records[:limit] if limit else records
-    folder = out or Path("runs") / f"calibration-{_slug(data.stem)}-{_slug(spec)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    # Verdicts are saved as they come, so an interrupted calibration resumes where it stopped.
-    cache = folder / "verdicts.jsonl"
-    done = {}
+def _read_verdicts(cache: Path) -> dict[str, dict[str, dict[str, str] | None]]:
+    """Saved verdicts by judge spec and record id (a torn last line is redone)."""
+    done: dict[str, dict[str, dict[str, str] | None]] = {}
     if cache.exists():
-        for line in cache.read_text(encoding="utf-8").split("\n")[:-1]:  # a torn last line is redone
+        for line in cache.read_text(encoding="utf-8").split("\n")[:-1]:
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(entry, dict) and entry.get("judge") == spec and "id" in entry:
-                done[entry["id"]] = entry.get("labels")
-    model = get_chat_model(spec, settings.model, cache_dir=settings.cache_dir)
-    todo = sum(1 for r in records if r.id not in done)
+            if isinstance(entry, dict) and isinstance(entry.get("judge"), str) and "id" in entry:
+                done.setdefault(entry["judge"], {})[entry["id"]] = entry.get("labels")
+    return done
 
-    def save(item: CalibrationItem) -> None:
+
+def _saver(cache: Path, bar: Any) -> Any:
+    def save(spec: str, item: Any) -> None:
         with open(cache, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"id": item.id, "judge": spec, "labels": item.judge, "error": item.error}) + "\n")
         bar.update(1)
 
-    with tqdm(total=todo, disable=not progress, unit="resp", desc="calibrate") as bar:
-        report = calibrate(
-            records, Judge(model), judge_spec=spec, data=str(data), skipped=skipped, done=done, on_item=save
-        )
-    write_json(folder / "calibration.json", report.to_json())
-    text = render_markdown(report)
+    return save
+
+
+def calibrate_command(
+    data: Annotated[
+        Path,
+        typer.Option("--data", "-d", help="MRBench/BEA-format JSON (or the importer's .jsonl) with human labels."),
+    ],
+    judges: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--judge",
+            "-j",
+            help="A judge to calibrate (repeat for several): learned, learned:PATH, or a model spec. "
+            "Default: learned and the settings' roles.judge.",
+        ),
+    ] = None,
+    sample: Annotated[
+        int,
+        typer.Option("--sample", min=0, help="Test-half responses the LLM judges label (seeded; 0: all)."),
+    ] = 80,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the split and the sample.")] = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split/--no-split",
+            help="Split by conversation and report on the test half (default), or judge every response "
+            "with one judge (no split, no baseline).",
+        ),
+    ] = True,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for calibration.json/.md (default: runs/calibration-...)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="With --no-split: judge at most N responses.")
+    ] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Measure judges against human labels: accuracy, macro-F1, Cohen's kappa and confusion matrices per
+    dimension, on the held-out half of the file, beside the majority baseline; rerun to resume."""
+    from tqdm import tqdm
+
+    from evals.calibrate import calibrate, load_labelled, render_markdown
+    from evals.calibration_split import SEED
+    from evals.calibration_suite import render_suite_markdown, run_suite
+    from evals.files import write_atomic, write_json
+    from evals.judge import make_judge
+    from tutor.errors import ConfigError
+    from tutor.settings import Settings
+
+    settings = Settings.load()
+    specs = list(dict.fromkeys(judges or ["learned", settings.spec_for("judge")]))
+    records, skipped = load_labelled(data)
+    if not split and len(specs) != 1:
+        raise ConfigError("--no-split calibrates one judge", "give exactly one --judge")
+    name = _slug(data.stem) if split else f"{_slug(data.stem)}-{_slug(specs[0])}"
+    folder = out or Path("runs") / f"calibration-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    # Verdicts are saved as they come, so an interrupted calibration resumes where it stopped.
+    cache = folder / "verdicts.jsonl"
+    done = _read_verdicts(cache)
+    others = {s: make_judge(s, settings) for s in specs if not (split and s == "learned")}
+    with tqdm(disable=not progress, unit="resp", desc="calibrate") as bar:
+        save = _saver(cache, bar)
+        if split:
+            suite = run_suite(
+                records,
+                data=data.name,
+                llm_judges=others,
+                learned="learned" in specs,
+                sample_size=sample or None,
+                seed=SEED if seed is None else seed,
+                skipped=skipped,
+                done=done,
+                on_item=save,
+            )
+            document, text = suite.to_json(), render_suite_markdown(suite)
+        else:
+            spec = specs[0]
+            report = calibrate(
+                records[:limit] if limit else records,
+                others[spec],
+                judge_spec=spec,
+                data=str(data),
+                skipped=skipped,
+                done=done.get(spec),
+                on_item=lambda item: save(spec, item),
+            )
+            document, text = report.to_json(), render_markdown(report)
+    write_json(folder / "calibration.json", document)
     write_atomic(folder / "calibration.md", text)
     typer.echo(text)
     typer.echo(f"-> {folder / 'calibration.md'}, {folder / 'calibration.json'}")

@@ -4,11 +4,15 @@
     verdict = judge.judge(JudgeInput(history="Tutor: ...\\nStudent: ...", response="What is 7 x 8?"))
     verdict.labels          # JudgeLabels, or None when the judge's reply could not be read
 
-The reply is structured output (`model.with_structured_output(JudgeLabels)`): constrained decoding on the
+The reply is structured output (`model.with_structured_output(StrictJudgeLabels)`): constrained decoding on the
 local backends, the provider's JSON mode elsewhere, validated by pydantic either way. A reply that cannot
 be read is an unlabelled verdict with the reason, never an exception; a model that cannot be reached at
 all (a dead server, a missing package) still raises, because every later item would fail the same way.
 `evals.calibrate` measures how far the labels agree with human ones.
+
+Anything with `judge(JudgeInput) -> JudgeVerdict` is a judge (`JudgeLike`): the LLM `Judge` here, and the
+learned judge of `evals.learned_judge` (TF-IDF and logistic regression trained on human labels).
+`make_judge(spec, settings)` builds either from a judge spec: `learned` or `learned:PATH`, else a model spec.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
 from langchain_core.exceptions import OutputParserException
@@ -25,10 +29,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import ValidationError
 
-from evals.labels import DIMENSIONS, QUESTIONS, VOCABULARY, JudgeLabels
+from evals.labels import DIMENSIONS, QUESTIONS, VOCABULARY, JudgeLabels, StrictJudgeLabels
 from student_sim.dialogue import Dialogue
 from tutor.errors import ModelOutputError
 from tutor.problems.schema import DebuggingProblem, NumericAnswer
+
+if TYPE_CHECKING:
+    from tutor.settings import Settings
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "prompts"),
@@ -57,6 +64,12 @@ class JudgeVerdict:
     latency_s: float = 0.0
 
 
+class JudgeLike(Protocol):
+    """What eval runs and calibration need of a judge."""
+
+    def judge(self, item: JudgeInput) -> JudgeVerdict: ...
+
+
 def _clip_history(history: str, limit: int = MAX_HISTORY_CHARS) -> str:
     # The end of the conversation is what the reply answers: keep it, drop the oldest part.
     return history if len(history) <= limit else "...\n" + history[-limit:]
@@ -68,7 +81,7 @@ class Judge:
     def __init__(self, model: BaseChatModel, *, max_history_chars: int = MAX_HISTORY_CHARS) -> None:
         self.model = model
         self.max_history_chars = max_history_chars
-        self._structured = model.with_structured_output(JudgeLabels)
+        self._structured = model.with_structured_output(StrictJudgeLabels)
         self._system = (
             _TEMPLATES.get_template("judge_system.jinja")
             .render(dimensions=[(d, QUESTIONS[d], VOCABULARY[d]) for d in DIMENSIONS], keys=list(DIMENSIONS))
@@ -111,12 +124,32 @@ def _as_verdict(result: Any, latency: float) -> JudgeVerdict:
         return JudgeVerdict(result, "", latency)
     if isinstance(result, dict):
         try:
-            return JudgeVerdict(JudgeLabels.model_validate(result), "", latency)
+            return JudgeVerdict(StrictJudgeLabels.model_validate(result), "", latency)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(root)"
             return JudgeVerdict(None, f"unreadable judge reply: invalid at '{where}': {first['msg']}", latency)
     return JudgeVerdict(None, f"unreadable judge reply: got {type(result).__name__}", latency)
+
+
+def is_learned(spec: str) -> bool:
+    """Whether a judge spec names the learned judge (`learned`, `learned:PATH`)."""
+    return spec == "learned" or spec.startswith("learned:")
+
+
+def make_judge(spec: str, settings: Settings) -> JudgeLike:
+    """The judge a spec names: the learned judge (`learned`, `learned:PATH`) or an LLM judge on a model spec.
+
+    Raises:
+        InputDataError: the learned judge has no model and no training data to make one.
+    """
+    if is_learned(spec):
+        from evals.learned_judge import learned_judge_for
+
+        return learned_judge_for(spec, settings.cache_dir)
+    from tutor.models import get_chat_model
+
+    return Judge(get_chat_model(spec, settings.model, cache_dir=settings.cache_dir))
 
 
 # ---------------------------------------------------------------------------------- eval dialogues
@@ -149,4 +182,4 @@ def judge_inputs(dialogue: Dialogue, max_turns: int | None = None) -> list[tuple
     return out
 
 
-__all__ = ["Judge", "JudgeInput", "JudgeVerdict", "judge_inputs"]
+__all__ = ["Judge", "JudgeInput", "JudgeLike", "JudgeVerdict", "is_learned", "judge_inputs", "make_judge"]

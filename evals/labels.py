@@ -47,13 +47,31 @@ QUESTIONS: dict[str, str] = {
 
 
 class JudgeLabels(BaseModel):
-    """A judge's labels on one tutor response: all 8 dimensions, from fixed vocabularies.
+    """A judge's labels on one tutor response, from fixed vocabularies; None where the judge gives no label.
 
-    This is the structured-output schema the judge model must fill; every field is required so that
-    constrained decoding produces a complete record.
+    An LLM judge labels all 8 dimensions (`StrictJudgeLabels`); the learned judge labels the dimensions it
+    was trained on (the BEA 2025 data labels 4), and leaves the others None rather than guess them.
     """
 
     model_config = ConfigDict(extra="forbid")
+
+    mistake_identification: Level | None = Field(None, description=QUESTIONS["mistake_identification"])
+    mistake_location: Level | None = Field(None, description=QUESTIONS["mistake_location"])
+    revealing_of_the_answer: Revealing | None = Field(None, description=QUESTIONS["revealing_of_the_answer"])
+    providing_guidance: Level | None = Field(None, description=QUESTIONS["providing_guidance"])
+    actionability: Level | None = Field(None, description=QUESTIONS["actionability"])
+    coherence: Level | None = Field(None, description=QUESTIONS["coherence"])
+    tutor_tone: Tone | None = Field(None, description=QUESTIONS["tutor_tone"])
+    humanlikeness: Level | None = Field(None, description=QUESTIONS["humanlikeness"])
+
+    def as_dict(self) -> dict[str, str]:
+        """The labels given, by dimension (dimensions left unlabelled are absent)."""
+        return {d: str(v) for d in DIMENSIONS if (v := getattr(self, d)) is not None}
+
+
+class StrictJudgeLabels(JudgeLabels):
+    """The structured-output schema an LLM judge must fill: every dimension required, so that constrained
+    decoding produces a complete record."""
 
     mistake_identification: Level = Field(description=QUESTIONS["mistake_identification"])
     mistake_location: Level = Field(description=QUESTIONS["mistake_location"])
@@ -64,13 +82,19 @@ class JudgeLabels(BaseModel):
     tutor_tone: Tone = Field(description=QUESTIONS["tutor_tone"])
     humanlikeness: Level = Field(description=QUESTIONS["humanlikeness"])
 
-    def as_dict(self) -> dict[str, str]:
-        return {d: str(getattr(self, d)) for d in DIMENSIONS}
-
 
 def human_labels(labels: ResponseLabels) -> dict[str, str | None]:
     """The human labels of an imported MRBench record, by dimension (None where unlabelled)."""
     return {d: getattr(labels, d) for d in DIMENSIONS}
 
 
-__all__ = ["DIMENSIONS", "GOOD", "LEVELS", "QUESTIONS", "VOCABULARY", "JudgeLabels", "human_labels"]
+__all__ = [
+    "DIMENSIONS",
+    "GOOD",
+    "LEVELS",
+    "QUESTIONS",
+    "VOCABULARY",
+    "JudgeLabels",
+    "StrictJudgeLabels",
+    "human_labels",
+]

@@ -190,6 +190,7 @@ def test_the_cli_rescoring_comparing_and_calibrating(finished, tmp_path):
             f"scripted:{judge}",
             "--out",
             str(tmp_path / "cal"),
+            "--no-split",
             "--no-progress",
         ],
     )
@@ -210,6 +211,7 @@ def test_the_cli_rescoring_comparing_and_calibrating(finished, tmp_path):
             f"scripted:{judge}",
             "--out",
             str(tmp_path / "cal"),
+            "--no-split",
             "--no-progress",
         ],
     )
