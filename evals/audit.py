@@ -9,13 +9,16 @@ A reply fails a rule when it
     about the answer's size;
 (b) `answers_own_question`: states the result that its own question asks for ("There are 5 weekdays in a
     week. How many weekdays are there in a week?");
-(c) `unsupported_number`: states a number that neither the problem (statement, step questions, hints,
-    feedback, program and tests), the conversation (the student's and the tutor's earlier messages), the
-    turn's calculations and test runs, nor arithmetic written out in the reply gave; small counts (0-10),
-    ordinals and common conversion constants are allowed;
-(d) `off_problem`: names a person, place, object or event that neither the problem nor the conversation
-    mentions (a "party" or "muffins" in a problem about pencils), or writes code / talks about program
-    lines in a word problem, or quotes code a debugging problem's program does not contain.
+(c) `unsupported_number`: states a number that neither the problem (statement, program and tests, and the
+    questions, hints and feedback of the steps up to the first one the student has not answered: later
+    hints state earlier results), the conversation (the student's and the tutor's earlier messages), the
+    turn's scaffold notes, calculations and test runs, nor true arithmetic written out in the reply gave;
+    small counts (0-10), ordinals and common conversion constants are allowed. A step's answer the student has
+    not given is named as such, and the tutor's having said it before does not make it given;
+(d) `off_problem`: names a person, place, object or event that neither the problem, the scaffold nor the
+    student mentions (a "party" or "cookies" in a problem about pencils; the tutor's own earlier messages
+    do not count, or an invention would be allowed from its second mention on), writes code or talks about
+    program lines in a word problem, or quotes code a debugging problem's program does not contain.
 
 The rules grade the tutor, so they share no code with it: nothing here comes from `tutor.guard`, the
 tutor's number reader or its answer checker; only the problem schema and the turn record are read.
@@ -248,7 +251,7 @@ def false_praise(ctx: ReplyContext) -> list[str]:
                 hits.append(f"says {m.group(0)!r} to a message assessed {ctx.label}: {sentence!r}")
                 break
     opening = _OPENING_YES.match(ctx.reply)
-    size_question = bool(_SIZE_QUESTION.search(ctx.student_message)) and ctx.label in ("question", "incorrect")
+    size_question = bool(_SIZE_QUESTION.search(ctx.student_message))
     if opening and not hits and (ctx.label in NOT_CORRECT and _commits_to_answer(ctx) or size_question):
         what = "a yes/no question about the answer" if size_question else f"a message assessed {ctx.label}"
         hits.append(f"opens with {opening.group(1)!r} in reply to {what}: {sentences(ctx.reply)[0]!r}")
@@ -273,14 +276,27 @@ def _step_of(question: str, problem: Problem) -> str | None:
     """The step whose question this one rephrases (most of the step question's content words)."""
     if isinstance(problem, DebuggingProblem):
         return None
-    asked = _content(question)
+    asked, numbers = _content(question), numbers_in(question)
     best, best_overlap = None, 0.0
     for step in problem.steps:
+        if not all(matches(n, [m.value for m in numbers_in(step.question)]) for n in numbers):
+            continue  # the same question about other numbers is an analogy, not a rephrasing
         words = _content(step.question)
         overlap = len(words & asked) / len(words) if words else 0.0
         if overlap > best_overlap:
             best, best_overlap = step.id, overlap
     return best if best_overlap >= 0.6 else None
+
+
+def _current_step(ctx: ReplyContext) -> str | None:
+    """The first step whose answer the student has not given, if any."""
+    if isinstance(ctx.problem, DebuggingProblem):
+        return None
+    n = open_steps(ctx.problem, ctx.student_texts)
+    said = [m for t in ctx.student_texts for m in numbers_in(t)]
+    step = ctx.problem.steps[n - 1]
+    value = getattr(step.answer, "value", None)
+    return None if value is not None and any(matches(m, [value]) for m in said) else step.id
 
 
 def answers_own_question(ctx: ReplyContext) -> list[str]:
@@ -292,9 +308,11 @@ def answers_own_question(ctx: ReplyContext) -> list[str]:
     givens = [n.value for n in numbers_in(ctx.problem.statement)]
     answers = dict(step_answers(ctx.problem))
     hits: list[str] = []
+    current = _current_step(ctx)
     for q in questions:
         asked, q_numbers = _content(q), [n.value for n in numbers_in(q)]
-        step_id = _step_of(q, ctx.problem)
+        # A question with no words of its own ("What does that make?") works towards the current step.
+        step_id = _step_of(q, ctx.problem) or (current if len(asked) < 2 else None)
         for s in statements:
             new = [n for n in numbers_in(s) if not n.ordinal and not matches(n, q_numbers)]
             if not new:
@@ -305,7 +323,8 @@ def answers_own_question(ctx: ReplyContext) -> list[str]:
             if step_id is not None and any(matches(n, [answers[step_id]]) for n in new if step_id in answers):
                 hits.append(f"states the answer of step {step_id} ({s!r}) and asks {q!r}")
                 break
-            overlap = len(asked & _content(s)) / len(asked) if len(asked) >= 2 else 0.0
+            shared = asked & _content(s)
+            overlap = len(shared) / len(asked) if len(shared) >= 2 else 0.0
             fresh = [n for n in new if not matches(n, givens)]
             # Restating a given before asking is scaffolding; restating it as the result asked for is not.
             if (fresh and overlap >= 0.5) or overlap >= 0.8:
@@ -319,29 +338,34 @@ def answers_own_question(ctx: ReplyContext) -> list[str]:
 _LINE_REF = re.compile(r"\blines? (\d+)", re.IGNORECASE)
 
 
-def _allowed_numbers(ctx: ReplyContext) -> list[float]:
-    texts = [*problem_texts(ctx.problem, open_steps(ctx.problem, ctx.student_texts)), *ctx.conversation]
+def _given_numbers(ctx: ReplyContext) -> tuple[list[float], list[float]]:
+    """Numbers the problem, its scaffold, the turn's calculations and the student gave; and those only the
+    tutor's earlier messages or the reply's own arithmetic gave (these do not make a hidden answer given)."""
+    texts = [*problem_texts(ctx.problem, open_steps(ctx.problem, ctx.student_texts)), *ctx.student_texts]
     texts += [ctx.move_text, *ctx.computed]
-    values = [n.value for t in texts for n in numbers_in(t)]
-    values += [v * k for v in values for k in (100.0, 0.01)]  # percent <-> fraction, dollars <-> cents
+    given = [n.value for t in texts for n in numbers_in(t)]
+    given += [v * k for v in given for k in (100.0, 0.01)]  # percent <-> fraction, dollars <-> cents
     if isinstance(ctx.problem, DebuggingProblem):
-        values += [float(i) for i in range(1, len(ctx.problem.buggy_code.splitlines()) + 1)]
-    return values + written_results(ctx.reply)
+        given += [float(i) for i in range(1, len(ctx.problem.buggy_code.splitlines()) + 1)]
+    said = [n.value for r, t in ctx.history if r == "tutor" for n in numbers_in(t)]
+    return given, said + written_results(ctx.reply)
 
 
 def unsupported_numbers(ctx: ReplyContext) -> list[str]:
-    """(c) Numbers in the reply that no source gave; an unreached step's answer is named as such."""
-    allowed = _allowed_numbers(ctx)
+    """(c) Numbers in the reply that no source gave; a step's answer the student has not given is named as such,
+    even when the tutor stated it before."""
+    given, said = _given_numbers(ctx)
     reached = [n.value for t in ctx.student_texts for n in numbers_in(t)]
+    hidden = [(sid, v) for sid, v in step_answers(ctx.problem) if not any(abs(v - r) < 1e-9 for r in reached)]
     hits: list[str] = []
     for n in numbers_in(ctx.reply):
         small = n.value <= 10 and n.value == int(n.value)
-        if n.ordinal or small or n.value in CONSTANTS or matches(n, allowed):
+        if n.ordinal or small or n.value in CONSTANTS or matches(n, given):
             continue
-        step = next((sid for sid, v in step_answers(ctx.problem) if matches(n, [v]) and not matches(n, reached)), None)
+        step = next((sid for sid, v in hidden if matches(n, [v])), None)
         if step is not None:
             hits.append(f"states {n.text!r}, the answer of step {step}, which the student has not given")
-        else:
+        elif not matches(n, said):
             hits.append(f"states {n.text!r}, given by neither the problem, the conversation nor a calculation")
     return hits
 
@@ -370,14 +394,15 @@ def _noun_candidates(sentence: str) -> list[str]:
 def off_problem(ctx: ReplyContext) -> list[str]:
     """(d) Names and things the problem and conversation never mention; code talk on a word problem."""
     debugging = isinstance(ctx.problem, DebuggingProblem)
-    sources = [*problem_texts(ctx.problem), *ctx.conversation, ctx.move_text]
+    # The student's words and the scaffold's, not the tutor's: an invented thing is not made real by repeating it.
+    sources = [*problem_texts(ctx.problem), *ctx.student_texts, ctx.move_text, ctx.history[0][1] if ctx.history else ""]
     words_known = vocabulary(sources)
     generic = frozenset(stem(w) for w in (GENERIC | PROGRAMMING if debugging else GENERIC))
     hits: list[str] = []
     prose = CODE.sub(" ", ctx.reply)
     if not debugging:
         code = CODE.search(ctx.reply) or _LINE_REF.search(ctx.reply)
-        if code and not any(code.group(0) in t for t in ctx.conversation):
+        if code and not any(code.group(0) in t for t in ctx.student_texts):
             hits.append(f"talks about code in a word problem: {code.group(0)!r}")
     else:
         idents = {i for t in sources for i in IDENT.findall(t)}
@@ -396,7 +421,7 @@ def off_problem(ctx: ReplyContext) -> list[str]:
             if s in seen or word.lower() in STOPWORDS or len(s) < 3 or known(s, words_known) or s in generic:
                 continue
             seen.add(s)
-            hits.append(f"mentions {word!r}, which neither the problem nor the conversation mentions")
+            hits.append(f"mentions {word!r}, which neither the problem nor the student mentions")
     return hits
 
 

@@ -58,19 +58,23 @@ def sentences(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A crude stem, enough to match "muffins" with "muffin" and "cycling" with "cycle"."""
+    """A crude stem, enough to match "muffins" with "muffin" and "cycling" with "cycle" ("cycl")."""
     w = word.lower().removesuffix("'s").strip("'")
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
-            return w[: -len(suffix)] + keep
-    return w
+            w = w[: -len(suffix)] + keep
+            break
+    return w[:-1] if w.endswith("e") and len(w) > 3 else w
 
 
 def known(word_stem: str, vocabulary: frozenset[str]) -> bool:
+    """In the vocabulary, or one stem extends the other by a few letters ("paint" and "painter")."""
     if word_stem in vocabulary:
         return True
-    return len(word_stem) >= 4 and any(
-        v.startswith(word_stem) or word_stem.startswith(v) for v in vocabulary if len(v) >= 4
+    return len(word_stem) >= 5 and any(
+        (v.startswith(word_stem) or word_stem.startswith(v)) and abs(len(v) - len(word_stem)) <= 3
+        for v in vocabulary
+        if len(v) >= 5
     )
 
 

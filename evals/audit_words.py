@@ -102,6 +102,7 @@ MODIFIERS = frozenset(
     """
     better best worse worst easier harder bigger smaller larger greater higher lower longer shorter faster
     slower tempting tricky hard easy simple clear true false sure important useful possible careful whole
-    full empty exact actual real main basic entire certain special usual key helpful
+    full empty exact actual real main basic entire certain special usual key helpful updated fixed corrected
+    following previous new old
     """.split()
 )
