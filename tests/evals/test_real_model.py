@@ -31,5 +31,5 @@ def test_a_one_dialogue_eval_on_the_bundled_model_is_scored_and_reported(local_m
     assert result.generated == 1 and result.errors == 0
     [score] = read_scores(result.run_dir)
     assert score.model_calls >= 1 and score.tutor_model_s > 0 and score.student_turns >= 1
-    assert not score.leaked  # the guarded Socratic tutor does not tell
+    assert score.guard_telling_turn is None  # the guarded tutor's replies pass its own guard (Telling@k: detector)
     assert (result.run_dir / "report.html").stat().st_size > 10_000
