@@ -146,13 +146,16 @@ def telling_note() -> str:
         split = by_split.get("test") or by_split.get("all") or next(iter(by_split.values()), None)
         detector = (split or {}).get("detector") if isinstance(split, dict) else None
         if detector and detector.get("precision") is not None:
+            name = {"mathdial": "MathDial teacher moves", "own": "this tutor's hand-labelled replies"}.get(
+                dataset, dataset
+            )
             parts.append(
-                f"{dataset}: precision {100 * detector['precision']:.0f}%, recall {100 * detector['recall']:.0f}% "
-                f"(n = {detector.get('support', detector.get('n', '?'))})"
+                f"{name}: precision {100 * detector['precision']:.0f}%, recall {100 * detector['recall']:.0f}% "
+                f"({detector.get('support', '?')} telling)"
             )
     if not parts:
         return ""
-    return " The detector against human labels (datasets/evals/TELLING.md): " + "; ".join(parts) + "."
+    return " The detector against human labels, held-out halves (datasets/evals/TELLING.md): " + "; ".join(parts) + "."
 
 
 __all__ = ["audit_section", "bridge_section", "fidelity_section", "realdata_dir", "telling_figures", "telling_note"]
