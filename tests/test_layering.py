@@ -1,4 +1,4 @@
-"""Dependencies run one way: tutor <- student_sim <- evals, with app.py and socratic_cli.py on top."""
+"""Dependencies run one way: tutor <- student_sim <- evals, with app.py, ui/ and socratic_cli.py on top."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "tutor": {"student_sim", "evals", "app", "socratic_cli"},
-    "student_sim": {"evals", "app", "socratic_cli"},
-    "evals": {"app", "socratic_cli"},
+    "tutor": {"student_sim", "evals", "app", "ui", "socratic_cli"},
+    "student_sim": {"evals", "app", "ui", "socratic_cli"},
+    "evals": {"app", "ui", "socratic_cli"},
+    # The web app's tabs sit on top, beside app.py; they import nothing from the research packages either,
+    # except student_sim's background runs, which the Research tab starts.
+    "ui": {"evals", "app", "socratic_cli"},
 }
 
 

@@ -59,3 +59,7 @@ class InputDataError(TutorError):
 
 class NotFoundError(TutorError):
     """A requested problem, session, run or profile does not exist (or is not visible to the caller)."""
+
+
+class NotAllowedError(TutorError):
+    """The acting user is not logged in, or their role may not do this."""

@@ -1,22 +1,29 @@
-"""The tutoring service: what the web app (and any other front end) calls.
+"""The tutoring service: what the web app (and any other front end) calls, and where access is decided.
 
 It wires the store, the problem bank, the models and the sandbox around `TutorAgent` and enforces the turn
 protocol: the student's message is committed before the model is called; the tutor's turn (message, full
 record, new state, knowledge snapshot) is committed in one transaction after. A turn interrupted by a
 crash leaves a pending student message, which `stream_reply` answers when the session resumes.
+
+Authorization lives here, in one place. Every public method takes the acting user (None: nobody logged in),
+re-reads that user's role from the database, and checks it against `PERMISSIONS` and session ownership:
+students work in their own sessions; teachers and researchers read every session and every run;
+researchers also change the model settings and start runs. What a method returns is shaped by the same
+role (`tutor.service_views`): a student never receives plan titles, moves, the answer key, soliloquies,
+guard verdicts or turn records. Front ends never touch the store.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
 from tutor.agent import MAX_MESSAGE_CHARS, TurnDone, TutorAgent, TutorConfig
-from tutor.errors import ConfigError, InputDataError
+from tutor.errors import ConfigError, InputDataError, NotAllowedError, NotFoundError
 from tutor.models import get_chat_model
 from tutor.models.spec import parse_spec
 from tutor.planning.scaffold import build_scaffold
@@ -24,19 +31,29 @@ from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem, Problem, parse_problem
 from tutor.record import TutorState
 from tutor.sandbox import Sandbox, TestRunResult
+from tutor.service_views import STAFF_ROLES, SessionPage, TurnResult, session_page, turn_result
 from tutor.settings import ROLES, Settings
 from tutor.storage.store import Store
-from tutor.storage.views import MessageView, SessionView, UserView
+from tutor.storage.views import RunView, SessionSummary, SessionView, UserView
 
-
-@dataclass(frozen=True)
-class Opened:
-    """A session ready to chat in: its view, the problem, and the transcript so far."""
-
-    session: SessionView
-    problem: Problem
-    transcript: list[MessageView]
-    pending: MessageView | None
+Action = Literal["tutor", "read_all_sessions", "read_runs", "start_runs", "change_settings"]
+EVERYONE = frozenset({"student", "teacher", "researcher"})
+PERMISSIONS: dict[Action, frozenset[str]] = {
+    "tutor": EVERYONE,  # in one's own sessions only
+    "read_all_sessions": STAFF_ROLES,
+    "read_runs": STAFF_ROLES,
+    "start_runs": frozenset({"researcher"}),
+    "change_settings": frozenset({"researcher"}),
+}
+_REFUSALS: dict[Action, str] = {
+    "tutor": "you may not use the tutor",
+    "read_all_sessions": "only teachers and researchers can read other people's sessions",
+    "read_runs": "only teachers and researchers can see runs and reports",
+    "start_runs": "only researchers can start runs",
+    "change_settings": "only researchers can change the models",
+}
+CODE_ONLY_MESSAGE = "(ran my new code)"
+RunLauncher = Callable[[Store, str, str, Settings], RunView]
 
 
 class TutoringService:
@@ -51,102 +68,227 @@ class TutoringService:
         self._models: dict[str, BaseChatModel] = {}
         self._lock = threading.Lock()
 
-    # -- models ----------------------------------------------------------------------------------
-    def role_specs(self) -> dict[str, str]:
+    # -- who is acting -----------------------------------------------------------------------------
+    def acting(self, user: UserView | None) -> UserView:
+        """The acting user as stored now (role re-read). Raises NotAllowedError when nobody is logged in."""
+        if user is None:
+            raise NotAllowedError("you are not logged in", "log in or sign up first")
+        try:
+            current = self.store.get_user(user.id)
+        except NotFoundError as exc:
+            raise NotAllowedError("you are not logged in", "log in or sign up first") from exc
+        if current.username != user.username:
+            raise NotAllowedError("you are not logged in", "log in or sign up first")
+        return current
+
+    def require(self, user: UserView | None, action: Action) -> UserView:
+        """The acting user if their role may do `action`. Raises NotAllowedError."""
+        me = self.acting(user)
+        if me.role not in PERMISSIONS[action]:
+            raise NotAllowedError(_REFUSALS[action])
+        return me
+
+    def may(self, user: UserView | None, action: Action) -> bool:
+        """Whether the acting user may do `action` (for showing or hiding controls)."""
+        try:
+            self.require(user, action)
+        except NotAllowedError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        """One line for the operator's console: the database (password masked) and the tutor model."""
+        return f"database: {self.store.url}; tutor model: {self._specs['tutor']}"
+
+    # -- accounts ----------------------------------------------------------------------------------
+    def sign_up(self, username: str, password: str) -> UserView:
+        """Create a student account (staff accounts are made on the command line). Raises InputDataError."""
+        return self.store.create_user(username or "", password or "", "student")
+
+    def log_in(self, username: str, password: str) -> UserView:
+        """The user with these credentials. Raises NotAllowedError with one message for every failure."""
+        user = self.store.authenticate(username or "", password or "")
+        if user is None:
+            raise NotAllowedError("wrong username or password")
+        return user
+
+    # -- models ------------------------------------------------------------------------------------
+    def role_specs(self, user: UserView | None) -> dict[str, str]:
+        """The model spec per role (staff only: specs can name servers)."""
+        self.require(user, "read_runs")
         return dict(self._specs)
 
-    def set_role_spec(self, role: str, spec: str) -> None:
-        """Choose the model for a role (validated now; built on first use)."""
+    def set_role_spec(self, user: UserView | None, role: str, spec: str) -> None:
+        """Choose the model for a role (validated now; built on first use). Researchers only."""
+        self.require(user, "change_settings")
         if role not in ROLES:
             raise ConfigError(f"unknown role '{role}'", f"roles are {', '.join(ROLES)}")
         parse_spec(spec)
         with self._lock:
             self._specs[role] = spec.strip()
 
-    def model(self, role: str = "tutor") -> BaseChatModel:
+    def _model(self, role: str = "tutor") -> BaseChatModel:
         spec = self._specs[role]
         with self._lock:
             if spec not in self._models:
                 self._models[spec] = get_chat_model(spec, self.settings.model, cache_dir=self.settings.cache_dir)
             return self._models[spec]
 
-    def config(self) -> TutorConfig:
-        return TutorConfig(reveal_after_failed_attempts=self.settings.policy.reveal_after_failed_attempts,
-                           max_leak_regenerations=self.settings.policy.max_leak_regenerations,
-                           max_code_repairs=self.settings.policy.max_code_repairs)
+    def _config(self) -> TutorConfig:
+        return TutorConfig(
+            reveal_after_failed_attempts=self.settings.policy.reveal_after_failed_attempts,
+            max_leak_regenerations=self.settings.policy.max_leak_regenerations,
+            max_code_repairs=self.settings.policy.max_code_repairs,
+        )
 
-    # -- sessions --------------------------------------------------------------------------------
-    def start(self, user: UserView, problem_id: str | None = None, pasted: str | None = None) -> Opened:
+    # -- problems and sessions ---------------------------------------------------------------------
+    def list_problems(self, user: UserView | None, domain: str | None = None) -> list[tuple[str, str]]:
+        """(title, id) of the bank's problems: public, since titles and ids hold nothing to keep."""
+        return [(p.title, p.id) for p in self.bank.list(domain=domain or None)]
+
+    def list_sessions(self, user: UserView | None, *, limit: int | None = 200) -> list[SessionSummary]:
+        """The sessions the acting user may read: a student's own; every session for staff."""
+        return self.store.list_sessions(self.require(user, "tutor"), limit=limit)
+
+    def start(self, user: UserView | None, problem_id: str | None = None, pasted: str | None = None) -> SessionPage:
         """Start a session on a bank problem or on a pasted word problem (scaffolded and verified first)."""
+        me = self.require(user, "tutor")
         if pasted and pasted.strip():
-            problem: Problem = build_scaffold(pasted, self.model("tutor"), self.sandbox, self.settings.policy.max_code_repairs)
+            problem: Problem = build_scaffold(
+                pasted, self._model("tutor"), self.sandbox, self.settings.policy.max_code_repairs
+            )
         elif problem_id:
             problem = self.bank.get(problem_id)
         else:
             raise InputDataError("choose a problem or paste your own", "pick one from the list")
-        agent = TutorAgent(problem, self.model("tutor"), self.sandbox, self.config())
+        agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config())
         opening, state = agent.start()
         payload: dict[str, Any] = {"tutor": state.model_dump(mode="json")}
         if problem.source == "pasted":
             payload["problem"] = problem.model_dump(mode="json")
         code = problem.buggy_code if isinstance(problem, DebuggingProblem) else None
-        session = self.store.start_session(user.id, problem.id, problem.domain, problem.title, payload, code=code)
-        self.store.add_tutor_turn(session.id, user, opening, {"opening": True}, payload, state.knowledge.model_dump(mode="json"))
-        return self.open(user, session.id)
+        session = self.store.start_session(me.id, problem.id, problem.domain, problem.title, payload, code=code)
+        self.store.add_tutor_turn(
+            session.id, me, opening, {"opening": True}, payload, state.knowledge.model_dump(mode="json")
+        )
+        return self.open(me, session.id)
 
-    def open(self, user: UserView, session_id: str) -> Opened:
-        session = self.store.get_session(session_id, user)
-        return Opened(session, self._problem_of(session), self.store.transcript(session_id, user),
-                      self.store.pending_student_message(session_id, user))
+    def open(self, user: UserView | None, session_id: str) -> SessionPage:
+        """The session as the acting user may see it (students: their own, without the tutor's secrets)."""
+        me = self.require(user, "tutor")
+        session = self.store.get_session(session_id, me)
+        return session_page(
+            me.role in STAFF_ROLES,
+            session,
+            self._problem_of(session),
+            self.store.transcript(session_id, me),
+            self.store.pending_student_message(session_id, me),
+        )
+
+    def export(self, user: UserView | None, session_id: str) -> dict[str, Any]:
+        """The session as a JSON object, shaped by role exactly as `open` is."""
+        return self.open(user, session_id).as_json()
+
+    def _own_session(self, me: UserView, session_id: str) -> SessionView:
+        """The session if `me` owns it; the store's not-found error otherwise (staff read, never write)."""
+        session = self.store.get_session(session_id, me)
+        if session.owner_id != me.id:
+            raise NotFoundError("session not found", "check the link, or pick one of your sessions")
+        return session
 
     def _problem_of(self, session: SessionView) -> Problem:
         if "problem" in session.state:
             return parse_problem(session.state["problem"])
         return self.bank.get(session.problem_id)
 
-    # -- turns -----------------------------------------------------------------------------------
-    def send(self, user: UserView, session_id: str, text: str, code: str | None = None) -> Iterator[str | TurnDone]:
-        """Commit the student's message, then stream the tutor's vetted reply and commit the turn."""
-        if not (text or "").strip() and code is None:
-            raise InputDataError("the message is empty", "type an answer or a question")
-        if len(text) > MAX_MESSAGE_CHARS:
-            raise InputDataError(f"the message is {len(text):,} characters long; the limit is {MAX_MESSAGE_CHARS:,}",
-                                 "shorten it: the tutor reads one answer or question at a time")
-        session = self.store.get_session(session_id, user)
-        if code is not None:
-            self.store.update_code(session_id, user, code)
-        self.store.add_student_message(session_id, user, text)
-        yield from self._reply(user, session, text, code)
+    # -- turns -------------------------------------------------------------------------------------
+    def send(
+        self, user: UserView | None, session_id: str, text: str, code: str | None = None
+    ) -> Iterator[str | TurnResult]:
+        """Commit the student's message, then stream the tutor's vetted reply and commit the turn.
 
-    def stream_reply(self, user: UserView, session_id: str) -> Iterator[str | TurnDone]:
+        `code` (debugging) counts only when it differs from the stored program. An empty message with no new
+        code answers the message left waiting by a crash, if there is one.
+        """
+        me = self.require(user, "tutor")
+        text = text or ""
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise InputDataError(
+                f"the message is {len(text):,} characters long; the limit is {MAX_MESSAGE_CHARS:,}",
+                "shorten it: the tutor reads one answer or question at a time",
+            )
+        session = self._own_session(me, session_id)
+        if code is not None and (session.code is None or code == session.code):
+            code = None
+        if not text.strip() and code is None:
+            if self.store.pending_student_message(session_id, me) is None:
+                raise InputDataError("the message is empty", "type an answer or a question")
+            yield from self.stream_reply(me, session_id)
+            return
+        if code is not None:
+            self.store.update_code(session_id, me, code)
+            text = text if text.strip() else CODE_ONLY_MESSAGE
+        self.store.add_student_message(session_id, me, text)
+        yield from self._reply(me, session, text, code)
+
+    def stream_reply(self, user: UserView | None, session_id: str) -> Iterator[str | TurnResult]:
         """Answer a student message left without reply (the server stopped mid-turn)."""
-        pending = self.store.pending_student_message(session_id, user)
+        me = self.require(user, "tutor")
+        session = self._own_session(me, session_id)
+        pending = self.store.pending_student_message(session_id, me)
         if pending is None:
             return
-        session = self.store.get_session(session_id, user)
-        yield from self._reply(user, session, pending.text, None)
+        yield from self._reply(me, session, pending.text, None)
 
-    def _reply(self, user: UserView, session: SessionView, text: str, code: str | None) -> Iterator[str | TurnDone]:
+    def _reply(self, me: UserView, session: SessionView, text: str, code: str | None) -> Iterator[str | TurnResult]:
         problem = self._problem_of(session)
         state = TutorState.model_validate(session.state["tutor"])
-        agent = TutorAgent(problem, self.model("tutor"), self.sandbox, self.config())
+        agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config())
         for item in agent.stream(text, state, code=code):
             if isinstance(item, TurnDone):
                 payload = {**session.state, "tutor": item.state.model_dump(mode="json")}
                 self.store.add_tutor_turn(
-                    session.id, user, item.turn.reply, item.turn.model_dump(mode="json"), payload,
-                    item.turn.knowledge.model_dump(mode="json"), status="solved" if item.state.solved else None,
+                    session.id,
+                    me,
+                    item.turn.reply,
+                    item.turn.model_dump(mode="json"),
+                    payload,
+                    item.turn.knowledge.model_dump(mode="json"),
+                    status="solved" if item.state.solved else None,
                 )
-            yield item
+                yield turn_result(me.role in STAFF_ROLES, item, problem)
+            else:
+                yield item
 
-    def run_tests(self, user: UserView, session_id: str, code: str) -> TestRunResult:
-        """Run the problem's tests on the student's code (and keep the code)."""
-        session = self.store.get_session(session_id, user)
+    def run_tests(self, user: UserView | None, session_id: str, code: str) -> TestRunResult:
+        """Run the problem's tests on the student's code (and keep the code). Owner only."""
+        me = self.require(user, "tutor")
+        session = self._own_session(me, session_id)
         problem = self._problem_of(session)
         if not isinstance(problem, DebuggingProblem):
             raise InputDataError("this problem has no tests to run", "tests belong to debugging problems")
-        self.store.update_code(session_id, user, code)
-        return self.sandbox.run_tests(code, [(t.name, t.code) for t in problem.tests])
+        self.store.update_code(session_id, me, code or "")
+        return self.sandbox.run_tests(code or "", [(t.name, t.code) for t in problem.tests])
+
+    # -- runs --------------------------------------------------------------------------------------
+    def list_runs(self, user: UserView | None, *, limit: int | None = 100) -> list[RunView]:
+        """Generation and eval runs, newest first. Staff only."""
+        self.require(user, "read_runs")
+        return self.store.list_runs(limit=limit)
+
+    def run_report(self, user: UserView | None, run_id: str) -> tuple[RunView, str | None]:
+        """A run and its HTML report (None while it has none). Staff only: reports quote whole dialogues."""
+        self.require(user, "read_runs")
+        run = self.store.get_run((run_id or "").strip())
+        report = Path(run.run_dir or "") / "report.html"
+        return run, report.read_text(encoding="utf-8") if run.run_dir and report.is_file() else None
+
+    def start_run(self, user: UserView | None, launch: RunLauncher, spec_path: str, out_dir: str) -> RunView:
+        """Start a background run with `launch(store, spec_path, out_dir, settings)`. Researchers only."""
+        self.require(user, "start_runs")
+        if not (spec_path or "").strip() or not (out_dir or "").strip():
+            raise InputDataError("give a spec file and an output folder")
+        return launch(self.store, spec_path.strip(), out_dir.strip(), self.settings)
 
 
 def open_service(settings: Settings | None = None) -> TutoringService:

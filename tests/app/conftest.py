@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import free_port
 from tutor.problems.bank import ProblemBank
 from tutor.sandbox import Sandbox
 from tutor.service import TutoringService
@@ -33,3 +34,15 @@ def service(tmp_path: Path, scripted_spec: str):
     yield svc
     store.close()
     sandbox.close()
+
+
+@pytest.fixture
+def running_app(service):
+    """The real app on loopback, as `main()` serves it: (url, service)."""
+    import app as web
+
+    demo = web.build_app(service)
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/", service
+    demo.close()

@@ -8,25 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def _text(message: dict) -> str:
     content = message["content"]
     return content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
-
-
-@pytest.fixture
-def running_app(service):
-    import app as web
-
-    demo = web.build_app(service)
-    port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/", service
-    demo.close()
 
 
 def test_sign_up_start_and_chat_through_gradio_client(running_app):
@@ -52,13 +39,20 @@ def test_student_journey_in_headless_chromium(running_app):
     if not os.path.exists(chromium):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     playwright = pytest.importorskip("playwright.sync_api")
-    url, _ = running_app
+    url, service = running_app
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(url)
@@ -76,9 +70,13 @@ def test_student_journey_in_headless_chromium(running_app):
         page.get_by_text("What operation combines seven equal prices?").wait_for(timeout=60_000)
         chat_text = page.locator("#chat").inner_text()
         assert "2.2" not in chat_text and "2.20" not in chat_text  # the final answer is never shown
-        page.locator("#thinking").get_by_text("Tutor's thinking").click()
-        page.get_by_text("Assessment:").wait_for(timeout=10_000)
-        assert "wrong-operation" in page.locator("#thinking").inner_text()
+        # A student sees their own progress in plain words, and no tutor's thinking at all.
+        progress = page.locator("#progress")
+        progress.get_by_text("You are on step 1 of 2.").wait_for(timeout=10_000)
+        assert "Multiplication" in progress.inner_text() and "%" in progress.inner_text()
+        assert not page.locator("#thinking").is_visible()
+        body = page.locator("body").inner_text()
+        assert "Assessment:" not in body and "wrong-operation" not in body and "Leak guard" not in body
         page.screenshot(path=str(ARTIFACTS / "math-session.png"), full_page=True)
 
         page.locator("#domain input").first.click()
@@ -90,5 +88,26 @@ def test_student_journey_in_headless_chromium(running_app):
         page.locator("#run-tests").click()
         page.get_by_text("tests pass.").wait_for(timeout=30_000)
         assert "0/4 tests pass" in page.locator("#tests-out").inner_text()
+        assert "Bug 1: fix it in your code" in page.locator("#progress").inner_text()
+        assert "Fix:" not in page.locator("body").inner_text()
         page.screenshot(path=str(ARTIFACTS / "debugging-session.png"), full_page=True)
+
+        # A teacher, in a fresh browser, reads the student's dialogue with the tutor's thinking under each turn.
+        service.store.create_user("ms-rivera", "correct horse", "teacher")
+        teacher = browser.new_page(viewport={"width": 1280, "height": 1000})
+        teacher.goto(url)
+        teacher.locator("#username input, #username textarea").first.fill("ms-rivera")
+        teacher.locator("#password input").first.fill("correct horse")
+        teacher.locator("#login-btn").click()
+        teacher.get_by_text("Logged in as").wait_for(timeout=20_000)
+        teacher.get_by_role("tab", name="Teacher").click()
+        teacher.locator("#refresh-sessions").click()
+        session_id = service.list_sessions(service.log_in("jo", "correct horse"))[-1].id
+        playwright.expect(teacher.locator("#sessions-table")).to_contain_text(session_id, timeout=20_000)
+        teacher.locator("#dialogue-id textarea, #dialogue-id input").first.fill(session_id)
+        teacher.locator("#open-dialogue").click()
+        teacher.locator("#dialogue").get_by_text("tutor's thinking").first.click()
+        teacher.get_by_text("Assessment:").first.wait_for(timeout=10_000)
+        assert "wrong-operation" in teacher.locator("#dialogue").inner_text()
+        teacher.screenshot(path=str(ARTIFACTS / "teacher-dialogue.png"), full_page=True)
         browser.close()

@@ -1,0 +1,76 @@
+"""The Log in tab: sign up (students) and log in; a successful log-in lets every tab fill itself for the role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from tutor.errors import TutorError
+from tutor.service import TutoringService
+from tutor.storage.views import UserView
+from ui.common import Shell, refusal, state_of
+
+# Each tab gives the updates it makes when someone logs in (its components -> new values).
+OnLogin = Callable[[UserView], dict[Any, Any]]
+
+
+@dataclass(frozen=True)
+class LoginTab:
+    username: gr.Textbox
+    password: gr.Textbox
+    login_btn: gr.Button
+    signup_btn: gr.Button
+    status: gr.Markdown
+
+
+def build_login_tab() -> LoginTab:
+    """The components of the Log in tab (call inside `gr.Tab`)."""
+    with gr.Row():
+        username = gr.Textbox(label="Username", elem_id="username")
+        password = gr.Textbox(label="Password (8+ characters)", type="password", elem_id="password")
+    with gr.Row():
+        login_btn = gr.Button("Log in", variant="primary", elem_id="login-btn")
+        signup_btn = gr.Button("Sign up", elem_id="signup-btn")
+    return LoginTab(username, password, login_btn, signup_btn, gr.Markdown(elem_id="login-status"))
+
+
+class LoginHandlers:
+    """Sign-up and log-in through the service; on success the user is kept and every tab updates."""
+
+    def __init__(self, service: TutoringService, shell: Shell, tab: LoginTab, on_login: Sequence[OnLogin]) -> None:
+        self.service, self.shell, self.tab, self.on_login = service, shell, tab, list(on_login)
+
+    def _welcome(self, user: UserView) -> dict[Any, Any]:
+        updates: dict[Any, Any] = {
+            self.shell.user_state: state_of(user),
+            self.tab.status: f"Logged in as **{user.username}** ({user.role}).",
+            self.tab.password: "",
+        }
+        for fill in self.on_login:
+            updates.update(fill(user))
+        return updates
+
+    def sign_up(self, username: str, password: str) -> dict[Any, Any]:
+        try:
+            return self._welcome(self.service.sign_up(username, password))
+        except TutorError as exc:
+            return {self.tab.status: refusal(exc)}
+
+    def log_in(self, username: str, password: str) -> dict[Any, Any]:
+        try:
+            return self._welcome(self.service.log_in(username, password))
+        except TutorError as exc:
+            return {self.tab.status: refusal(exc)}
+
+
+def connect_login(
+    service: TutoringService, shell: Shell, tab: LoginTab, on_login: Sequence[OnLogin], filled: Sequence[Any]
+) -> None:
+    """Wire the buttons; `filled` lists every component the tabs' `on_login` functions may update."""
+    handlers = LoginHandlers(service, shell, tab, on_login)
+    outputs = [shell.user_state, tab.status, tab.password, *filled]
+    tab.login_btn.click(handlers.log_in, [tab.username, tab.password], outputs, api_name="log_in")
+    tab.signup_btn.click(handlers.sign_up, [tab.username, tab.password], outputs, api_name="sign_up")
