@@ -191,6 +191,8 @@ class TutoringService:
 
     def _own_session(self, me: UserView, session_id: str) -> SessionView:
         """The session if `me` owns it; the store's not-found error otherwise (staff read, never write)."""
+        if not session_id:
+            raise InputDataError("no problem is open", "pick a problem first")
         session = self.store.get_session(session_id, me)
         if session.owner_id != me.id:
             raise NotFoundError("session not found", "check the link, or pick one of your sessions")

@@ -194,8 +194,6 @@ class TutorHandlers:
         before = [h for h in (history or []) if h.get("content") != WAITING]
         shown = [*before, {"role": "user", "content": message}] if (message or "").strip() else list(before)
         try:
-            if not session_id:
-                raise TutorError("no problem is open", "pick a problem first")
             stream = self.service.send(user_of(user_state), session_id, message, code=code)
             reply, shown = "", [*shown, {"role": "assistant", "content": "…"}]
             yield {t.chat: shown, t.message: ""}
