@@ -1,4 +1,4 @@
-"""`socratic eval run|rescore|judge|compare|calibrate|list`: offline evals from the command line."""
+"""`socratic eval run|rescore|judge|compare|calibrate|bridge|telling|list`: offline evals from the command line."""
 
 from __future__ import annotations
 
@@ -318,6 +318,38 @@ def list_command(limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 2
     typer.echo(f"{len(runs)} eval run(s)", err=True)
 
 
+def bridge_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Bridge JSON files (train.json, validation.json) or imported .jsonl.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("runs/bridge-agreement"),
+) -> None:
+    """Score the tutor's decision labels (error, strategy, intention) against Bridge's expert labels; no model."""
+    from evals.bridge_agreement import bridge_agreement, load_bridge, write_bridge_report
+
+    result = bridge_agreement(load_bridge(paths))
+    markdown, data = write_bridge_report(result, out)
+    for d in result.dimensions:
+        typer.echo(
+            f"{d.dimension:10} n={d.n} accuracy={d.accuracy:.3f} kappa={d.kappa:.3f} "
+            f"majority={d.majority_accuracy:.3f} ({d.majority_label})"
+        )
+    typer.echo(f"-> {markdown}, {data}")
+
+
+def telling_command(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Real-data folder (default: $TUTOR_REALDATA_DIR).")
+    ] = None,
+) -> None:
+    """Precision / recall of the telling detector and the leak guard against human labels (MathDial, own set)."""
+    from evals.telling_eval import main
+
+    argv = ["--data-dir", str(data_dir)] if data_dir else []
+    if main(argv) != 0:
+        raise typer.Exit(2)
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Offline evals: run, rescore, judge, compare, calibrate the judge.", no_args_is_help=True)
     group.command("run")(run_command)
@@ -325,5 +357,7 @@ def register(app: typer.Typer) -> None:
     group.command("judge")(judge_command)
     group.command("compare")(compare_command)
     group.command("calibrate")(calibrate_command)
+    group.command("bridge")(bridge_command)
+    group.command("telling")(telling_command)
     group.command("list")(list_command)
     app.add_typer(group, name="eval")

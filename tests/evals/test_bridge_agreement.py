@@ -196,3 +196,16 @@ def test_real_bridge_files_run_fast_and_are_scored_against_the_experts(realdata_
         assert p.accuracy == 1.0 and p.kappa == pytest.approx(1.0)
         assert s.accuracy < 0.5 and s.kappa is not None and abs(s.kappa) < 0.1  # chance level
     assert "| strategy | 490 |" in render_bridge_markdown(result)
+
+
+def test_the_eval_cli_scores_a_bridge_file_and_refuses_a_missing_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from socratic_cli import app
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "bridge" / "bridge.json"
+    out = CliRunner().invoke(app, ["eval", "bridge", str(fixture), "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert "strategy" in out.output and (tmp_path / "bridge_agreement.json").is_file()
+    missing = CliRunner().invoke(app, ["eval", "bridge", str(tmp_path / "nope.json")])
+    assert missing.exit_code != 0 and "Traceback" not in missing.output
