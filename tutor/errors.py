@@ -63,3 +63,7 @@ class NotFoundError(TutorError):
 
 class NotAllowedError(TutorError):
     """The acting user is not logged in, or their role may not do this."""
+
+
+class RateLimitedError(NotAllowedError):
+    """Too many attempts of one action in a short time (log-ins, sign-ups, messages); try again later."""

@@ -31,6 +31,7 @@ from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem, Problem, parse_problem
 from tutor.record import TutorState
 from tutor.sandbox import Sandbox, TestRunResult
+from tutor.service_limits import AbuseLimits
 from tutor.service_views import STAFF_ROLES, SessionPage, TurnResult, session_page, turn_result
 from tutor.settings import ROLES, Settings
 from tutor.storage.store import Store
@@ -59,8 +60,11 @@ RunLauncher = Callable[[Store, str, str, Settings], RunView]
 class TutoringService:
     """One per process; safe to share between the threads of the web server."""
 
-    def __init__(self, settings: Settings, store: Store, bank: ProblemBank, sandbox: Sandbox) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, bank: ProblemBank, sandbox: Sandbox, limits: AbuseLimits | None = None
+    ) -> None:
         self.settings = settings
+        self.limits = limits or AbuseLimits()
         self.store = store
         self.bank = bank
         self.sandbox = sandbox
@@ -101,14 +105,22 @@ class TutoringService:
         return f"database: {self.store.url}; tutor model: {self._specs['tutor']}"
 
     # -- accounts ----------------------------------------------------------------------------------
-    def sign_up(self, username: str, password: str) -> UserView:
-        """Create a student account (staff accounts are made on the command line). Raises InputDataError."""
+    def sign_up(self, username: str, password: str, *, client: str = "unknown") -> UserView:
+        """Create a student account (staff accounts are made on the command line).
+
+        Raises InputDataError (bad or taken name, weak password) or RateLimitedError (too many sign-ups from
+        `client`, the caller's address).
+        """
+        self.limits.sign_up(client)
         return self.store.create_user(username or "", password or "", "student")
 
-    def log_in(self, username: str, password: str) -> UserView:
-        """The user with these credentials. Raises NotAllowedError with one message for every failure."""
+    def log_in(self, username: str, password: str, *, client: str = "unknown") -> UserView:
+        """The user with these credentials. Raises NotAllowedError with one message for every failure, and
+        RateLimitedError while the name or `client` (the caller's address) has too many recent failures."""
+        self.limits.check_login(username or "", client)
         user = self.store.authenticate(username or "", password or "")
         if user is None:
+            self.limits.failed_login(username or "", client)
             raise NotAllowedError("wrong username or password")
         return user
 
@@ -220,6 +232,7 @@ class TutoringService:
                 "shorten it: the tutor reads one answer or question at a time",
             )
         session = self._own_session(me, session_id)
+        self.limits.message(session_id)  # before anything is stored: a refused message stays with the student
         if code is not None and (session.code is None or code == session.code):
             code = None
         if not text.strip() and code is None:

@@ -37,6 +37,12 @@ def build_login_tab() -> LoginTab:
     return LoginTab(username, password, login_btn, signup_btn, gr.Markdown(elem_id="login-status"))
 
 
+def client_of(request: gr.Request | None) -> str:
+    """The caller's address, the key for per-client limits."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", None) or "unknown")
+
+
 class LoginHandlers:
     """Sign-up and log-in through the service; on success the user is kept and every tab updates."""
 
@@ -53,17 +59,17 @@ class LoginHandlers:
             updates.update(fill(user))
         return updates
 
-    def sign_up(self, username: str, password: str) -> dict[Any, Any]:
+    def sign_up(self, username: str, password: str, request: gr.Request) -> dict[Any, Any]:
         try:
-            return self._welcome(self.service.sign_up(username, password))
+            return self._welcome(self.service.sign_up(username, password, client=client_of(request)))
         except TutorError as exc:
-            return {self.tab.status: refusal(exc)}
+            return {self.tab.status: refusal(exc), self.tab.password: ""}
 
-    def log_in(self, username: str, password: str) -> dict[Any, Any]:
+    def log_in(self, username: str, password: str, request: gr.Request) -> dict[Any, Any]:
         try:
-            return self._welcome(self.service.log_in(username, password))
+            return self._welcome(self.service.log_in(username, password, client=client_of(request)))
         except TutorError as exc:
-            return {self.tab.status: refusal(exc)}
+            return {self.tab.status: refusal(exc), self.tab.password: ""}
 
 
 def connect_login(

@@ -111,3 +111,54 @@ def test_student_journey_in_headless_chromium(running_app):
         assert "wrong-operation" in teacher.locator("#dialogue").inner_text()
         teacher.screenshot(path=str(ARTIFACTS / "teacher-dialogue.png"), full_page=True)
         browser.close()
+
+
+@pytest.mark.browser
+def test_limits_show_a_clear_message_and_keep_the_message_in_headless_chromium(running_app):
+    from tutor.service_limits import AbuseLimits, LimitPolicy
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    url, service = running_app
+    service.limits = AbuseLimits(LimitPolicy(failed_logins_per_name="2/minute", messages_per_session="1/minute"))
+    service.sign_up("kim", "correct horse")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        page.locator("#username input, #username textarea").first.fill("kim")
+        status = page.locator("#login-status")
+        password = page.locator("#password input").first
+        for _ in range(2):
+            password.fill("not my password")
+            page.locator("#login-btn").click()
+            playwright.expect(password).to_have_value("", timeout=20_000)  # a failed log-in clears the password
+            playwright.expect(status).to_contain_text("wrong username or password", timeout=20_000)
+        page.locator("#password input").first.fill("correct horse")
+        page.locator("#login-btn").click()
+        playwright.expect(status).to_contain_text("too many failed log-ins for this user name", timeout=20_000)
+        assert "try again in" in status.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "login-limited.png"), full_page=True)
+
+        page.locator("#username input, #username textarea").first.fill("lou")
+        page.locator("#password input").first.fill("correct horse")
+        page.locator("#signup-btn").click()
+        playwright.expect(status).to_contain_text("Logged in as", timeout=20_000)
+        page.get_by_role("tab", name="Tutor").click()
+        page.locator("#problem input").first.click()
+        page.get_by_role("option", name="Change from five dollars (toy-math-pencils)").click()
+        page.locator("#start-btn").click()
+        page.get_by_text("How much do the 7 pencils cost altogether?").first.wait_for(timeout=20_000)
+        page.locator("#message textarea").fill("I think it's 7.40")
+        page.locator("#send-btn").click()
+        page.get_by_text("What operation combines seven equal prices?").wait_for(timeout=60_000)
+        page.locator("#message textarea").fill("then maybe 28?")
+        page.locator("#send-btn").click()
+        playwright.expect(page.locator("#status")).to_contain_text("too many messages in this session", timeout=20_000)
+        assert page.locator("#message textarea").input_value() == "then maybe 28?"  # nothing lost
+        assert "then maybe 28?" not in page.locator("#chat").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "message-limited.png"), full_page=True)
+        browser.close()
