@@ -194,3 +194,17 @@ def test_the_page_config_holds_no_model_specs_or_server_paths(world):
     rita = service.store.create_user("rita", "correct horse", "researcher")
     assert service.role_specs(rita)["tutor"] not in config
     assert str(service.settings.data_dir) not in config
+
+
+def test_the_app_reaches_data_only_through_the_service():
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in [root / "app.py", *(root / "ui").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("store", "bank", "sandbox"):
+                offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tutor.storage.store"):
+                offenders.append(f"{path.name}:{node.lineno} imports the store")
+    assert offenders == []
