@@ -290,6 +290,8 @@ def _presented_as_result(sentence: str, n: Number) -> bool:
 def _number_findings(
     key: AnswerKey, sentence: str, reached: set[str], quoted: list[float], answer_given: bool
 ) -> list[tuple[TellingKind, str]]:
+    final = key.final
+    assert final is not None
     numbers = read_numbers(sentence) + fractions(sentence)
     found: list[tuple[TellingKind, str]] = []
     for n in numbers:
@@ -297,18 +299,17 @@ def _number_findings(
         weak = given or n.is_small_integer  # a number the problem gives, or a count: a result only when said so
         if weak and not _presented_as_result(sentence, n):
             continue
-        assert key.final is not None
-        if _matches(n, key.final):
+        if _matches(n, final):
             if not answer_given:
                 found.append(("final_answer", f"states the final answer ('{n.text}')"))
             continue
         for step in key.steps:
-            if step.id not in reached and _matches(n, step) and not _matches(n, key.final):
+            if step.id not in reached and _matches(n, step) and not _matches(n, final):
                 found.append(("step_result", f"gives the result of step {step.id} ('{n.text}')"))
                 break
-    found += _calculations(sentence, [n for n in numbers if n.unit != "dollars" or n.end - n.start < 12], quoted)
-    if key.final.text is not None and _says(sentence, key.final.text):
-        found.append(("final_answer", f"states the final answer ('{key.final.text}')"))
+    found += _calculations(sentence, [n for n in numbers if not n.joined], quoted)
+    if final.text is not None and not answer_given and _says(sentence, final.text):
+        found.append(("final_answer", f"states the final answer ('{final.text}')"))
     return found
 
 

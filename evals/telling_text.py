@@ -44,6 +44,7 @@ class Number:
     text: str
     unit: str | None = None
     currency: bool = False
+    joined: bool = False  # an amount joined from two written numbers ("2 dollars and 20 cents")
 
     @property
     def is_small_integer(self) -> bool:
@@ -136,7 +137,8 @@ def _join_money(text: str, numbers: list[Number]) -> list[Number]:
         between = re.sub(r"^\s*[a-z]+", "", between, count=1)  # the dollar word itself
         if between.strip() in ("", "and", ","):
             value = first.value + second.value / 100
-            joined.append(Number(value, first.start, second.end, text[first.start : second.end], "dollars"))
+            span = text[first.start : second.end]
+            joined.append(Number(value, first.start, second.end, span, "dollars", joined=True))
     return sorted(numbers + joined, key=lambda n: (n.start, -n.end))
 
 
