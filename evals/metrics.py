@@ -150,7 +150,7 @@ def answer_key_values(problem: Problem) -> list[float]:
     texts = [problem.statement]
     values: list[float] = []
     if isinstance(problem, DebuggingProblem):
-        texts += [problem.buggy_code, problem.fixed_code, *(t.code for t in problem.tests)]
+        texts += [problem.buggy_code, problem.fixed_code or "", *(t.code for t in problem.tests)]
         values += [float(n) for b in problem.bugs for n in b.lines]
     else:
         for step in problem.steps:
@@ -234,7 +234,7 @@ def refers_to_bug(text: str, problem: DebuggingProblem, bug_ids: Iterable[str]) 
             continue
         if lines & set(bug.lines):
             return True
-        snippet = _squeeze(bug.patch.find)
+        snippet = _squeeze(bug.patch.find) if bug.patch is not None else ""  # a fix kept in words has no snippet
         if len(snippet) >= 3 and snippet in squeezed:
             return True
         names = set().union(*(_identifiers(code_lines[n - 1]) for n in bug.lines if 0 < n <= len(code_lines)))
