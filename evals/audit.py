@@ -64,7 +64,7 @@ RULES: tuple[Rule, ...] = ("false_praise", "answers_own_question", "unsupported_
 RULE_LABELS: dict[str, str] = {
     "false_praise": "(a) praises or confirms a wrong or empty answer",
     "answers_own_question": "(b) answers the question it asks",
-    "unsupported_number": "(c) states a number nothing gave",
+    "unsupported_number": "(c) states a number no calculation, the problem or the student gave",
     "off_problem": "(d) talks about things not in the problem",
 }
 NOT_CORRECT = frozenset({"incorrect", "partially_correct", "unclear", "none"})
@@ -391,6 +391,28 @@ def _noun_candidates(sentence: str) -> list[str]:
     return out
 
 
+_STATEMENT = re.compile(r"[=()\[\]+\-*/<>:]")
+
+
+def _invented_code(ctx: ReplyContext, sources: list[str]) -> str | None:
+    """The first code span of a debugging reply that names an identifier the problem and student never use, or
+    writes a statement (`best = nums[0]`) that is in neither the program, its fix, its tests nor the student's
+    code: invented line contents."""
+    problem = ctx.problem
+    assert isinstance(problem, DebuggingProblem)
+    idents = {i for t in sources for i in IDENT.findall(t)}
+    program = "".join([problem.buggy_code, problem.fixed_code, *(t.code for t in problem.tests), *sources]).split()
+    written = "".join(program)
+    for span in CODE.findall(ctx.reply):
+        body = span.strip("`").removeprefix("python")
+        if any(i not in idents and i.lower() not in STOPWORDS for i in IDENT.findall(body)):
+            return span
+        lines = [ln for ln in body.splitlines() if _STATEMENT.search(ln)]
+        if any("".join(ln.split()) not in written for ln in lines):
+            return span
+    return None
+
+
 def off_problem(ctx: ReplyContext) -> list[str]:
     """(d) Names and things the problem and conversation never mention; code talk on a word problem."""
     debugging = isinstance(ctx.problem, DebuggingProblem)
@@ -405,12 +427,9 @@ def off_problem(ctx: ReplyContext) -> list[str]:
         if code and not any(code.group(0) in t for t in ctx.student_texts):
             hits.append(f"talks about code in a word problem: {code.group(0)!r}")
     else:
-        idents = {i for t in sources for i in IDENT.findall(t)}
-        for span in CODE.findall(ctx.reply):
-            unknown = [i for i in IDENT.findall(span) if i not in idents and i.lower() not in STOPWORDS]
-            if unknown:
-                hits.append(f"quotes code the program does not contain: {span!r}")
-                break
+        span = _invented_code(ctx, sources)
+        if span:
+            hits.append(f"quotes code the program does not contain: {span!r}")
     seen: set[str] = set()
     for sentence in sentences(prose):
         words = WORD.findall(sentence)

@@ -65,7 +65,7 @@ PROGRAMMING = frozenset(
     python parameter parameters argument arguments result results value values type types integer float
     boolean operator operators expression expressions assignment comparison block body branch case error
     errors exception traceback message messages run runs edit edits change changes fix fixes trace
-    tracing step steps pass
+    tracing step steps pass failure failures fail fails failing passing passed debug debugging
     """.split()
 )
 

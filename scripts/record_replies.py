@@ -8,6 +8,7 @@ turn: the session, problem, step, student message, the opening (so the conversat
 the full `TutorTurn` record. Sessions already in the output file are skipped, so an interrupted run resumes.
 
 Run: .venv/bin/python scripts/record_replies.py --out tests/fixtures/replies/bundled.jsonl [--max-minutes 30]
+     [--only PROBLEM_ID,...]  (tests/fixtures/replies/heldout.jsonl: the sessions the audit was not tuned on)
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=30.0, help="stop starting new turns after this")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-ctx", type=int, default=4096)
+    parser.add_argument("--only", default="", help="comma-separated problem ids: record only these sessions")
     args = parser.parse_args()
 
     from tutor.agent import TutorAgent
@@ -199,6 +201,9 @@ def main() -> None:
         if n % 4 == 1 and n // 4 < len(DEBUGGING):
             debug = bank.get(DEBUGGING[n // 4])
             sessions.append((debug.id, debugging_script(debug, n)))
+    if args.only:
+        wanted = set(args.only.split(","))
+        sessions = [(pid, script) for pid, script in sessions if pid in wanted]
     deadline = time.monotonic() + 60 * args.max_minutes
     args.out.parent.mkdir(parents=True, exist_ok=True)
     total = 0

@@ -32,6 +32,7 @@ from tutor.record import TutorTurn
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLIES = ROOT / "tests" / "fixtures" / "replies" / "bundled.jsonl"
+HELDOUT = ROOT / "tests" / "fixtures" / "replies" / "heldout.jsonl"
 HAND_LABELS = ROOT / "tests" / "fixtures" / "replies" / "hand_labels.json"
 
 
@@ -41,8 +42,13 @@ def _bank() -> ProblemBank:
 
 
 @cache
-def _lines() -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(line) for line in REPLIES.read_text(encoding="utf-8").splitlines() if line.strip())
+def _lines(path: Path = REPLIES) -> tuple[dict[str, Any], ...]:
+    return tuple(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def _all_lines() -> tuple[dict[str, Any], ...]:
+    """The replies the rules were written on, then the sessions held out from that (labelled blind)."""
+    return _lines(REPLIES) + _lines(HELDOUT)
 
 
 def _turn(line: dict[str, Any]) -> TutorTurn:
@@ -55,7 +61,7 @@ def _audits() -> dict[str, ReplyAudit]:
     """Every recorded reply audited with the conversation before it, rebuilt from its session's lines."""
     history: dict[str, list[tuple[str, str]]] = defaultdict(list)
     out: dict[str, ReplyAudit] = {}
-    for line in _lines():
+    for line in _all_lines():
         before = history[line["session"]] or [("tutor", line["opening"])]
         problem = _bank().get(line["problem_id"])
         out[line["id"]] = audit_reply(
@@ -119,7 +125,7 @@ def test_the_audit_shares_no_code_with_the_tutor_it_grades():
 
 def _dialogue(session: str) -> Dialogue:
     """A recorded session as the dialogue record the evals read (opening, then student and tutor turns)."""
-    lines = [line for line in _lines() if line["session"] == session]
+    lines = [line for line in _all_lines() if line["session"] == session]
     problem = _bank().get(lines[0]["problem_id"])
     turns = [DialogueTurn(index=0, role="tutor", text=lines[0]["opening"])]
     for line in lines:
@@ -159,10 +165,10 @@ def _dialogue(session: str) -> Dialogue:
 
 
 def test_auditing_dialogues_equals_auditing_their_replies_one_by_one():
-    sessions = list(dict.fromkeys(line["session"] for line in _lines()))
+    sessions = list(dict.fromkeys(line["session"] for line in _all_lines()))
     summary = audit_dialogues(_dialogue(s) for s in sessions)
     by_reply = summarize(list(_audits().values()))
-    assert summary.replies == len(_lines()) == by_reply.replies
+    assert summary.replies == len(_all_lines()) == by_reply.replies
     assert [(f.rule, f.count) for f in summary.rules] == [(f.rule, f.count) for f in by_reply.rules]
     assert summary.failing_any == by_reply.failing_any == sum(a.failed for a in _audits().values())
     for rule in RULES:
@@ -303,6 +309,7 @@ def test_unsupported_number_passes_numbers_from_the_problem_scaffold_and_student
         ("toy-math-pencils#3", "code in a word problem"),  # "What does line 4 do to `total` on each pass?"
         ("toy-debug-average#2", "`calculate_average`"),  # a renamed function the program does not have
         ("toy-debug-max-index#4", "does not contain"),  # a whole "updated code" block
+        ("toy-debug-max-index#3", "`best = nums[0]`"),  # known names, but no such line in the program
     ],
 )
 def test_off_problem_fires_on_things_neither_the_problem_nor_the_student_mention(reply_id, thing):
@@ -321,3 +328,26 @@ def test_off_problem_fires_on_things_neither_the_problem_nor_the_student_mention
 )
 def test_off_problem_passes_the_problems_own_names_things_and_code(reply_id):
     assert "off_problem" not in audit(reply_id).rules
+
+
+# ---------------------------------------------------------------------------------------------- hand labels
+
+
+def _agreement(labels: dict[str, Any], rule: str) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives) of a rule against the hand labels."""
+    flagged = {rid for rid in labels if rule in audit(rid).rules}
+    marked = {rid for rid, label in labels.items() if rule in label["rules"]}
+    return len(flagged & marked), len(flagged - marked), len(marked - flagged)
+
+
+def test_each_rule_agrees_with_hand_labels_of_recorded_replies():
+    """Labels of 52 replies the rules were written on and of 25 held-out replies labelled before the audit ran."""
+    parts = json.loads(HAND_LABELS.read_text(encoding="utf-8"))
+    labels = {**parts["bundled"], **parts["heldout"]}
+    assert len(parts["heldout"]) == len(_lines(HELDOUT)) and len(labels) >= 70
+    assert all(set(label["rules"]) <= set(RULES) for label in labels.values())
+    for rule in RULES:
+        tp, fp, fn = _agreement(labels, rule)
+        assert tp >= 3, f"{rule}: too few labelled examples to say anything"
+        assert tp / (tp + fp) >= 0.8, f"{rule}: precision {tp}/{tp + fp}"
+        assert tp / (tp + fn) >= 0.7, f"{rule}: recall {tp}/{tp + fn}"
