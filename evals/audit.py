@@ -217,8 +217,9 @@ def context_of(
 # ---------------------------------------------------------------------------------------------- (a) praise
 
 _PRAISE = re.compile(
-    r"\b(exactly right|absolutely right|well done|(?:nice|good|great|excellent) (?:work|job|answer)|you got it"
-    r"|you nailed it|spot on|perfect(?:ly)?|excellent|congratulations|bravo"
+    r"\b(exactly right|absolutely right|well done|(?:nice|good|great|excellent) (?:work|job|answer)"
+    r"|you(?:'ve| have)? got it|you nailed it|spot on|perfect(?:ly)?|excellent|congratulations|bravo"
+    r"|(?:great|wonderful|awesome|fantastic|brilliant)(?=\s*[!,.])"
     r"|(?:that'?s|that is|you'?re|you are|it'?s|it is|answer is|is|are) (?:absolutely |exactly |totally |completely )?"
     r"(?:right|correct))\b",
     re.IGNORECASE,
@@ -374,7 +375,7 @@ def unsupported_numbers(ctx: ReplyContext) -> list[str]:
 
 
 def _noun_candidates(sentence: str) -> list[str]:
-    """The one or two words after a determiner or a number ("the party", "5 weekdays", "a muffin box")."""
+    """The noun after a determiner or a number, past a modifier ("the party", "5 weekdays", "the whole pizza")."""
     words = (
         WORD.findall(sentence)
         if not any(ch.isdigit() for ch in sentence)
@@ -386,8 +387,10 @@ def _noun_candidates(sentence: str) -> list[str]:
             for nxt in words[i + 1 : i + 3]:
                 if nxt.isdigit() or nxt.lower() in STOPWORDS:
                     break
-                if not nxt.lower().endswith("ly") and nxt.lower() not in MODIFIERS:
+                modifier = nxt.lower().endswith("ly") or nxt.lower() in MODIFIERS
+                if not modifier:
                     out.append(nxt)
+                    break  # the noun; a word after it is a verb ("the loop completes")
     return out
 
 
@@ -405,6 +408,8 @@ def _invented_code(ctx: ReplyContext, sources: list[str]) -> str | None:
     written = "".join(program)
     for span in CODE.findall(ctx.reply):
         body = span.strip("`").removeprefix("python")
+        if not IDENT.search(body):
+            continue  # arithmetic in backticks (`1 + 2 = 3`) is no line of code
         if any(i not in idents and i.lower() not in STOPWORDS for i in IDENT.findall(body)):
             return span
         lines = [ln for ln in body.splitlines() if _STATEMENT.search(ln)]

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from evals.audit_words import NUMBER_WORDS
 
 _THOUSANDS = r"\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+(?!\d)"
-_NUMBER = re.compile(rf"(?<![\w.])({_THOUSANDS}|\d+)(?:\.(\d+))?(st|nd|rd|th)?(?![\w])", re.IGNORECASE)
+_NUMBER = re.compile(
+    rf"(?<![\w.])((?<![\w$])[-−]\$?|(?<=[\s=(])[-−]\$?)?\$?({_THOUSANDS}|\d+)(?:\.(\d+))?(st|nd|rd|th)?(?![\w])",
+    re.IGNORECASE,
+)
 _NUMBERWORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")(?:-(" + "|".join(NUMBER_WORDS) + r"))?\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")  # "$8.25" is no sentence end
 WORD = re.compile(r"[A-Za-z][A-Za-z']*")
@@ -33,9 +36,9 @@ def numbers_in(text: str) -> list[Number]:
     """The numbers a text states, in digits ("$2.80", "72 000", "3rd") or in words ("fifteen")."""
     found: list[Number] = []
     for m in _NUMBER.finditer(text):
-        whole = re.sub(r"[,\u202f\u00a0 ]", "", m.group(1))
-        frac = m.group(2) or ""
-        found.append(Number(float(f"{whole}.{frac}" if frac else whole), len(frac), m.group(0), bool(m.group(3))))
+        sign, whole, frac = (-1.0 if m.group(1) else 1.0), re.sub(r"[,\u202f\u00a0 ]", "", m.group(2)), m.group(3) or ""
+        value = sign * float(f"{whole}.{frac}" if frac else whole)
+        found.append(Number(value, len(frac), m.group(0), bool(m.group(4))))
     for m in _NUMBERWORD.finditer(text):
         first, second = NUMBER_WORDS[m.group(1).lower()], m.group(2)
         value = first + NUMBER_WORDS[second.lower()] if second else first
@@ -84,7 +87,7 @@ def vocabulary(texts: Iterable[str]) -> frozenset[str]:
 
 _ARITHMETIC = re.compile(
     r"\$?(\d[\d,]*(?:\.\d+)?)\s*(\+|-|−|x|×|\*|/|÷|times|plus|minus|divided by|multiplied by)\s*\$?(\d[\d,]*(?:\.\d+)?)"
-    r"\s*(?:=|is|equals|makes|gives)\s*\$?(\d[\d,]*(?:\.\d+)?)",
+    r"\s*(?:=|is|equals|makes|gives)\s*([-−]?)\$?(\d[\d,]*(?:\.\d+)?)",
     re.IGNORECASE,
 )
 _ADD, _SUB, _MUL, _DIV = (
@@ -98,11 +101,12 @@ _OPS.update(dict.fromkeys(_DIV, lambda a, b: a / b if b else None))
 
 
 def written_results(text: str) -> list[float]:
-    """Results of true arithmetic written out in the text ("7 x 0.40 = 2.80" allows 2.80)."""
+    """Results of true arithmetic written out in the text ("7 x 0.40 = 2.80" allows 2.80; "5 - 7.80 = -2.80")."""
     out = []
     for m in _ARITHMETIC.finditer(text):
-        a, op, b, c = (m.group(i) for i in range(1, 5))
+        a, op, b, sign, c = (m.group(i) for i in range(1, 6))
         value = _OPS[op.lower()](float(a.replace(",", "")), float(b.replace(",", "")))
-        if value is not None and abs(value - float(c.replace(",", ""))) < 0.01 * max(1.0, abs(value)):
-            out.append(float(c.replace(",", "")))
+        result = (-1.0 if sign else 1.0) * float(c.replace(",", ""))
+        if value is not None and abs(value - result) < 0.01 * max(1.0, abs(value)):
+            out.append(result)
     return out

@@ -51,7 +51,7 @@ GENERIC = frozenset(
     kilogram kilograms joule joules watt watts newton newtons volt volts amp amps ampere amperes ohm ohms
     kelvin degree degrees litre litres liter liters second direction
 
-    formula formulas quantity quantities measurement measurements data graph table chart line
+    formula formulas quantity quantities measurement measurements data graph table chart line issue issues
     """.split()
 )
 
@@ -80,7 +80,7 @@ CAPITALISED_OK = frozenset(
 # Words that introduce a noun phrase: the one or two words after them are checked.
 DETERMINERS = frozenset(
     """
-    a an the each every this that these those his her their its your my our some any another many much
+    a an the each every his her their its your my our some any another many much
     several few no per of
     """.split()
 )

@@ -100,11 +100,13 @@ def test_numbers_are_read_in_digits_words_and_grouped_thousands():
     ]
     assert found == [(72000.0, False), (3600.0, False), (8.25, False), (3.0, True), (15.0, False), (25.0, False)]
     assert numbers_in("step s1 and test_three") == []
+    assert [n.value for n in numbers_in("$5 - $7.80 = -$2.80, and 5-3")] == [5.0, 7.8, -2.8, 5.0, 3.0]
 
 
 def test_only_true_written_arithmetic_supports_its_result():
     assert written_results("7 x 0.40 = 2.80, and 5 - 2.80 is 2.20") == [2.8, 2.2]
     assert written_results("7 x 0.40 = 3.10") == []
+    assert written_results("she gets $5 - $7.80 = -$2.80 back") == [-2.8]
 
 
 # ---------------------------------------------------------------------------------------------- independence
@@ -274,8 +276,8 @@ def test_answers_own_question_passes_givens_restated_and_questions_about_somethi
 @pytest.mark.parametrize(
     ("reply_id", "number"),
     [
-        ("math-002-bake-sale-change#7", "'9.65', the answer of step s2"),
-        ("math-002-bake-sale-change#2", "'8.25', the answer of step s1"),
+        ("math-002-bake-sale-change#7", "'$9.65', the answer of step s2"),
+        ("math-002-bake-sale-change#2", "'$8.25', the answer of step s1"),
         ("math-005-pizza-slices#3", "'48', the answer of step s1"),  # the tutor said it before: still not given
     ],
 )
