@@ -19,6 +19,7 @@ from evals.audit import (
     RULES,
     AuditSummary,
     ReplyAudit,
+    audit_dialogue,
     audit_dialogues,
     audit_reply,
     render_audit_markdown,
@@ -115,7 +116,7 @@ def test_only_true_written_arithmetic_supports_its_result():
 def test_the_audit_shares_no_code_with_the_tutor_it_grades():
     """It reads the problem schema and the turn record, never the guard or the tutor's number/answer readers."""
     banned = ("tutor.guard", "tutor.problems.answers", "tutor.problems.numbers", "tutor.assess", "tutor.compose")
-    for name in ("audit.py", "audit_text.py", "audit_words.py"):
+    for name in ("audit.py", "audit_report.py", "audit_text.py", "audit_words.py"):
         tree = ast.parse((ROOT / "evals" / name).read_text(encoding="utf-8"))
         modules = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
@@ -353,3 +354,15 @@ def test_each_rule_agrees_with_hand_labels_of_recorded_replies():
         assert tp >= 3, f"{rule}: too few labelled examples to say anything"
         assert tp / (tp + fp) >= 0.8, f"{rule}: precision {tp}/{tp + fp}"
         assert tp / (tp + fn) >= 0.7, f"{rule}: recall {tp}/{tp + fn}"
+
+
+def test_a_dialogue_record_without_the_student_message_in_its_turn_record_is_read_from_the_dialogue():
+    from tests.evals.conftest import S, T, make_dialogue
+    from tutor.record import Assessment
+
+    opening = T("Let's start. How much do the 7 pencils cost altogether?", record=False)
+    praise = T(
+        "Yes, exactly right! How many cookies are left after the party?", assessment=Assessment(label="incorrect")
+    )
+    (reply,) = audit_dialogue(make_dialogue("toy-math-pencils", [opening, S("7.40"), praise]))
+    assert reply.student_message == "7.40" and reply.rules == {"false_praise", "off_problem"}
