@@ -5,7 +5,8 @@ that expose bad replies: the step's typical wrong answer, the correct step answe
 "I don't know", "just tell me the answer", a question about the size of the answer, an off-topic message.
 The tutor is the project's `TutorAgent` on a real model (default: the bundled one). One JSON line per tutor
 turn: the session, problem, step, student message, the opening (so the conversation can be rebuilt), and
-the full `TutorTurn` record. Sessions already in the output file are skipped, so an interrupted run resumes.
+the `TutorTurn` record less its knowledge state. Sessions already in the output file are skipped, so an interrupted
+run resumes.
 
 Run: .venv/bin/python scripts/record_replies.py --out tests/fixtures/replies/bundled.jsonl [--max-minutes 30]
      [--only PROBLEM_ID,...]  (tests/fixtures/replies/heldout.jsonl: the sessions the audit was not tuned on)
