@@ -279,7 +279,13 @@ def verdict_lines(suite: CalibrationSuite) -> list[str]:
         def show(cs: list[Comparison]) -> str:
             return ", ".join(
                 f"{c.dimension} ({_num(c.macro_f1)} vs {_num(c.majority_macro_f1)}"
-                + (", interval above 0" if c.clearly_beats_majority else "")
+                + (
+                    ""
+                    if not c.beats_majority or c.ci95 is None
+                    else ", 95% interval above 0"
+                    if c.clearly_beats_majority
+                    else ", but the 95% interval includes 0"
+                )
                 + ")"
                 for c in cs
             )

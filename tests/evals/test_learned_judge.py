@@ -28,9 +28,11 @@ from evals.calibration_suite import (
     run_suite,
 )
 from evals.config import evals_dir
+from evals.files import read_judge
 from evals.judge import Judge, JudgeInput, JudgeVerdict, make_judge
 from evals.labels import DIMENSIONS, VOCABULARY, JudgeLabels
 from evals.learned_judge import LearnedJudge, learned_judge_for, train_learned_judge
+from evals.runner import run_eval
 from tutor.errors import InputDataError
 from tutor.models.scripted import ScriptedChatModel
 from tutor.settings import Settings
@@ -183,6 +185,14 @@ def test_stored_figures_are_found_by_judge_spec(tmp_path):
     assert judge_calibration("local", tmp_path / "none.json") is None
 
 
+def test_the_committed_calibration_names_both_judges():
+    for spec in ("learned", "local"):
+        figures = judge_calibration(spec)
+        assert figures is not None and set(figures["dimensions"]) == set(BEA_DIMENSIONS), spec
+        assert figures["data"] == "mrbench_v3_devset.json"
+    assert judge_calibration("learned")["subset"] == "test" and judge_calibration("local")["subset"] == "sample"
+
+
 def test_the_cli_calibrates_on_the_test_half_and_resumes(tmp_path):
     from socratic_cli import app
 
@@ -204,6 +214,24 @@ def test_the_cli_calibrates_on_the_test_half_and_resumes(tmp_path):
     out = CliRunner().invoke(app, args)
     again = json.loads((tmp_path / "cal" / "calibration.json").read_text())
     assert out.exit_code == 0 and again["comparisons"] == first["comparisons"]
+
+
+def test_an_eval_run_is_judged_by_the_learned_judge_through_the_cli(tmp_path, monkeypatch):
+    from socratic_cli import app
+    from tests.evals.test_runner import make_config
+
+    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path / "cache"))
+    config = make_config(tmp_path)
+    config = config.model_copy(update={"judge": config.judge.model_copy(update={"enabled": False})})
+    result = run_eval(config, tmp_path / "run", settings=Settings.load(), progress=False)
+    out = CliRunner().invoke(
+        app, ["eval", "judge", str(result.run_dir), "--judge", f"learned:{FIXTURE}", "--no-progress"]
+    )
+    assert out.exit_code == 0, out.output
+    verdicts = read_judge(result.run_dir)
+    assert verdicts and all(v.judge == f"learned:{FIXTURE}" and v.labels is not None for v in verdicts)
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert all(block["metrics"]["judge_mistake_identification"] is not None for block in summary["variants"].values())
 
 
 # ------------------------------------------------------------------------------------------ real data
