@@ -127,7 +127,7 @@ def judge_command(
     settings = Settings.load()
     spec = judge or settings.spec_for("judge")
     judge_ = make_judge(spec, settings)
-    n = judge_run(run_dir, judge_, spec, max_turns=None if all_turns else max_turns, progress=progress)  # type: ignore[arg-type]
+    n = judge_run(run_dir, judge_, spec, max_turns=None if all_turns else max_turns, progress=progress)
     rescore(run_dir)
     typer.echo(f"{n} tutor turn(s) judged by {spec}; report: {run_dir / 'report.html'}")
 

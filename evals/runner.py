@@ -38,7 +38,7 @@ from evals.files import (
     write_json,
     write_scores,
 )
-from evals.judge import Judge, judge_inputs
+from evals.judge import Judge, JudgeLike, judge_inputs, make_judge
 from evals.metrics import score_dialogue
 from evals.scores import DialogueScore
 from student_sim.executors import Executor
@@ -237,12 +237,10 @@ def _models(config: EvalConfig, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _judge(spec: str, settings: Settings, factory: ModelFactory | None) -> Judge:
+def _judge(spec: str, settings: Settings, factory: ModelFactory | None) -> JudgeLike:
     if factory is not None:
         return Judge(factory(spec))
-    from tutor.models import get_chat_model
-
-    return Judge(get_chat_model(spec, settings.model, cache_dir=settings.cache_dir))
+    return make_judge(spec, settings)  # an LLM judge, or the learned judge (`learned`, `learned:PATH`)
 
 
 def _record_start(store: Store | None, run_id: str, config: dict[str, Any], run_dir: Path) -> None:
@@ -262,7 +260,7 @@ def _record_end(store: Store | None, run_id: str, status: str, summary: dict[str
 
 
 def judge_run(
-    run_dir: str | Path, judge: Judge, judge_spec: str, *, max_turns: int | None = 2, progress: bool = True
+    run_dir: str | Path, judge: JudgeLike, judge_spec: str, *, max_turns: int | None = 2, progress: bool = True
 ) -> int:
     """Judge the tutor messages of a run that `judge_spec` has not judged yet; returns how many it judged.
 
