@@ -16,7 +16,7 @@ from typing import Any
 
 from evals.aggregate import DEBUGGING, HEADLINE, METRICS, bootstrap_difference, group
 from evals.config import EvalConfig
-from evals.files import read_dialogues, read_manifest, write_atomic
+from evals.files import read_dialogues, read_judge, read_manifest, write_atomic
 from evals.labels import DIMENSIONS, GOOD
 from evals.plots import curves_png, outcomes_png, rates_png
 from evals.render import (
@@ -31,7 +31,14 @@ from evals.render import (
     to_html,
     to_markdown,
 )
-from evals.report_sections import audit_section, bridge_section, fidelity_section, realdata_dir, telling_note
+from evals.report_sections import (
+    audit_section,
+    bridge_section,
+    fidelity_section,
+    judge_calibration_section,
+    realdata_dir,
+    telling_note,
+)
 from evals.scores import DialogueScore, TurnScore
 from student_sim.dialogue import Dialogue
 
@@ -211,6 +218,8 @@ def build_report(
     blocks += bridge_section(run_dir, data_dir)
     blocks += _ablation(config, scores, variants)
     blocks += _judge_section(scores, variants)
+    judges = sorted({r.judge for r in read_judge(run_dir)}) if any(s.judged_turns for s in scores) else []
+    blocks += judge_calibration_section(judges)
     examples = []
     dialogues = {}
     for v in variants:
@@ -257,27 +266,24 @@ def _judge_section(scores: Sequence[DialogueScore], variants: list[str]) -> list
     if not any(s.judged_turns for s in scores):
         return []
     by_variant = group(scores, "variant")
+    # A judge may label only some dimensions (the learned judge labels four): show those it labelled.
+    labelled = [d for d in DIMENSIONS if METRICS[f"judge_{d}"].fn(scores) is not None]
     rows: list[list[str | Link]] = []
     for v in variants:
         items = by_variant.get((v,), [])
         judged = sum(s.judged_turns for s in items)
         failed = sum(1 for s in items for t in s.turns if t.judge is None and t.judge_error)
         rows.append(
-            [
-                v,
-                str(judged),
-                str(failed),
-                *(fmt(f"judge_{d}", METRICS[f"judge_{d}"].fn(items)) for d in DIMENSIONS),
-            ]
+            [v, str(judged), str(failed), *(fmt(f"judge_{d}", METRICS[f"judge_{d}"].fn(items)) for d in labelled)]
         )
     return [
         Heading("Judge labels (MRBench dimensions)"),
         Para(
-            "Share of judged tutor turns with the good label of each dimension ("
-            + ", ".join(f"{d}: {GOOD[d]}" for d in DIMENSIONS)
-            + "). Check the judge's agreement with humans first: `socratic eval calibrate`."
+            "Share of judged tutor turns with the good label of each dimension the judge labels ("
+            + ", ".join(f"{d}: {GOOD[d]}" for d in labelled)
+            + "). How far to trust each: the judge's calibration below."
         ),
-        Table(["Variant", "Judged", "Unreadable", *DIMENSIONS], rows),
+        Table(["Variant", "Judged", "Unreadable", *labelled], rows),
     ]
 
 

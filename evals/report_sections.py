@@ -158,4 +158,72 @@ def telling_note() -> str:
     return " The detector against human labels, held-out halves (datasets/evals/TELLING.md): " + "; ".join(parts) + "."
 
 
-__all__ = ["audit_section", "bridge_section", "fidelity_section", "realdata_dir", "telling_figures", "telling_note"]
+def judge_calibration_section(judge_specs: Sequence[str]) -> list[Block]:
+    """The calibration figures (BEA 2025 dev, held-out half) of the judges that produced the run's judge
+    scores; when no judge ran, those of the calibrated judges, so a reader knows which one to trust."""
+    from evals.calibration_suite import judge_calibration
+
+    specs = list(judge_specs) or ["learned", "local"]
+    rows: list[list[Any]] = []
+    for spec in specs:
+        figures = judge_calibration(spec)
+        if figures is None:
+            rows.append([f"`{spec}`", "not calibrated", "-", "-", "-", "-", "-", "-"])
+            continue
+        for dimension, f in figures["dimensions"].items():
+            ci = f.get("ci95") or [None, None]
+            beats = "yes" if f.get("beats_majority") else "no"
+            if ci[0] is not None:
+                beats += f" ({100 * ci[0]:+.0f}, {100 * ci[1]:+.0f} pp)"
+            best = f.get("published_best_macro_f1")
+            rows.append(
+                [
+                    f"`{figures['judge']}` (n={figures['items']})",
+                    dimension,
+                    f"{f['macro_f1']:.2f}",
+                    f"{100 * f['accuracy']:.0f}%",
+                    f"{f['kappa']:.2f}",
+                    f"{f['majority_macro_f1']:.2f}",
+                    beats,
+                    f"{best:.2f}" if best is not None else "-",
+                ]
+            )
+    lead = (
+        "The judge of this run (" + ", ".join(f"`{spec}`" for spec in judge_specs) + ") against human labels"
+        if judge_specs
+        else "No judge labelled this run (`socratic eval judge RUN --judge learned`); the calibrated judges"
+    )
+    return [
+        Heading("Judge calibration"),
+        Para(
+            lead + ": BEA 2025 dev set, the held-out half of its conversations (`socratic eval calibrate`, "
+            "datasets/evals/calibration/). Macro-F1 over Yes / To some extent / No, against always answering the "
+            "most frequent label; beats = the bootstrap 95% interval of the macro-F1 difference is above 0. "
+            "Published best: the BEA 2025 shared task's best systems (on its own test set)."
+        ),
+        Table(
+            [
+                "Judge",
+                "Dimension",
+                "Macro-F1",
+                "Accuracy",
+                "Kappa",
+                "Majority macro-F1",
+                "Beats majority",
+                "Published best",
+            ],
+            rows,
+            align_right_from=2,
+        ),
+    ]
+
+
+__all__ = [
+    "audit_section",
+    "judge_calibration_section",
+    "bridge_section",
+    "fidelity_section",
+    "realdata_dir",
+    "telling_figures",
+    "telling_note",
+]

@@ -108,6 +108,19 @@ def test_the_report_is_markdown_with_plots_and_one_self_contained_html_page(fini
     examples = list((result.run_dir / "examples").rglob("*.md"))
     assert len(examples) == 4 and all(f"examples/{p.parent.name}/{p.name}" in md for p in examples)
     assert html.count("<details id=") == 4 and 'href="#ex-' in html
+    # Sections that set the run beside outside references, in both renderings, with their JSON.
+    for heading in (
+        "Bad-reply audit",
+        "Simulated students: fidelity card",
+        "Bridge decision agreement",
+        "Judge calibration",
+    ):
+        assert f"## {heading}" in md and heading in html, heading
+    assert "telling detector" in md and "shares no code with the tutor's leak guard" in md
+    audit = json.loads((result.run_dir / "audit.json").read_text(encoding="utf-8"))
+    assert set(audit) == {"socratic", "assist"} and all(a["replies"] > 0 for a in audit.values())
+    assert (result.run_dir / "variants" / "socratic" / "fidelity.json").is_file()
+    assert "<table>" in html.split("Bad-reply audit", 1)[1]  # the Markdown sections render as HTML tables
 
 
 def test_running_again_resumes_and_makes_nothing_twice(finished, tmp_path):
