@@ -30,7 +30,7 @@ from evals.metrics import JudgedTurn
 from evals.scores import DialogueScore
 from student_sim.dialogue import Dialogue
 from student_sim.runfolder import RunFolder
-from tutor.errors import InputDataError, NotFoundError
+from tutor.errors import NotFoundError
 
 MANIFEST = "manifest.json"
 SCORES = "scores.jsonl"
@@ -58,20 +58,7 @@ def run_config(run_dir: str | Path) -> EvalConfig:
 
 def read_dialogues(run_dir: Path, variant: str) -> list[Dialogue]:
     """Every finished dialogue of a variant, accepted and rejected (the rejected ones are scored too)."""
-    folder = RunFolder(variant_dir(run_dir, variant))
-    out = []
-    for kind in ("dialogues", "rejected"):
-        for n, record in enumerate(folder.read(kind), 1):  # type: ignore[arg-type]
-            try:
-                out.append(Dialogue.model_validate(record))
-            except ValidationError as exc:
-                first = exc.errors(include_url=False)[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise InputDataError(
-                    f"{folder.file(kind)}: record {n}: field `{where}`: {first['msg']}",  # type: ignore[arg-type]
-                    "the dialogue schema changed since this run was made; rerun it into a new folder",
-                ) from None
-    return out
+    return RunFolder(variant_dir(run_dir, variant)).dialogues()
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from student_sim.dialogue import Dialogue, DialogueTurn
 from student_sim.fidelity_card import (
     MOVE_TABLE,
@@ -289,16 +287,22 @@ def _lengths(values: Sequence[int]) -> tuple[float | None, float | None]:
     return _round(statistics.fmean(values)), float(statistics.median(values))
 
 
-def dataset_figures(dialogues: Sequence[Dialogue]) -> DatasetFigures:
-    """Our side of the dataset comparison."""
-    mean, median = _lengths([len(d.turns) for d in dialogues])
-    counts, shares, total = _move_counts(tutor_move(t) for d in dialogues for t in d.turns)
-    firsts = [f for d in dialogues if (f := _first_answer_is_wrong(d)) is not None]
-    students = [t for d in dialogues for t in d.turns if t.role == "student"]
-    questions = sum(asks_question(t.text) for t in students)
+def _figures(
+    source: str,
+    lengths: Sequence[int],
+    moves: Iterable[str | None],
+    firsts: Sequence[bool],
+    student_texts: Sequence[str],
+    solved: Sequence[bool],
+    notes: list[str],
+) -> DatasetFigures:
+    """The same figures for both sides of the comparison, from the same kinds of counts."""
+    mean, median = _lengths(lengths)
+    counts, shares, total = _move_counts(moves)
+    questions = sum(asks_question(text) for text in student_texts)
     return DatasetFigures(
-        source="generated",
-        dialogues=len(dialogues),
+        source=source,
+        dialogues=len(lengths),
         turns_mean=mean,
         turns_median=median,
         teacher_turns=total,
@@ -307,10 +311,23 @@ def dataset_figures(dialogues: Sequence[Dialogue]) -> DatasetFigures:
         first_answer_incorrect=sum(firsts),
         first_answer_n=len(firsts),
         first_answer_incorrect_rate=_ratio(sum(firsts), len(firsts)),
-        student_turns=len(students),
-        question_share=_ratio(questions, len(students)),
-        solve_rate=_ratio(sum(d.outcome.solved for d in dialogues), len(dialogues)),
-        notes=[
+        student_turns=len(student_texts),
+        question_share=_ratio(questions, len(student_texts)),
+        solve_rate=_ratio(sum(solved), len(solved)),
+        notes=notes,
+    )
+
+
+def dataset_figures(dialogues: Sequence[Dialogue]) -> DatasetFigures:
+    """Our side of the dataset comparison."""
+    return _figures(
+        "generated",
+        [len(d.turns) for d in dialogues],
+        (tutor_move(t) for d in dialogues for t in d.turns),
+        [f for d in dialogues if (f := _first_answer_is_wrong(d)) is not None],
+        [t.text for d in dialogues for t in d.turns if t.role == "student"],
+        [d.outcome.solved for d in dialogues],
+        [
             "teacher moves: our tutor's decision labels mapped to MathDial's moves (move table); the opening counts",
             "first answer: the first student message that answers a step, in dialogues where a misconception of "
             "the profile applies to the problem; it counts when it is a wrong answer that misconception predicts",
@@ -343,8 +360,6 @@ def mathdial_figures(path: str | Path) -> DatasetFigures:
         conversations, skipped = read_conversations(Path(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputDataError(f"{path}: cannot read the MathDial file: {exc}") from None
-    mean, median = _lengths([len(c.turns) for c in conversations])
-    counts, shares, total = _move_counts(t.move for c in conversations for t in c.turns if t.speaker == "teacher")
     unlabelled = sum(1 for c in conversations for t in c.turns if t.speaker == "teacher" and t.move is None)
     firsts: list[bool] = []
     for conv in conversations:
@@ -354,9 +369,6 @@ def mathdial_figures(path: str | Path) -> DatasetFigures:
         if wrong is None or student is None or (truth is not None and abs(wrong.value - truth.value) <= _SAME):
             continue
         firsts.append(_states(student.text, wrong.value))
-    students = [t for c in conversations for t in c.turns if t.speaker == "student"]
-    questions = sum(asks_question(t.text) for t in students)
-    rated = [c.self_correctness for c in conversations if c.self_correctness is not None]
     notes = [
         "MathDial solve rate: the teacher's self-correctness 'Yes' (not 'Yes, but I had to reveal the answer')",
         "MathDial first answer: the first student turn states the last number of the incorrect solution",
@@ -365,21 +377,14 @@ def mathdial_figures(path: str | Path) -> DatasetFigures:
         notes.append(f"MathDial: {unlabelled} teacher turn(s) without a move label are left out of the shares")
     if skipped:
         notes.append(f"MathDial: {len(skipped)} line(s) not read: " + "; ".join(r.describe() for r in skipped[:3]))
-    return DatasetFigures(
-        source="mathdial",
-        dialogues=len(conversations),
-        turns_mean=mean,
-        turns_median=median,
-        teacher_turns=total,
-        moves=counts,
-        move_shares=shares,
-        first_answer_incorrect=sum(firsts),
-        first_answer_n=len(firsts),
-        first_answer_incorrect_rate=_ratio(sum(firsts), len(firsts)),
-        student_turns=len(students),
-        question_share=_ratio(questions, len(students)),
-        solve_rate=_ratio(sum(r == "yes" for r in rated), len(rated)),
-        notes=notes,
+    return _figures(
+        "mathdial",
+        [len(c.turns) for c in conversations],
+        (t.move for c in conversations for t in c.turns if t.speaker == "teacher"),
+        firsts,
+        [t.text for c in conversations for t in c.turns if t.speaker == "student"],
+        [c.self_correctness == "yes" for c in conversations if c.self_correctness is not None],
+        notes,
     )
 
 
@@ -432,19 +437,7 @@ def default_mathdial_path() -> Path | None:
 def fidelity_for_run(run_dir: str | Path, *, mathdial: str | Path | None = None) -> FidelityCard:
     """The card of a run folder's dialogues, accepted and rejected (the student's behaviour does not depend
     on the tutor passing the quality filters). `mathdial` defaults to `default_mathdial_path()`."""
-    folder = RunFolder(run_dir)
-    dialogues = []
-    for kind in ("dialogues", "rejected"):
-        for n, record in enumerate(folder.read(kind), 1):  # type: ignore[arg-type]
-            try:
-                dialogues.append(Dialogue.model_validate(record))
-            except ValidationError as exc:
-                first = exc.errors(include_url=False)[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise InputDataError(
-                    f"{folder.file(kind)}: record {n}: field `{where}`: {first['msg']}",  # type: ignore[arg-type]
-                    "the dialogue schema changed since this run was made",
-                ) from None
+    dialogues = RunFolder(run_dir).dialogues()
     return compute_fidelity(dialogues, source=str(run_dir), mathdial=mathdial or default_mathdial_path())
 
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from student_sim.dialogue import REJECT_REASONS
-from tutor.errors import ConfigError, StorageError
+from pydantic import ValidationError
+
+from student_sim.dialogue import REJECT_REASONS, Dialogue
+from tutor.errors import ConfigError, InputDataError, StorageError
 
 FileKind = Literal["dialogues", "rejected", "errors"]
 FILES: dict[FileKind, str] = {
@@ -133,6 +135,22 @@ class RunFolder:
         text = path.read_text(encoding="utf-8")
         lines = text.split("\n")[:-1]  # the part after the last newline is not a finished record
         return [json.loads(line) for line in lines if line.strip()]
+
+    def dialogues(self) -> list[Dialogue]:
+        """Every finished dialogue, accepted and rejected, validated against the dialogue schema."""
+        out = []
+        for kind in ("dialogues", "rejected"):
+            for n, record in enumerate(self.read(kind), 1):  # type: ignore[arg-type]
+                try:
+                    out.append(Dialogue.model_validate(record))
+                except ValidationError as exc:
+                    first = exc.errors(include_url=False)[0]
+                    where = ".".join(str(p) for p in first["loc"])
+                    raise InputDataError(
+                        f"{self.file(kind)}: record {n}: field `{where}`: {first['msg']}",  # type: ignore[arg-type]
+                        "the dialogue schema changed since this run was made; rerun it into a new folder",
+                    ) from None
+        return out
 
     # -- writing --------------------------------------------------------------------------------
     def append(self, kind: FileKind, line: str) -> None:
