@@ -7,7 +7,7 @@ Success and telling are decided from the text, not taken from the dialogue's own
 * Success at student turn k: the student's message states the final answer (`check_answer` says
   correct), or, for debugging, the program the student submitted with it passes every test (the test
   run executed by the tutor's assessment).
-* Telling at k: the telling detector (`evals.telling`, which shares no code with the tutor's leak guard)
+* Telling at k: the telling detector (`student_sim.telling`, which shares no code with the tutor's leak guard)
   finds that a tutor message after k student turns tells the final answer, the result of a step the
   student has not given, the operation of a step as an instruction, or an open bug's fix (fixed code, or
   the change dictated) before the student stated the answer. It applies to every variant alike, so the
@@ -31,12 +31,12 @@ from dataclasses import dataclass
 
 from evals.labels import JudgeLabels
 from evals.scores import DialogueScore, TurnScore
-from evals.telling import answer_key, detect_telling
-from evals.telling_text import read_numbers
 from student_sim.checks import student_stated_solution
 from student_sim.cognition import CognitiveModel
 from student_sim.dialogue import Dialogue
 from student_sim.state import StudentTurn
+from student_sim.telling import answer_key, detect_telling
+from student_sim.telling_text import read_numbers
 from tutor.guard.leak import LeakGuard
 from tutor.problems.answers import extract_numbers, mentions_answer
 from tutor.problems.numbers import NumberMention
@@ -88,7 +88,7 @@ def telling_check(
     student_said: Sequence[str] = (),
 ) -> tuple[bool, list[str]]:
     """(tells, reasons): does `text` tell the student what they were to work out? The detector's verdict
-    (`evals.telling.detect_telling`); `student_said` are the student's messages so far (the steps they
+    (`student_sim.telling.detect_telling`); `student_said` are the student's messages so far (the steps they
     answered and the numbers they gave are theirs, not told)."""
     key = answer_key(problem)
     numbers = [n.value for t in student_said for n in read_numbers(t)]

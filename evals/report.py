@@ -194,7 +194,7 @@ def build_report(
         Para(
             "Success@k: the student stated the final answer (or the code passed all tests) within k "
             "student turns. Telling@k: the tutor stated the answer or a fix before the student did, within k "
-            "turns, as read by the telling detector (`evals/telling.py`), which shares no code with the tutor's "
+            "turns, as read by the telling detector (`student_sim/telling.py`), which shares no code with the tutor's "
             "leak guard; the guard's own verdict stays in the records as data." + telling_note()
         ),
         Image("plots/curves.png", "Success@k and Telling@k", curves_png(summary, variants)),

@@ -27,7 +27,7 @@ class TurnScore(_Model):
     asks_question: bool = Field(description="The reply asks the student something (a '?' outside code).")
     tells: bool = Field(
         description="Tells the student the final answer, a step's result, the solution path or an open bug's fix "
-        "before the student found it (the independent detector, `evals.telling`)."
+        "before the student found it (the independent detector, `student_sim.telling`)."
     )
     tell_reasons: list[str] = Field(default_factory=list)
     guard_tells: bool = Field(

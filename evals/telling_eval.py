@@ -10,7 +10,7 @@ Two labelled sets:
 
 Each classifier is scored with precision, recall, F1 and support (the number of positives):
 
-* `detector`: `evals.telling.detect_telling`;
+* `detector`: `student_sim.telling.detect_telling`;
 * `guard`: the tutor's `LeakGuard(problem).check(text)` as the tutor runs it (numbers with no source count);
 * `guard_answer_only`: `LeakGuard(problem, check_numbers=False)`, the former Telling@k.
 
@@ -31,8 +31,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from evals.telling import AnswerKey, answer_key, detect_telling
-from evals.telling_text import read_numbers
+from student_sim.telling import AnswerKey, answer_key, detect_telling
+from student_sim.telling_text import read_numbers
 from tutor.guard.leak import LeakGuard
 from tutor.problems.bank import ProblemBank, datasets_dir
 from tutor.problems.importers.base import ImportedProblem
@@ -283,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload = {
         "positive_class": "telling",
         "classifiers": {
-            "detector": "evals.telling.detect_telling",
+            "detector": "student_sim.telling.detect_telling",
             "guard": "LeakGuard(problem).check(text, known_numbers=student numbers)",
             "guard_answer_only": "LeakGuard(problem, check_numbers=False).check(text, known_numbers=...)",
         },

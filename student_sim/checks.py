@@ -3,8 +3,9 @@
 A dialogue is rejected for any of:
 
 * `leak`: a tutor message stated the final answer (math/physics) or a bug's fix (debugging) before the
-  student did, and the teacher's policy did not allow revealing it yet. Checked on the text with the same
-  answer reader the tutor uses, independently of the tutor's own guard verdict (which also counts).
+  student did, and the teacher's policy did not allow revealing it yet. Read from the text by the telling
+  detector (`student_sim.telling`), which shares no code with the tutor's guard or answer reader; the
+  guard's own verdict does not count (it would grade itself).
 * `role_break`: a student message speaks as the tutor, or a tutor message as the student.
 * `loop`: the tutor sends the same message (after normalisation) `LOOP_REPEATS` times or more.
 * `empty_turn`: a message with no text (and, for a student, no code).
@@ -17,32 +18,22 @@ from collections.abc import Iterable
 
 from student_sim.dialogue import DialogueTurn, Outcome, QualityCheck, RejectReason
 from student_sim.roles import detect_role_break
-from tutor.problems.answers import Verdict, check_answer, extract_numbers, mentions_answer, normalise_text
-from tutor.problems.schema import DebuggingProblem, MathProblem, NumericAnswer, PhysicsProblem
+from student_sim.telling import answer_key, detect_telling
+from tutor.problems.answers import Verdict, check_answer, normalise_text
+from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
 
 AnyProblem = MathProblem | PhysicsProblem | DebuggingProblem
 LOOP_REPEATS = 3
 
 
+# What counts as stating the solution (a step's result or a dictated operation tells, but is not the answer).
+SOLUTION_KINDS = frozenset({"final_answer", "fixed_code", "code_change"})
+
+
 def states_solution(text: str, problem: AnyProblem, resolved_bugs: Iterable[str] = ()) -> bool:
     """Does `text` state the final answer, or the fix of a bug not yet resolved?"""
-    if isinstance(problem, DebuggingProblem):
-        done = set(resolved_bugs)
-        for bug in problem.bugs:
-            if bug.patch is None:
-                continue  # a fix kept in words has no code to quote
-            fix = bug.patch.replace.strip()
-            if bug.id not in done and len(fix) >= 4 and fix not in problem.buggy_code and fix in text:
-                return True
-        return False
-    final = problem.final_answer
-    if isinstance(final, NumericAnswer):
-        if any(abs(m.value - final.value) <= final.tolerance for m in extract_numbers(problem.statement)):
-            return False  # the problem itself gives that number: stating it reveals nothing
-        return bool(mentions_answer(text, final))
-    said = normalise_text(text)
-    forms = [normalise_text(t) for t in (final.text, *final.accept)]
-    return any(f and (len(f.split()) >= 2 or len(f) >= 5) and f in said for f in forms)
+    verdict = detect_telling(answer_key(problem), text, resolved_bugs=frozenset(resolved_bugs))
+    return bool(SOLUTION_KINDS & set(verdict.kinds))
 
 
 def student_stated_solution(text: str, problem: AnyProblem) -> bool:

@@ -137,8 +137,8 @@ def run_dialogue(
             )
         )
         if leak_turn is None and not student_said_it:
-            guard_failed = tutor_turn.leak.checked and not tutor_turn.leak.passed
-            if guard_failed or states_solution(tutor_turn.reply, problem, resolved):
+            # Read from the words by the telling detector, not the tutor's own guard verdict.
+            if states_solution(tutor_turn.reply, problem, resolved):
                 leak_turn, reveal_allowed = index, tutor_turn.leak.reveal_allowed
         if tutor_turn.solved or tutor_state.solved:
             solved_turn, status, reason = index, "solved", "the tutor counts the problem solved"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from evals.telling import AnswerKey, answer_key, detect_telling
 from evals.telling_eval import (
     FIGURES_PATH,
     LABELS_PATH,
@@ -18,7 +17,8 @@ from evals.telling_eval import (
     read_labels,
     run,
 )
-from evals.telling_text import code_tokens, read_numbers, sentences
+from student_sim.telling import AnswerKey, answer_key, detect_telling
+from student_sim.telling_text import code_tokens, read_numbers, sentences
 from tutor.problems import toy_bank
 from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import parse_problem
@@ -141,13 +141,14 @@ def test_a_fixed_bug_is_no_secret():
 
 def test_the_detector_shares_no_code_with_the_leak_guard():
     for module in ("telling", "telling_text"):
-        tree = ast.parse((Path(__file__).resolve().parents[2] / "evals" / f"{module}.py").read_text())
+        tree = ast.parse((Path(__file__).resolve().parents[2] / "student_sim" / f"{module}.py").read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not any(
             m.startswith(("tutor.guard", "tutor.problems.answers", "tutor.problems.numbers")) for m in imported
         )
-        assert "mentions_answer" not in (Path(__file__).resolve().parents[2] / "evals" / f"{module}.py").read_text()
+        source = (Path(__file__).resolve().parents[2] / "student_sim" / f"{module}.py").read_text()
+        assert "mentions_answer" not in source
 
 
 # Real replies of the project's tutor on the bundled model (telling_labels.jsonl, `tune` split), labelled by hand.

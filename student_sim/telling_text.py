@@ -2,7 +2,7 @@
 arithmetic written out, and code tokens.
 
 This is the detector's own reader, written apart from the tutor's answer reader on purpose: a metric that
-grades the tutor must not reuse the code it grades (see `evals.telling`).
+grades the tutor must not reuse the code it grades (see `student_sim.telling`).
 """
 
 from __future__ import annotations

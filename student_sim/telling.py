@@ -18,7 +18,7 @@ A message tells when it
   line diff of the buggy and the fixed program), or dictates the change in words with the new code.
 
 It reads the problem's own data (answer, step answers, the two programs) with its own reader
-(`evals.telling_text`) and shares no code with the tutor's leak guard or answer reader: a metric must not
+(`student_sim.telling_text`) and shares no code with the tutor's leak guard or answer reader: a metric must not
 grade the tutor with the part it grades. Its agreement with human labels is in `datasets/evals/TELLING.md`.
 """
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from evals.telling_text import (
+from student_sim.telling_text import (
     Number,
     code_spans,
     code_tokens,
