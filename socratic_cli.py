@@ -31,7 +31,9 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks and debug logs."),
 ) -> None:
     _state["verbose"] = verbose
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _mount() -> None:
@@ -39,7 +41,14 @@ def _mount() -> None:
     from tutor.models import cli as models_cli
 
     models_cli.register(app)
-    for name in ("tutor.problems.cli", "tutor.sandbox.cli", "tutor.cli_tutor", "student_sim.cli", "student_sim.hints_cli", "evals.cli"):
+    for name in (
+        "tutor.problems.cli",
+        "tutor.sandbox.cli",
+        "tutor.cli_tutor",
+        "student_sim.cli",
+        "student_sim.hints_cli",
+        "evals.cli",
+    ):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -62,7 +71,9 @@ def _app_command(
     web.main(host=host, port=port)
 
 
-users = typer.Typer(help="Manage accounts (web sign-up creates students; teachers are created here).", no_args_is_help=True)
+users = typer.Typer(
+    help="Manage accounts (web sign-up creates students; teachers are created here).", no_args_is_help=True
+)
 app.add_typer(users, name="users")
 
 

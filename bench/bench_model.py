@@ -69,7 +69,9 @@ def main() -> None:
     path = bundled.ensure_bundled_model(default_cache_dir())
     model_bytes = path.stat().st_size
     start = time.perf_counter()
-    llm = Llama(model_path=str(path), n_ctx=args.n_ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
+    llm = Llama(
+        model_path=str(path), n_ctx=args.n_ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False
+    )
     load_s = time.perf_counter() - start
 
     def ttft(messages: list[dict[str, str]]) -> tuple[float, int]:

@@ -44,15 +44,22 @@ def start_generation(store: Store, spec_path: str | Path, out_dir: str | Path, s
         total = len(expand_jobs(spec, config_hash(spec.model_dump(mode="json"))))
     except (TypeError, ValueError, TutorError):
         total = 0
-    run = store.create_run("generation", {"spec_path": str(spec_path), "spec": spec.model_dump(mode="json"), "jobs": total},
-                           run_dir=str(out_dir))
+    run = store.create_run(
+        "generation",
+        {"spec_path": str(spec_path), "spec": spec.model_dump(mode="json"), "jobs": total},
+        run_dir=str(out_dir),
+    )
 
     def work() -> None:
         started = time.perf_counter()
         try:
             report = generate(spec, out_dir, settings=settings, progress=False)
-            summary: dict[str, Any] = {**progress(out_dir), "jobs": report.jobs, "errors": report.errors,
-                                       "duration_s": round(time.perf_counter() - started, 1)}
+            summary: dict[str, Any] = {
+                **progress(out_dir),
+                "jobs": report.jobs,
+                "errors": report.errors,
+                "duration_s": round(time.perf_counter() - started, 1),
+            }
             store.update_run(run.id, status="done", summary=summary)
         except Exception as exc:  # a background run must record its failure, whatever it is
             log.exception("generation run %s failed", run.id)

@@ -75,12 +75,16 @@ class TurnDone:
 class TutorAgent:
     """Tutors one student on one problem. Cheap to build; holds no per-session state itself."""
 
-    def __init__(self, problem: Problem, model: BaseChatModel, sandbox: Sandbox, config: TutorConfig | None = None) -> None:
+    def __init__(
+        self, problem: Problem, model: BaseChatModel, sandbox: Sandbox, config: TutorConfig | None = None
+    ) -> None:
         self.problem = problem
         self.model = model
         self.sandbox = sandbox
         self.config = config or TutorConfig()
-        self.soliloquist = Soliloquist(sandbox, model, self.config.max_code_repairs) if self.config.use_soliloquy else None
+        self.soliloquist = (
+            Soliloquist(sandbox, model, self.config.max_code_repairs) if self.config.use_soliloquy else None
+        )
         self._system = render(
             "assist_system.jinja" if self.config.mode == "assist" else "tutor_system.jinja",
             problem_text=problem_text(problem),
@@ -92,12 +96,16 @@ class TutorAgent:
         plan = PlanTree.for_problem(self.problem)
         concepts = [c for n in plan.nodes for c in n.concepts] or list(self.problem.concepts)
         state = TutorState(
-            problem_id=self.problem.id, plan=plan, knowledge=KnowledgeState.for_concepts(concepts),
+            problem_id=self.problem.id,
+            plan=plan,
+            knowledge=KnowledgeState.for_concepts(concepts),
             code=self.problem.buggy_code if isinstance(self.problem, DebuggingProblem) else None,
         )
         if isinstance(self.problem, DebuggingProblem):
-            opening = ("Let's find out together why this program doesn't work yet. Try running the tests first. "
-                       f"{next_question(self.problem, plan)}")
+            opening = (
+                "Let's find out together why this program doesn't work yet. Try running the tests first. "
+                f"{next_question(self.problem, plan)}"
+            )
         else:
             opening = f"Let's work through this together, one step at a time. {next_question(self.problem, plan)}"
         state = state.model_copy(update={"history": [Message(role="tutor", content=opening)]})
@@ -120,7 +128,10 @@ class TutorAgent:
         evidence = self._assess(message, state, code)
         assessment = evidence.assessment
         failures = state.failed_attempts
-        allow_reveal = self.config.reveal_after_failed_attempts is not None and failures >= self.config.reveal_after_failed_attempts
+        allow_reveal = (
+            self.config.reveal_after_failed_attempts is not None
+            and failures >= self.config.reveal_after_failed_attempts
+        )
         plan = state.plan
         knowledge = self._update_knowledge(state, assessment)
         if self.config.use_plan:
@@ -134,12 +145,18 @@ class TutorAgent:
             failures += int(move.counts_as_failure)
         else:
             move = decide(assessment, self.problem, plan, message, allow_reveal)
-            decision = move.decision.model_copy(update={"move_text": "Reply to the student with one guiding question; do not give the answer."})
+            decision = move.decision.model_copy(
+                update={"move_text": "Reply to the student with one guiding question; do not give the answer."}
+            )
         if assessment.solved_problem:
             plan = plan.model_copy(update={"current": None})
         code_status = self._code_status(evidence)
-        turn_values = {"student_message": clip(message) or "(empty message)", "move_text": decision.move_text,
-                       "code_status": code_status, "feedback": ""}
+        turn_values = {
+            "student_message": clip(message) or "(empty message)",
+            "move_text": decision.move_text,
+            "code_status": code_status,
+            "feedback": "",
+        }
         history = _window(state.history, 2 * self.config.history_turns)
         if self.config.mode == "assist":
             turn_text = clip(message) or "(empty message)"
@@ -153,26 +170,59 @@ class TutorAgent:
         known = self._known_numbers(state, message, evidence, decision.move_text)
         out = Composition(calls=list(evidence.model_calls), started=started)
         model = self.model.bind(max_tokens=self.config.reply_max_tokens) if hasattr(self.model, "bind") else self.model
-        yield from vetted_stream(model, messages, guard, fallback, known, self.config.max_leak_regenerations, out,
-                                 RetryBuilder(self._system, history, turn_values), closing_question=_question_in(decision.move_text))
+        yield from vetted_stream(
+            model,
+            messages,
+            guard,
+            fallback,
+            known,
+            self.config.max_leak_regenerations,
+            out,
+            RetryBuilder(self._system, history, turn_values),
+            closing_question=_question_in(decision.move_text),
+        )
         solved = assessment.solved_problem or state.solved
         verdict = out.verdict if guard else LeakVerdict(passed=True, checked=False)
         verdict = verdict.model_copy(update={"reveal_allowed": allow_reveal})
         total = time.perf_counter() - started
         model_time = sum(c.latency_s for c in out.calls)
         turn = TutorTurn(
-            index=state.turn_index + 1, student_message=message, reply=out.text, assessment=assessment, decision=decision,
-            plan=plan, knowledge=knowledge, soliloquies=evidence.soliloquies, leak=verdict, model_calls=out.calls,
-            tests=evidence.tests, resolved_bugs=evidence.resolved_bugs, solved=solved,
-            timings={"total_s": round(total, 4), "model_s": round(model_time, 4),
-                     "first_visible_s": round(out.first_visible_s or total, 4), "outside_model_s": round(max(total - model_time, 0.0), 4)},
+            index=state.turn_index + 1,
+            student_message=message,
+            reply=out.text,
+            assessment=assessment,
+            decision=decision,
+            plan=plan,
+            knowledge=knowledge,
+            soliloquies=evidence.soliloquies,
+            leak=verdict,
+            model_calls=out.calls,
+            tests=evidence.tests,
+            resolved_bugs=evidence.resolved_bugs,
+            solved=solved,
+            timings={
+                "total_s": round(total, 4),
+                "model_s": round(model_time, 4),
+                "first_visible_s": round(out.first_visible_s or total, 4),
+                "outside_model_s": round(max(total - model_time, 0.0), 4),
+            },
         )
-        new_history = [*state.history, Message(role="student", content=clip(message)), Message(role="tutor", content=out.text)]
-        new_state = state.model_copy(update={
-            "plan": plan, "knowledge": knowledge, "history": new_history, "failed_attempts": failures,
-            "turn_index": state.turn_index + 1, "solved": solved,
-            "code": code if code is not None else state.code,
-        })
+        new_history = [
+            *state.history,
+            Message(role="student", content=clip(message)),
+            Message(role="tutor", content=out.text),
+        ]
+        new_state = state.model_copy(
+            update={
+                "plan": plan,
+                "knowledge": knowledge,
+                "history": new_history,
+                "failed_attempts": failures,
+                "turn_index": state.turn_index + 1,
+                "solved": solved,
+                "code": code if code is not None else state.code,
+            }
+        )
         yield TurnDone(turn=turn, state=new_state)
 
     # -- pieces ----------------------------------------------------------------------------------
@@ -191,12 +241,19 @@ class TutorAgent:
             evidence = assess_stepped(message, problem, state.plan, self.soliloquist)
             a = evidence.assessment
             if a.label in ("correct", "partially_correct") and not a.solved_problem:
-                evidence.assessment = Assessment(label="unclear", node_id=None, evidence="no plan: only the final answer is checked")
+                evidence.assessment = Assessment(
+                    label="unclear", node_id=None, evidence="no plan: only the final answer is checked"
+                )
             return evidence
         evidence = assess_stepped(message, problem, state.plan, self.soliloquist)
         # Only a wrong answer the rules cannot explain is worth a calculation (the fast path stays at one call).
         unexplained = evidence.assessment.label == "incorrect" and evidence.assessment.misconception is None
-        if self.soliloquist is not None and unexplained and not evidence.soliloquies and self.soliloquist.rules_cannot_tell(message):
+        if (
+            self.soliloquist is not None
+            and unexplained
+            and not evidence.soliloquies
+            and self.soliloquist.rules_cannot_tell(message)
+        ):
             decision = self.soliloquist.decide_with_model(message, problem.statement, evidence.model_calls)
             if decision is not None and decision.needs_calculation and decision.description:
                 evidence.soliloquies.append(self.soliloquist.calculate(decision.description, evidence.model_calls))
@@ -240,4 +297,6 @@ class TutorAgent:
             return ""
         passed = [t.name for t in evidence.tests if t.status == "passed"]
         failed = [f"{t.name} ({t.status})" for t in evidence.tests if t.status != "passed"]
-        return f"the student's code passes {len(passed)}/{len(evidence.tests)} tests" + (f"; failing: {', '.join(failed[:4])}" if failed else "")
+        return f"the student's code passes {len(passed)}/{len(evidence.tests)} tests" + (
+            f"; failing: {', '.join(failed[:4])}" if failed else ""
+        )

@@ -280,7 +280,8 @@ def judge_understanding(
                     content="You check whether a student's explanation identifies a specific bug. Reply in JSON."
                 ),
                 HumanMessage(
-                    content=f"Program:\n{problem.buggy_code}\nThe bug: {bug.description}\nStudent's explanation: {text}\nDoes the explanation identify this bug?"
+                    content=f"Program:\n{problem.buggy_code}\nThe bug: {bug.description}\n"
+                    f"Student's explanation: {text}\nDoes the explanation identify this bug?"
                 ),
             ]
         )

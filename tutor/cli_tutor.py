@@ -19,8 +19,14 @@ HELP = "Type your answer. Commands: /code (paste new code, end with a line '.'),
 def show_thinking(turn: TutorTurn) -> None:
     """Print the plan, knowledge state, decision, soliloquies and guard verdict of a turn."""
     a, d = turn.assessment, turn.decision
-    console.print(f"[dim]assessment:[/dim] {a.label} ({a.source}){' misconception=' + a.misconception if a.misconception else ''} — {a.evidence}")
-    console.print(f"[dim]decision:[/dim] CLASS {d.class_action}/{d.subproblem_state}; Bridge error={d.bridge_error} strategy={d.bridge_strategy} intention={d.bridge_intention}")
+    console.print(
+        f"[dim]assessment:[/dim] {a.label} ({a.source})"
+        f"{' misconception=' + a.misconception if a.misconception else ''} — {a.evidence}"
+    )
+    console.print(
+        f"[dim]decision:[/dim] CLASS {d.class_action}/{d.subproblem_state}; Bridge error={d.bridge_error} "
+        f"strategy={d.bridge_strategy} intention={d.bridge_intention}"
+    )
     plan = Table(show_header=True, header_style="dim", box=None)
     plan.add_column("node")
     plan.add_column("status")
@@ -30,14 +36,22 @@ def show_thinking(turn: TutorTurn) -> None:
         marker = "→ " if n.id == turn.plan.current else "  "
         plan.add_row(marker + n.id, n.status, str(n.attempts), n.title[:70])
     console.print(plan)
-    bars = "  ".join(f"{c} {'█' * round(v * 10)}{'░' * (10 - round(v * 10))} {v:.2f}" for c, v in turn.knowledge.mastery.items())
+    bars = "  ".join(
+        f"{c} {'█' * round(v * 10)}{'░' * (10 - round(v * 10))} {v:.2f}" for c, v in turn.knowledge.mastery.items()
+    )
     console.print(f"[dim]knowledge:[/dim] {bars}")
     for s in turn.soliloquies:
-        console.print(f"[dim]soliloquy ({s.decided_by}):[/dim] {s.reason} -> code {s.code!r} -> {s.stdout!r} ok={s.ok} repairs={len(s.repairs)}")
+        console.print(
+            f"[dim]soliloquy ({s.decided_by}):[/dim] {s.reason} -> code {s.code!r} -> {s.stdout!r} "
+            f"ok={s.ok} repairs={len(s.repairs)}"
+        )
     for t in turn.tests:
         console.print(f"[dim]test[/dim] {t.name}: {t.status} {t.message[:80]}")
     guard = "passed" if turn.leak.passed else "blocked"
-    console.print(f"[dim]leak guard:[/dim] {guard}; rejected drafts: {len(turn.leak.attempts)}{'; fallback used' if turn.leak.fallback_used else ''}")
+    console.print(
+        f"[dim]leak guard:[/dim] {guard}; rejected drafts: {len(turn.leak.attempts)}"
+        f"{'; fallback used' if turn.leak.fallback_used else ''}"
+    )
     console.print(f"[dim]model calls:[/dim] {len(turn.model_calls)}; timings: {turn.timings}")
 
 
@@ -73,11 +87,16 @@ def tutor_command(
     llm = get_chat_model(model or settings.spec_for("tutor"), settings.model, cache_dir=settings.cache_dir)
     with Sandbox() as sandbox:
         if paste:
-            console.print("[dim]building a plan for your problem (the model proposes steps; each is checked by running code)...[/dim]")
+            console.print(
+                "[dim]building a plan for your problem "
+                "(the model proposes steps; each is checked by running code)...[/dim]"
+            )
             prob = build_scaffold(paste, llm, sandbox)
         else:
             prob = ProblemBank.load(settings.problems_path).get(problem)
-        agent = TutorAgent(prob, llm, sandbox, TutorConfig(reveal_after_failed_attempts=settings.policy.reveal_after_failed_attempts))
+        agent = TutorAgent(
+            prob, llm, sandbox, TutorConfig(reveal_after_failed_attempts=settings.policy.reveal_after_failed_attempts)
+        )
         console.print(Panel(prob.statement.strip(), title=f"{prob.title} ({prob.id})"))
         if isinstance(prob, DebuggingProblem):
             console.print(Syntax(prob.buggy_code, "python", line_numbers=True))

@@ -55,8 +55,13 @@ def _move(
 ) -> Move:
     """One move at one node, labelled in both taxonomies (CLASS action/state, Bridge error/strategy/intention)."""
     decision = Decision(
-        class_evaluation=evaluation, class_action=action, subproblem_state=state, bridge_error=error,
-        bridge_strategy=strategy, bridge_intention=intention, move_text=text,
+        class_evaluation=evaluation,
+        class_action=action,
+        subproblem_state=state,
+        bridge_error=error,
+        bridge_strategy=strategy,
+        bridge_intention=intention,
+        move_text=text,
     )
     return Move(decision, updates=(PlanUpdate(node_id=node.id, outcome=outcome),), counts_as_failure=failure)
 
@@ -86,7 +91,8 @@ def bug_hints(problem: DebuggingProblem, node: PlanNode) -> list[str]:
         return [
             f"Look at the test {test}: what does it expect, and what does the program do instead?",
             f"Look closely at {line_word} {lines}. What does it do on each pass, step by step?",
-            f"Try tracing {line_word} {lines} by hand with a small input. What value do you get, and what should it be?",
+            f"Try tracing {line_word} {lines} by hand with a small input. "
+            "What value do you get, and what should it be?",
         ]
     return [
         f"How would you change {line_word} {lines} so that {test} passes? Edit the code and run the tests.",
@@ -103,24 +109,22 @@ def next_question(problem: Problem, plan: PlanTree) -> str:
     if isinstance(problem, DebuggingProblem):
         if node.kind == "understand":
             return bug_hints(problem, node)[0]
-        return (
-            bug_hints(problem, node)[0]
-            if node.failures == 0
-            else bug_hints(problem, node)[min(node.hint_level, 2)]
-        )
+        return bug_hints(problem, node)[0] if node.failures == 0 else bug_hints(problem, node)[min(node.hint_level, 2)]
     return _step(problem, node).question
 
 
-def decide(
-    assessment: Assessment, problem: Problem, plan: PlanTree, message: str, allow_reveal: bool
-) -> Move:
+def decide(assessment: Assessment, problem: Problem, plan: PlanTree, message: str, allow_reveal: bool) -> Move:
     """Choose the move for this assessment (see the module docstring)."""
     node = plan.current_node
     if node is None or assessment.solved_problem:
         finished = Decision(
-            class_evaluation=assessment.label, class_action="confirm_solution", subproblem_state="all_completed",
-            bridge_strategy="affirm", bridge_intention="signal_goal",
-            move_text="The student has solved the whole problem. Congratulate them warmly and ask how they could check their result.",
+            class_evaluation=assessment.label,
+            class_action="confirm_solution",
+            subproblem_state="all_completed",
+            bridge_strategy="affirm",
+            bridge_intention="signal_goal",
+            move_text="The student has solved the whole problem. "
+            "Congratulate them warmly and ask how they could check their result.",
         )
         leaves = [n for n in plan.nodes if n.status != "done" and not plan.children(n.id)]
         return Move(finished, updates=tuple(PlanUpdate(node_id=n.id, outcome="advance") for n in leaves))
@@ -137,7 +141,12 @@ def _after_advance(problem: Problem, plan: PlanTree, node: PlanNode) -> str:
 
 
 def _decide_stepped(
-    a: Assessment, problem: MathProblem | PhysicsProblem, plan: PlanTree, node: PlanNode, message: str, allow_reveal: bool
+    a: Assessment,
+    problem: MathProblem | PhysicsProblem,
+    plan: PlanTree,
+    node: PlanNode,
+    message: str,
+    allow_reveal: bool,
 ) -> Move:
     step = _step(problem, node)
     hint = _hint(step.hints, node.hint_level)
@@ -145,30 +154,59 @@ def _decide_stepped(
         text = f"Their answer is right; say so briefly. {_after_advance(problem, plan, node)}"
         return _move(node, "advance", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed")
     if a.label == "partially_correct":
-        text = f"Their number answers a different part of the problem. Do not say the correct value. Ask: {step.question}"
-        return _move(node, "hold", "partially_correct", "give_feedback", "ask_question", "clarify", text, error="misinterpret")
+        text = (
+            f"Their number answers a different part of the problem. Do not say the correct value. Ask: {step.question}"
+        )
+        return _move(
+            node, "hold", "partially_correct", "give_feedback", "ask_question", "clarify", text, error="misinterpret"
+        )
     if a.label != "incorrect":
         return _decide_other(a, node, message, question=step.question, hint=hint)
     wrong = next((w for w in step.wrong_answers if w.misconception == a.misconception), None)
     if plan.needs_teaching(node.id):
         text = (
-            f"They have struggled with this step several times. Teach briefly: {step.hints[-1] if step.hints else hint} "
+            "They have struggled with this step several times. "
+            f"Teach briefly: {step.hints[-1] if step.hints else hint} "
             f"Do not say the correct value. Ask: {step.question}"
         )
         if allow_reveal:
             answer = getattr(step.answer, "value", getattr(step.answer, "text", ""))
             text = f"The teacher allows revealing this step now: the answer is {answer}. Explain why, then continue."
-        return _move(node, "teach", "incorrect", "teach", "explain_concept", "explain_mistake", text,
-                     error="misinterpret" if wrong else "diagnose", failure=True)
+        return _move(
+            node,
+            "teach",
+            "incorrect",
+            "teach",
+            "explain_concept",
+            "explain_mistake",
+            text,
+            error="misinterpret" if wrong else "diagnose",
+            failure=True,
+        )
     if wrong is not None:
-        text = (f"The answer is not right: {wrong.description[0].lower() + wrong.description[1:]} "
-                f"Do not say the correct value. Ask: {wrong.feedback}")
-        return _move(node, "retry", "incorrect", "give_feedback", "ask_question", "hint_at_mistake", text,
-                     error="misinterpret", failure=True)
+        text = (
+            f"The answer is not right: {wrong.description[0].lower() + wrong.description[1:]} "
+            f"Do not say the correct value. Ask: {wrong.feedback}"
+        )
+        return _move(
+            node,
+            "retry",
+            "incorrect",
+            "give_feedback",
+            "ask_question",
+            "hint_at_mistake",
+            text,
+            error="misinterpret",
+            failure=True,
+        )
     if a.misconception == "arithmetic-slip":
-        text = (f"Their method may be fine but the arithmetic is off ({a.evidence}). Do not say the correct value. "
-                "Ask: Can you redo that calculation carefully?")
-        return _move(node, "retry", "incorrect", "give_hint", "hint", "hint_at_mistake", text, error="careless", failure=True)
+        text = (
+            f"Their method may be fine but the arithmetic is off ({a.evidence}). Do not say the correct value. "
+            "Ask: Can you redo that calculation carefully?"
+        )
+        return _move(
+            node, "retry", "incorrect", "give_hint", "hint", "hint_at_mistake", text, error="careless", failure=True
+        )
     text = f"The answer is not right. Do not say the correct value. {_nudge(hint, step.question)}"
     return _move(node, "retry", "incorrect", "give_hint", "hint", "diagnose", text, error="guess", failure=True)
 
@@ -176,7 +214,10 @@ def _decide_stepped(
 def _decide_other(a: Assessment, node: PlanNode, message: str, question: str, hint: str) -> Move:
     """Questions, unclear and off-topic messages: no progress, but a useful nudge."""
     if ANSWER_REQUEST.search(message):
-        text = f"They want the answer. Kindly say you will not give it, because working it out is how they learn. {_nudge(hint, question)}"
+        text = (
+            "They want the answer. Kindly say you will not give it, because working it out is how they learn. "
+            + _nudge(hint, question)
+        )
         return _move(node, "hold", a.label, "answer_question", "hint", "support_thinking", text)
     if a.label == "question":
         text = f"Answer their question briefly without solving it for them. Ask: {question}"
@@ -199,18 +240,44 @@ def _decide_debugging(
     if a.label == "correct":
         if node.kind == "understand":
             text = f"They understood the bug; confirm briefly. Ask: {bug_hints(problem, plan.node(f'{bug.id}.fix'))[0]}"
-            return _move(node, "advance", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed")
+            return _move(
+                node, "advance", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed"
+            )
         text = f"Their fix for this bug works; praise it. {_after_advance(problem, plan, node)}"
         return _move(node, "resolve", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed")
     if a.label == "partially_correct":
         text = f"They are on the right track ({a.evidence}). Ask: {deeper}"
-        return _move(node, "retry", "partially_correct", "give_feedback", "ask_question", "support_thinking", text, error="right-idea")
+        return _move(
+            node,
+            "retry",
+            "partially_correct",
+            "give_feedback",
+            "ask_question",
+            "support_thinking",
+            text,
+            error="right-idea",
+        )
     if a.label != "incorrect":
         return _decide_other(a, node, message, question=hints[0], hint=hints[min(node.hint_level, 2)])
     if plan.needs_teaching(node.id):
-        text = f"Explain briefly what goes wrong: {bug.description} Do not give the corrected code. Ask: How would you change the code?"
+        text = (
+            f"Explain briefly what goes wrong: {bug.description} "
+            "Do not give the corrected code. Ask: How would you change the code?"
+        )
         if allow_reveal:
             text = f"The teacher allows showing the fix now: {bug.fix} Explain why it works."
-        return _move(node, "teach", "incorrect", "teach", "explain_concept", "explain_mistake", text, error="diagnose", failure=True)
+        return _move(
+            node,
+            "teach",
+            "incorrect",
+            "teach",
+            "explain_concept",
+            "explain_mistake",
+            text,
+            error="diagnose",
+            failure=True,
+        )
     text = f"Not yet ({a.evidence}). Ask: {deeper}"
-    return _move(node, "retry", "incorrect", "give_hint", "hint", "hint_at_mistake", text, error="diagnose", failure=True)
+    return _move(
+        node, "retry", "incorrect", "give_hint", "hint", "hint_at_mistake", text, error="diagnose", failure=True
+    )

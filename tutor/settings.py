@@ -145,7 +145,9 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"invalid setting '{where}': {first['msg']}", "check the settings file and TUTOR_* variables") from exc
+            raise ConfigError(
+                f"invalid setting '{where}': {first['msg']}", "check the settings file and TUTOR_* variables"
+            ) from exc
 
     def spec_for(self, role: Role) -> str:
         """The model spec string that plays `role`."""

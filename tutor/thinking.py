@@ -32,9 +32,11 @@ def thinking_markdown(record: dict[str, Any] | TutorTurn | None) -> str:
     a, d = turn.assessment, turn.decision
     lines = [
         f"**Assessment:** `{a.label}` (decided by {a.source})"
-        + (f", misconception `{a.misconception}`" if a.misconception else "") + f" — {a.evidence}",
+        + (f", misconception `{a.misconception}`" if a.misconception else "")
+        + f" — {a.evidence}",
         f"**Decision (CLASS):** action `{d.class_action}`, subproblem `{d.subproblem_state}`",
-        f"**Decision (Bridge):** error `{d.bridge_error}`, strategy `{d.bridge_strategy}`, intention `{d.bridge_intention}`",
+        f"**Decision (Bridge):** error `{d.bridge_error}`, strategy `{d.bridge_strategy}`, "
+        f"intention `{d.bridge_intention}`",
         f"**Move:** {d.move_text}",
         "**Plan**",
     ]
@@ -51,9 +53,17 @@ def thinking_markdown(record: dict[str, Any] | TutorTurn | None) -> str:
                 lines += ["", "```python", s.code, "```", f"output: `{(s.stdout or s.error or '').strip()[:200]}`"]
     if turn.tests:
         passed = sum(t.status == "passed" for t in turn.tests)
-        lines += ["", f"**Tests:** {passed}/{len(turn.tests)} pass" + (f"; bugs resolved: {', '.join(turn.resolved_bugs)}" if turn.resolved_bugs else "")]
+        lines += [
+            "",
+            f"**Tests:** {passed}/{len(turn.tests)} pass"
+            + (f"; bugs resolved: {', '.join(turn.resolved_bugs)}" if turn.resolved_bugs else ""),
+        ]
     verdict = "passed" if turn.leak.passed else "blocked"
-    lines += ["", f"**Leak guard:** {verdict}; rejected drafts: {len(turn.leak.attempts)}" + ("; fell back to the scaffold's question" if turn.leak.fallback_used else "")]
+    lines += [
+        "",
+        f"**Leak guard:** {verdict}; rejected drafts: {len(turn.leak.attempts)}"
+        + ("; fell back to the scaffold's question" if turn.leak.fallback_used else ""),
+    ]
     for attempt in turn.leak.attempts:
         lines.append(f"- rejected: {'; '.join(attempt.reasons)}")
     errors = [c.error for c in turn.model_calls if not c.ok and c.error]

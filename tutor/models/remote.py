@@ -28,17 +28,30 @@ def translate_error(exc: Exception, where: str) -> TutorError:
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
-        return ModelBackendError(f"the model server at {where} timed out", "raise model.timeout_s or check the server load")
+        return ModelBackendError(
+            f"the model server at {where} timed out", "raise model.timeout_s or check the server load"
+        )
     if isinstance(exc, openai.APIConnectionError):
-        return ModelBackendError(f"cannot connect to the model server at {where}", "is the server running and the base URL right?")
+        return ModelBackendError(
+            f"cannot connect to the model server at {where}", "is the server running and the base URL right?"
+        )
     if isinstance(exc, openai.AuthenticationError):
-        return ModelUnavailableError(f"the model server at {where} rejected the API key", "set OPENAI_API_KEY (or the key your server expects)")
+        return ModelUnavailableError(
+            f"the model server at {where} rejected the API key", "set OPENAI_API_KEY (or the key your server expects)"
+        )
     if isinstance(exc, openai.NotFoundError):
-        return ModelUnavailableError(f"the model server at {where} does not know this model: {exc.message}", "check the model name in the spec")
+        return ModelUnavailableError(
+            f"the model server at {where} does not know this model: {exc.message}", "check the model name in the spec"
+        )
     if isinstance(exc, openai.RateLimitError):
-        return ModelBackendError(f"the model server at {where} is rate limiting (HTTP 429) after retries", "wait, lower concurrency, or raise model.max_retries")
+        return ModelBackendError(
+            f"the model server at {where} is rate limiting (HTTP 429) after retries",
+            "wait, lower concurrency, or raise model.max_retries",
+        )
     if isinstance(exc, openai.APIStatusError):
-        return ModelBackendError(f"the model server at {where} answered HTTP {exc.status_code} after retries: {exc.message}")
+        return ModelBackendError(
+            f"the model server at {where} answered HTTP {exc.status_code} after retries: {exc.message}"
+        )
     if isinstance(exc, (ValueError, KeyError, TypeError)):  # a body that is not a chat completion
         return ModelOutputError(f"the model server at {where} returned a malformed response: {exc}")
     return ModelBackendError(f"the model call to {where} failed: {exc}")
@@ -57,7 +70,9 @@ class OpenAIChatModel(ChatOpenAI):
     def _where(self) -> str:
         return str(self.openai_api_base or "api.openai.com")
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         try:
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except Exception as exc:
@@ -65,7 +80,9 @@ class OpenAIChatModel(ChatOpenAI):
                 raise translate_error(exc, self._where()) from exc
             raise
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         try:
             yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
         except Exception as exc:
@@ -73,7 +90,9 @@ class OpenAIChatModel(ChatOpenAI):
                 raise translate_error(exc, self._where()) from exc
             raise
 
-    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         try:
             return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except Exception as exc:
@@ -81,7 +100,9 @@ class OpenAIChatModel(ChatOpenAI):
                 raise translate_error(exc, self._where()) from exc
             raise
 
-    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
         try:
             async for chunk in super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs):
                 yield chunk
@@ -91,7 +112,12 @@ class OpenAIChatModel(ChatOpenAI):
             raise
 
     def with_structured_output(  # type: ignore[override]
-        self, schema: type[BaseModel] | dict[str, Any], *, include_raw: bool = False, method: str | None = None, **kwargs: Any
+        self,
+        schema: type[BaseModel] | dict[str, Any],
+        *,
+        include_raw: bool = False,
+        method: str | None = None,
+        **kwargs: Any,
     ) -> Runnable[Any, Any]:
         """Ask the server for JSON matching the schema, then validate it ourselves.
 
@@ -130,7 +156,8 @@ def build_openai(model: str, options: dict[str, Any]) -> OpenAIChatModel:
     if not api_key:
         if base_url is None:
             raise ModelUnavailableError(
-                "OPENAI_API_KEY is not set", "export OPENAI_API_KEY=... or give ?base_url= for a local compatible server"
+                "OPENAI_API_KEY is not set",
+                "export OPENAI_API_KEY=... or give ?base_url= for a local compatible server",
             )
         api_key = "not-needed"  # local compatible servers usually accept any key
     if base_url is not None and options.get("max_tokens"):

@@ -108,7 +108,11 @@ def load_script(path: str) -> ScriptedChatModel:
     if not file.is_file():
         raise ConfigError(f"scripted model file not found: {path}", "give a YAML/JSON file with a list of replies")
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) if file.suffix in (".yaml", ".yml") else json.loads(file.read_text(encoding="utf-8"))
+        data = (
+            yaml.safe_load(file.read_text(encoding="utf-8"))
+            if file.suffix in (".yaml", ".yml")
+            else json.loads(file.read_text(encoding="utf-8"))
+        )
     except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"scripted model file {path} cannot be parsed: {exc}") from exc
     if isinstance(data, dict):

@@ -22,7 +22,9 @@ def server_app(spec: str, settings: Settings, alias: str | None = None):  # type
         from llama_cpp.server.app import create_app
         from llama_cpp.server.settings import ModelSettings, ServerSettings
     except ImportError as exc:
-        raise ModelUnavailableError("llama-cpp-python's server extra is missing", "pip install 'llama-cpp-python[server]==0.3.36'") from exc
+        raise ModelUnavailableError(
+            "llama-cpp-python's server extra is missing", "pip install 'llama-cpp-python[server]==0.3.36'"
+        ) from exc
     model_settings = ModelSettings(
         model=str(path),
         model_alias=alias or spec,

@@ -62,7 +62,9 @@ def parse_spec(spec: str) -> ModelSpec:
     kind = kind.strip().lower()
     target = target.strip()
     if not kind.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"model spec '{spec}' has an invalid kind '{kind}'", "write KIND:TARGET, e.g. 'openai:gpt-4o-mini'")
+        raise ConfigError(
+            f"model spec '{spec}' has an invalid kind '{kind}'", "write KIND:TARGET, e.g. 'openai:gpt-4o-mini'"
+        )
     if kind == "local":
         if target:
             raise ConfigError(f"model spec '{spec}': 'local' takes no target", "use 'local' or 'gguf:PATH'")

@@ -60,9 +60,14 @@ def build_scaffold(statement: str, model: BaseChatModel, sandbox: Sandbox, max_r
     if not text:
         raise InputDataError("the pasted problem is empty", "paste a word problem with its numbers")
     if len(text) > MAX_PASTED_CHARS:
-        raise InputDataError(f"the pasted problem is longer than {MAX_PASTED_CHARS} characters", "paste just the problem")
+        raise InputDataError(
+            f"the pasted problem is longer than {MAX_PASTED_CHARS} characters", "paste just the problem"
+        )
     messages: list[BaseMessage] = [
-        SystemMessage(content="You split math word problems into 2-5 small subquestions for a student, each with a Python program that computes its answer. Reply in JSON.\nExample:\n" + _EXAMPLE),
+        SystemMessage(
+            content="You split math word problems into 2-5 small subquestions for a student, each with a Python "
+            "program that computes its answer. Reply in JSON.\nExample:\n" + _EXAMPLE
+        ),
         HumanMessage(content=f"Problem: {text}"),
     ]
     draft: DraftScaffold | None = None
@@ -77,7 +82,9 @@ def build_scaffold(statement: str, model: BaseChatModel, sandbox: Sandbox, max_r
         if draft.steps:
             break
     if draft is None or not draft.steps:
-        raise InputDataError("could not build steps for this problem", "try rephrasing it, or pick a problem from the bank")
+        raise InputDataError(
+            "could not build steps for this problem", "try rephrasing it, or pick a problem from the bank"
+        )
     steps: list[Step] = []
     limits = Limits()
     for i, d in enumerate(draft.steps[:5], start=1):
@@ -89,29 +96,48 @@ def build_scaffold(statement: str, model: BaseChatModel, sandbox: Sandbox, max_r
             if value is not None or attempt == max_repairs:
                 break
             try:
-                fix = model.with_structured_output(DraftStep).invoke([
-                    *messages,
-                    HumanMessage(content=f"The program for '{d.question}' failed:\n{code}\nError: {(result.stderr or 'no number printed')[-300:]}\nReturn the step again with a fixed program."),
-                ])
+                fix = model.with_structured_output(DraftStep).invoke(
+                    [
+                        *messages,
+                        HumanMessage(
+                            content=f"The program for '{d.question}' failed:\n{code}\n"
+                            f"Error: {(result.stderr or 'no number printed')[-300:]}\n"
+                            "Return the step again with a fixed program."
+                        ),
+                    ]
+                )
                 code = fix.python
             except TutorError:
                 break
         if value is None:
             continue
         unit = d.unit.strip() or None
-        steps.append(Step(
-            id=f"s{len(steps) + 1}", question=d.question.strip(),
-            answer=NumericAnswer(value=round(value, 6), unit=unit, tolerance=max(0.001, abs(value) * 0.001)),
-            hints=GENERIC_HINTS, program=code,
-        ))
+        steps.append(
+            Step(
+                id=f"s{len(steps) + 1}",
+                question=d.question.strip(),
+                answer=NumericAnswer(value=round(value, 6), unit=unit, tolerance=max(0.001, abs(value) * 0.001)),
+                hints=GENERIC_HINTS,
+                program=code,
+            )
+        )
         del i
     if not steps:
-        raise InputDataError("none of the proposed steps could be verified by running code", "try rephrasing the problem")
+        raise InputDataError(
+            "none of the proposed steps could be verified by running code", "try rephrasing the problem"
+        )
     last = steps[-1].answer
     digest = hashlib.sha1(text.encode()).hexdigest()[:10]
     title = re.sub(r"\s+", " ", draft.title).strip()[:80] or "Pasted problem"
     return MathProblem(
-        id=f"pasted-{digest}", domain="math", title=title, statement=text, source="pasted", license="user-provided",
-        steps=tuple(steps), final_answer=last, missing=("wrong_answers", "concepts", "difficulty"),
+        id=f"pasted-{digest}",
+        domain="math",
+        title=title,
+        statement=text,
+        source="pasted",
+        license="user-provided",
+        steps=tuple(steps),
+        final_answer=last,
+        missing=("wrong_answers", "concepts", "difficulty"),
         import_notes=("scaffold built by the model; every step answer was computed by running its program",),
     )

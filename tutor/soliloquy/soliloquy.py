@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 _NUM = r"\d+(?:[.,]\d+)?"
 _MNUM = rf"\$?\s*(?P<{{}}>{_NUM})"  # a number, possibly in dollars ("$5")
 _OP = r"[-+*/x×÷]"
-_CLAIM = rf"(?:\s*(?:=|is|equals|makes|gives|(?:and|to|I|you|we)\s+(?:get|got|gets)|that'?s|which\s+is)\s*\$?\s*(?P<claim>-?{_NUM}))?"
+_CLAIM = (
+    r"(?:\s*(?:=|is|equals|makes|gives|(?:and|to|I|you|we)\s+(?:get|got|gets)|that'?s|which\s+is)"
+    rf"\s*\$?\s*(?P<claim>-?{_NUM}))?"
+)
 # "134/40 = 3.35", "7 x 0.4 is 2.8", "40*3", "$5 - $2.80" (at least one operator between numbers)
 _EXPR = re.compile(
     rf"(?P<expr>\(?\s*\$?{_NUM}\s*\)?(?:\s*{_OP}\s*\(?\s*\$?{_NUM}\s*\)?)+){_CLAIM}",
@@ -48,9 +51,7 @@ _WORD_EXPRS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\b(?:subtract(?:ed|ing)?|took|take)\s+{_B}\s+(?:from|away\s+from)\s+{_A}", "{a} - {b}"),
     )
 )
-_OP_WORDS = re.compile(
-    r"(?i)\b(times|multipl\w*|divid\w*|plus|minus|add\w*|subtract\w*|product|quotient|sum)\b"
-)
+_OP_WORDS = re.compile(r"(?i)\b(times|multipl\w*|divid\w*|plus|minus|add\w*|subtract\w*|product|quotient|sum)\b")
 _FENCE = re.compile(r"```(?:python)?\s*\n(.*?)```", re.DOTALL)
 
 
@@ -75,9 +76,7 @@ def _symbolic(text: str) -> tuple[int, Expression] | None:
             continue  # "3-4 buses" is a range, not a subtraction
         python = raw.replace("×", "*").replace("÷", "/").replace(",", "").replace("$", "")
         python = re.sub(r"(?i)(?<=[\d)\s])x(?=[\s\d(])", "*", python)
-        return match.start(), Expression(
-            python=python.strip(), text=match.group(0).strip(), claimed=_claim(match)
-        )
+        return match.start(), Expression(python=python.strip(), text=match.group(0).strip(), claimed=_claim(match))
     return None
 
 
@@ -90,9 +89,7 @@ def _in_words(text: str) -> tuple[int, Expression] | None:
             found.append(
                 (
                     match.start(),
-                    Expression(
-                        python=template.format(a=a, b=b), text=match.group(0).strip(), claimed=_claim(match)
-                    ),
+                    Expression(python=template.format(a=a, b=b), text=match.group(0).strip(), claimed=_claim(match)),
                 )
             )
     return min(found, key=lambda f: f[0]) if found else None
@@ -155,9 +152,7 @@ class Soliloquist:
     def rules_cannot_tell(self, message: str) -> bool:
         """Numbers and operation words but no clean expression: only the model can say."""
         return (
-            bool(_OP_WORDS.search(message))
-            and len(re.findall(_NUM, message)) >= 2
-            and find_expression(message) is None
+            bool(_OP_WORDS.search(message)) and len(re.findall(_NUM, message)) >= 2 and find_expression(message) is None
         )
 
     def decide_with_model(self, message: str, context: str, calls: list[ModelCall]) -> _Decision | None:
@@ -168,7 +163,8 @@ class Soliloquist:
                 content="You decide whether a tutor must compute something to answer a student. Reply in JSON."
             ),
             HumanMessage(
-                content=f"Problem: {context}\nStudent: {message}\nDoes checking the student's message need a calculation? If yes, describe it with the numbers."
+                content=f"Problem: {context}\nStudent: {message}\n"
+                "Does checking the student's message need a calculation? If yes, describe it with the numbers."
             ),
         ]
         return self._structured(_Decision, prompt, "soliloquy-decide", calls)
@@ -179,7 +175,10 @@ class Soliloquist:
         if self.model is None:
             record.error = "no model to write the calculation"
             return record
-        request = f"Write a short Python program (standard library only) that computes: {description}\nIt must print only the final number as its last line."
+        request = (
+            f"Write a short Python program (standard library only) that computes: {description}\n"
+            "It must print only the final number as its last line."
+        )
         messages = [
             SystemMessage(content="You write tiny, correct Python programs. Reply in JSON."),
             HumanMessage(content=request),
@@ -204,9 +203,7 @@ class Soliloquist:
                 record.repairs.append(Repair(code=code, error=error))
                 messages = [
                     *messages,
-                    HumanMessage(
-                        content=f"That program failed:\n{error}\nFix it. Print only the final number."
-                    ),
+                    HumanMessage(content=f"That program failed:\n{error}\nFix it. Print only the final number."),
                 ]
             else:
                 record.code, record.error = code, f"gave up after {self.max_repairs} repairs: {error}"
@@ -220,9 +217,7 @@ class Soliloquist:
         try:
             result = self.model.with_structured_output(schema).invoke(messages)
         except TutorError as exc:
-            calls.append(
-                ModelCall(purpose=purpose, latency_s=time.perf_counter() - start, ok=False, error=exc.message)
-            )
+            calls.append(ModelCall(purpose=purpose, latency_s=time.perf_counter() - start, ok=False, error=exc.message))
             log.info("soliloquy model call failed: %s", exc)
             return None
         calls.append(ModelCall(purpose=purpose, latency_s=time.perf_counter() - start))
