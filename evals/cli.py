@@ -341,11 +341,13 @@ def telling_command(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Real-data folder (default: $TUTOR_REALDATA_DIR).")
     ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the figures as JSON here.")] = None,
 ) -> None:
     """Precision / recall of the telling detector and the leak guard against human labels (MathDial, own set)."""
     from evals.telling_eval import main
 
     argv = ["--data-dir", str(data_dir)] if data_dir else []
+    argv += ["--out", str(out)] if out else []
     if main(argv) != 0:
         raise typer.Exit(2)
 

@@ -42,6 +42,7 @@ from sklearn.pipeline import FeatureUnion
 from evals.calibrate import load_labelled
 from evals.judge import JudgeInput, JudgeVerdict
 from evals.labels import DIMENSIONS, JudgeLabels
+from student_sim.fidelity import realdata_dir
 from tutor.errors import InputDataError
 from tutor.problems.labelled import LabelledTutorResponse
 
@@ -193,14 +194,14 @@ def learned_judge_for(spec: str, cache_dir: Path | None) -> LearnedJudge:
     if where:
         path = Path(where).expanduser()
         return LearnedJudge.load(path) if path.suffix == ".joblib" else train_on_file(path, cache_dir)
-    root = os.environ.get("TUTOR_REALDATA_DIR")
-    if not root:
+    root = realdata_dir()
+    if root is None:
         raise InputDataError(
             "the learned judge needs its training data",
             "set TUTOR_REALDATA_DIR to the folder holding bea2025/mrbench_v3_devset.json, or give "
             "--judge learned:PATH (a labelled MRBench/BEA JSON file or a saved .joblib judge)",
         )
-    path = Path(root).expanduser() / BEA_DEV
+    path = root / BEA_DEV
     if not path.is_file():
         raise InputDataError(f"{path}: no such file", "TUTOR_REALDATA_DIR must hold bea2025/mrbench_v3_devset.json")
     return train_on_file(path, cache_dir)

@@ -9,7 +9,6 @@ report, so `socratic eval rescore` refreshes them and other tools can read them.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,13 @@ from evals.bridge_agreement import bridge_agreement, load_bridge, render_bridge_
 from evals.files import variant_dir, write_json
 from evals.render import Block, Heading, Markdown, Para, Table
 from student_sim.dialogue import Dialogue
-from student_sim.fidelity import compute_fidelity, render_fidelity_markdown
+from student_sim.fidelity import (
+    DatasetFigures,
+    compute_fidelity,
+    mathdial_figures,
+    realdata_dir,
+    render_fidelity_markdown,
+)
 from tutor.errors import TutorError
 from tutor.problems.bank import datasets_dir
 
@@ -27,15 +32,6 @@ from tutor.problems.bank import datasets_dir
 MATHDIAL_FILE = Path("mathdial/dev.jsonl")
 BRIDGE_FILES = (Path("bridge/validation.json"),)
 TELLING_FIGURES = "evals/telling_figures.json"
-
-
-def realdata_dir(explicit: str | Path | None = None) -> Path | None:
-    """The folder of real public files: `explicit`, else `$TUTOR_REALDATA_DIR`; None when neither is set."""
-    value = explicit or os.environ.get("TUTOR_REALDATA_DIR")
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    return path if path.is_dir() else None
 
 
 def audit_section(run_dir: Path, dialogues: Mapping[str, Sequence[Dialogue]]) -> list[Block]:
@@ -73,16 +69,18 @@ def audit_section(run_dir: Path, dialogues: Mapping[str, Sequence[Dialogue]]) ->
 
 def fidelity_section(run_dir: Path, dialogues: Mapping[str, Sequence[Dialogue]], data_dir: Path | None) -> list[Block]:
     """Each variant's simulated students against their profiles and MathDial's real conversations."""
-    mathdial = data_dir / MATHDIAL_FILE if data_dir and (data_dir / MATHDIAL_FILE).is_file() else None
+    path = data_dir / MATHDIAL_FILE if data_dir and (data_dir / MATHDIAL_FILE).is_file() else None
     blocks: list[Block] = []
+    mathdial: DatasetFigures | None = None
+    if path is not None:
+        try:
+            mathdial = mathdial_figures(path)  # read once for every variant
+        except TutorError as exc:
+            blocks.append(Para(f"MathDial's figures not computed: {exc.message}"))
     for variant, items in dialogues.items():
         if not items:
             continue
-        try:
-            card = compute_fidelity(list(items), source=f"variant {variant}", mathdial=mathdial)
-        except TutorError as exc:
-            blocks.append(Para(f"Fidelity card of `{variant}` not computed: {exc.message}"))
-            continue
+        card = compute_fidelity(list(items), source=f"variant {variant}", mathdial=mathdial)
         write_json(variant_dir(run_dir, variant) / "fidelity.json", card.to_json())
         blocks.append(
             Markdown(
@@ -95,7 +93,7 @@ def fidelity_section(run_dir: Path, dialogues: Mapping[str, Sequence[Dialogue]],
         return []
     note = (
         ""
-        if mathdial
+        if mathdial is not None
         else " MathDial's figures are missing: set `TUTOR_REALDATA_DIR` to the folder of the real "
         "public files (with `mathdial/dev.jsonl`) and rescore."
     )
@@ -140,7 +138,7 @@ def telling_note() -> str:
     if not figures:
         return ""
     parts = []
-    for dataset, by_split in figures.get("figures", figures).items():
+    for dataset, by_split in figures["figures"].items():
         if not isinstance(by_split, dict):
             continue
         split = by_split.get("test") or by_split.get("all") or next(iter(by_split.values()), None)

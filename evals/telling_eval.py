@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -31,7 +30,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from student_sim.telling import AnswerKey, answer_key, detect_telling
+from student_sim.fidelity import realdata_dir
+from student_sim.telling import AnswerKey, TellingVerdict, answer_key, detect_telling
 from student_sim.telling_text import read_numbers
 from tutor.guard.leak import LeakGuard
 from tutor.problems.bank import ProblemBank, datasets_dir
@@ -188,8 +188,9 @@ def own_examples(rows: Iterable[LabelledReply], bank: ProblemBank) -> list[Examp
 # -------------------------------------------------------------------------------------- classifiers
 
 
-def _detector(e: Example) -> bool:
-    verdict = detect_telling(
+def detector_verdict(e: Example) -> TellingVerdict:
+    """The telling detector's verdict on one labelled example, given what the student had said."""
+    return detect_telling(
         e.key,
         e.text,
         reached_steps=e.reached_steps,
@@ -197,7 +198,10 @@ def _detector(e: Example) -> bool:
         student_numbers=e.student_numbers,
         answer_given=e.answer_given,
     )
-    return verdict.tells
+
+
+def _detector(e: Example) -> bool:
+    return detector_verdict(e).tells
 
 
 def _guard(check_numbers: bool) -> Callable[[Example], bool]:
@@ -247,15 +251,11 @@ def markdown_table(figures: dict[str, dict[str, dict[str, Figures]]], split: str
     return "\n".join(lines)
 
 
-def _default_data_dir() -> Path:
-    return Path(os.environ.get("TUTOR_REALDATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data")
-
-
-def run(data_dir: Path, labels: Path) -> dict[str, dict[str, dict[str, Figures]]]:
+def run(data_dir: Path | None, labels: Path) -> dict[str, dict[str, dict[str, Figures]]]:
     """Figures for every set that is there (MathDial needs the real-data folder; the own set its file)."""
     figures: dict[str, dict[str, dict[str, Figures]]] = {}
-    mathdial = data_dir / "mathdial" / "dev.jsonl"
-    if mathdial.is_file():
+    mathdial = data_dir / "mathdial" / "dev.jsonl" if data_dir else None
+    if mathdial is not None and mathdial.is_file():
         figures["mathdial"] = evaluate(mathdial_examples(mathdial))
     if labels.is_file():
         figures["own"] = evaluate(own_examples(read_labels(labels), ProblemBank.load()))
@@ -265,20 +265,25 @@ def run(data_dir: Path, labels: Path) -> dict[str, dict[str, dict[str, Figures]]
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the Markdown table of the test figures and write every figure as JSON."""
     parser = argparse.ArgumentParser(prog="python -m evals.telling_eval", description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=_default_data_dir(), help="the real-data folder")
+    parser.add_argument("--data-dir", type=Path, help="the real-data folder (default: $TUTOR_REALDATA_DIR)")
     parser.add_argument("--labels", type=Path, default=LABELS_PATH, help="the hand-labelled replies")
-    parser.add_argument("--out", type=Path, default=FIGURES_PATH, help="where the JSON figures go")
+    # Writing is opt-in: a run without the real data would otherwise replace the committed figures.
+    parser.add_argument("--out", type=Path, help=f"write the JSON figures here (the committed ones: {FIGURES_PATH})")
     args = parser.parse_args(argv)
+    data_dir = realdata_dir(args.data_dir)
     try:
-        figures = run(args.data_dir, args.labels)
+        figures = run(data_dir, args.labels)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not figures:
-        print(f"error: neither {args.data_dir / 'mathdial' / 'dev.jsonl'} nor {args.labels} exists", file=sys.stderr)
+        print(f"error: no real-data folder with mathdial/dev.jsonl and no {args.labels}", file=sys.stderr)
         return 2
     if "mathdial" not in figures:
-        print(f"note: no MathDial file under {args.data_dir}; only the own set is scored", file=sys.stderr)
+        print(
+            "note: no mathdial/dev.jsonl (set TUTOR_REALDATA_DIR or --data-dir); only the own set is scored",
+            file=sys.stderr,
+        )
     print(markdown_table(figures))
     payload = {
         "positive_class": "telling",
@@ -293,8 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "figures": {s: {sp: {c: asdict(f) for c, f in by.items()} for sp, by in v.items()} for s, v in figures.items()},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"-> {args.out}")
     return 0
 
 

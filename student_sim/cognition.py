@@ -354,12 +354,7 @@ class CognitiveModel:
     def _beliefs_about(self, ref: str, state: StudentState) -> list[FalseBelief]:
         """False beliefs still held (strength > 0) that bear on this step or bug."""
         concepts = set(self.concepts_of(ref))
-        slugs: set[str] = set()
-        if not isinstance(self.problem, DebuggingProblem):
-            try:
-                slugs = {w.misconception for w in self._step(ref).wrong_answers}
-            except KeyError:
-                pass
+        slugs = self._slugs_on(ref)
         return [
             b
             for b in self.profile.false_beliefs

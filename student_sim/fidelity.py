@@ -392,10 +392,14 @@ def mathdial_figures(path: str | Path) -> DatasetFigures:
 
 
 def compute_fidelity(
-    dialogues: Sequence[Dialogue], *, source: str = "", mathdial: str | Path | None = None
+    dialogues: Sequence[Dialogue],
+    *,
+    source: str = "",
+    mathdial: str | Path | DatasetFigures | None = None,
 ) -> FidelityCard:
     """The fidelity card of `dialogues` (each carries its profile and problem), beside MathDial's real
-    conversations in the file `mathdial` when given (else our side only, with a note).
+    conversations when given: the file, or its figures already read (`mathdial_figures`) when several
+    cards share them; else our side only, with a note.
 
     Raises:
         InputDataError: the MathDial file cannot be read.
@@ -407,7 +411,9 @@ def compute_fidelity(
         profiles.setdefault(dialogue.profile_id, dialogue.profile())
     notes = []
     reference = None
-    if mathdial is not None:
+    if isinstance(mathdial, DatasetFigures):
+        reference = mathdial
+    elif mathdial is not None:
         reference = mathdial_figures(mathdial)
     else:
         notes.append("no MathDial reference: set TUTOR_REALDATA_DIR (its mathdial/dev.jsonl) or pass --mathdial PATH")
@@ -425,13 +431,21 @@ def compute_fidelity(
     )
 
 
+def realdata_dir(explicit: str | Path | None = None) -> Path | None:
+    """The folder of real public files (MathDial, Bridge, ...): `explicit`, else `$TUTOR_REALDATA_DIR`;
+    None when neither names an existing folder."""
+    value = explicit or os.environ.get("TUTOR_REALDATA_DIR")
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_dir() else None
+
+
 def default_mathdial_path() -> Path | None:
     """`$TUTOR_REALDATA_DIR/mathdial/dev.jsonl` when that file exists."""
-    root = os.environ.get("TUTOR_REALDATA_DIR")
-    if not root:
-        return None
-    path = Path(root).expanduser() / MATHDIAL_FILE
-    return path if path.is_file() else None
+    root = realdata_dir()
+    path = root / MATHDIAL_FILE if root else None
+    return path if path is not None and path.is_file() else None
 
 
 def fidelity_for_run(run_dir: str | Path, *, mathdial: str | Path | None = None) -> FidelityCard:

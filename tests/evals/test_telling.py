@@ -12,6 +12,7 @@ from evals.telling_eval import (
     FIGURES_PATH,
     LABELS_PATH,
     classification_figures,
+    detector_verdict,
     mathdial_examples,
     own_examples,
     read_labels,
@@ -175,14 +176,7 @@ REAL_NOT_TELLING = [
 def test_real_replies_get_their_human_label(reply_id):
     (row,) = [r for r in read_labels(LABELS_PATH) if r.id == reply_id]
     (example,) = own_examples([row], ProblemBank.load())
-    verdict = detect_telling(
-        example.key,
-        example.text,
-        reached_steps=example.reached_steps,
-        resolved_bugs=example.resolved_bugs,
-        student_numbers=example.student_numbers,
-        answer_given=example.answer_given,
-    )
+    verdict = detector_verdict(example)
     assert row.split == "tune" and row.telling is (reply_id in REAL_TELLING)
     assert verdict.tells is row.telling, verdict.reasons
 
