@@ -174,3 +174,13 @@ def test_imported_collection_loads_into_the_bank(tmp_path):
     import_problems(import_gsm8k, FIXTURES / "main.jsonl", out)
     bank = ProblemBank.load([out], include_bank=False)
     assert len(bank.list("math")) == 2 + 4
+
+
+@pytest.mark.parametrize("content", ["", '{"qid": 1, "question": "cut off'])
+def test_an_input_with_nothing_usable_is_an_error_and_writes_nothing(tmp_path, content):
+    source = tmp_path / "test.jsonl"
+    source.write_text(content, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(InputDataError, match="nothing to import"):
+        import_problems(get_importer("mathdial"), source, out)
+    assert not out.exists()

@@ -146,6 +146,10 @@ def import_problems(
             continue
         seen[outcome.problem.id] = outcome.ref
         imported.append(outcome)
+    if not imported and not records:
+        # Nothing usable: say so instead of writing an empty collection and reporting success.
+        why = "; ".join(s.describe() for s in skipped[:3]) or "the input holds no records"
+        raise InputDataError(f"{input_path}: nothing to import ({why})", hint="check that FORMAT matches the file")
     written = write_records(records, output_path) if records else ()
     if records and not imported:  # a labelled-records format: there is no problem collection to write
         return ImportSummary(output_path, 0, 0, 0, 0, tuple(skipped), written)
