@@ -73,9 +73,7 @@ def hint_model() -> ScriptedChatModel:
     def reply(messages: list[BaseMessage]) -> str:
         key = str(messages[-1].content)
         written[key] = written.get(key, 0) + 1
-        return json.dumps(
-            {"explanation": "Look at the failing test.", "hint": f"Hint number {written[key]}."}
-        )
+        return json.dumps({"explanation": "Look at the failing test.", "hint": f"Hint number {written[key]}."})
 
     return ScriptedChatModel(reply_fn=reply)
 
@@ -197,9 +195,7 @@ def real_section(path: Path) -> dict[str, Any]:
             ) -> AttemptRecord:
                 return outcomes[(arm, index)].model_copy(update={"reused": False, "calls": 1})
 
-            replay = run_validation(
-                attempt, v.config.model_copy(update={"early_stop": True}), without_cache=cache
-            )
+            replay = run_validation(attempt, v.config.model_copy(update={"early_stop": True}), without_cache=cache)
             fixed_calls += v.calls
             early_calls += replay.calls
             early_record += replay.calls
@@ -228,9 +224,7 @@ def real_section(path: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--problems", type=int, default=12, help="toy problems first, then the bank")
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--real-records", type=Path, default=None)

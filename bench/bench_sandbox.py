@@ -51,17 +51,29 @@ def bench(boxes: dict[str, Sandbox], iterations: int, rounds: int = 5) -> list[d
         first = box.run(TINY)
         assert first.ok and first.stdout.strip() == str(7 * 1.2 / 3), first
         assert box.run_tests(PROGRAM, TESTS).all_passed
-        figures[name] = {"config": name, "backend": box.backend, "isolation": first.isolation,
-                         "first_run_ms": round((time.perf_counter() - started) * 1000, 1),
-                         "tiny": [], "tests10": []}
+        figures[name] = {
+            "config": name,
+            "backend": box.backend,
+            "isolation": first.isolation,
+            "first_run_ms": round((time.perf_counter() - started) * 1000, 1),
+            "tiny": [],
+            "tests10": [],
+        }
     per_round = max(1, iterations // rounds)
     for _ in range(rounds):
         for name, box in boxes.items():
             figures[name]["tiny"] += [_time_ms(lambda b=box: b.run(TINY)) for _ in range(per_round)]
-            figures[name]["tests10"] += [_time_ms(lambda b=box: b.run_tests(PROGRAM, TESTS))
-                                         for _ in range(max(1, per_round // 2))]
-    return [{**{k: v for k, v in f.items() if k not in ("tiny", "tests10")},
-             "tiny_ms": summary(f["tiny"]), "tests10_ms": summary(f["tests10"])} for f in figures.values()]
+            figures[name]["tests10"] += [
+                _time_ms(lambda b=box: b.run_tests(PROGRAM, TESTS)) for _ in range(max(1, per_round // 2))
+            ]
+    return [
+        {
+            **{k: v for k, v in f.items() if k not in ("tiny", "tests10")},
+            "tiny_ms": summary(f["tiny"]),
+            "tests10_ms": summary(f["tests10"]),
+        }
+        for f in figures.values()
+    ]
 
 
 def main() -> None:
@@ -85,19 +97,26 @@ def main() -> None:
         for box in boxes.values():
             box.close()
     for r in results:
-        print(f"{r['config']}: tiny p50 {r['tiny_ms']['p50']:.1f} ms, "
-              f"10 tests p50 {r['tests10_ms']['p50']:.1f} ms", file=sys.stderr)
+        print(
+            f"{r['config']}: tiny p50 {r['tiny_ms']['p50']:.1f} ms, 10 tests p50 {r['tests10_ms']['p50']:.1f} ms",
+            file=sys.stderr,
+        )
 
     warm = results[0]
-    write("sandbox", {
-        "unit": "ms",
-        "workloads": {"tiny": TINY, "tests10": f"{len(TESTS)} assert snippets against a 5-line program"},
-        "target": {"tiny_p50_ms_all_layers": TARGET_TINY_P50_MS,
-                   "met": warm["tiny_ms"]["p50"] < TARGET_TINY_P50_MS},
-        "configs": results,
-        # Latency here is mostly scheduling: on a shared machine read it next to the load average.
-        "load_avg_1m": {"before": load_before, "after": os.getloadavg()[0]},
-    })
+    write(
+        "sandbox",
+        {
+            "unit": "ms",
+            "workloads": {"tiny": TINY, "tests10": f"{len(TESTS)} assert snippets against a 5-line program"},
+            "target": {
+                "tiny_p50_ms_all_layers": TARGET_TINY_P50_MS,
+                "met": warm["tiny_ms"]["p50"] < TARGET_TINY_P50_MS,
+            },
+            "configs": results,
+            # Latency here is mostly scheduling: on a shared machine read it next to the load average.
+            "load_avg_1m": {"before": load_before, "after": os.getloadavg()[0]},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -55,9 +55,7 @@ def main() -> None:
     parser.add_argument("--spec", default="local", help="model spec (default: the bundled model)")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--out", default="tutor", help="result name under bench/results/")
-    parser.add_argument(
-        "--no-ram-cache", action="store_true", help="run without llama.cpp's RAM cache of saved states"
-    )
+    parser.add_argument("--no-ram-cache", action="store_true", help="run without llama.cpp's RAM cache of saved states")
     args = parser.parse_args()
 
     from tutor.agent import TurnDone, TutorAgent
@@ -80,9 +78,7 @@ def main() -> None:
         sandbox.run("print(1)")  # start the fork server outside the measurement
         start = time.perf_counter()
         for pid, _ in sessions(bank):
-            LeakGuard(
-                bank.get(pid)
-            )  # the number reader builds its unit registry on first use (once per process)
+            LeakGuard(bank.get(pid))  # the number reader builds its unit registry on first use (once per process)
         warmup_s = time.perf_counter() - start
         for pid, script in sessions(bank):
             problem = bank.get(pid)
@@ -116,8 +112,7 @@ def main() -> None:
                         "total_s": round(total, 3),
                         "model_s": round(model_s, 3),
                         "outside_model_s": round(max(total - model_s, 0.0), 3),
-                        "model_first_token_s": reply_calls[0].first_token_s
-                        and round(reply_calls[0].first_token_s, 3)
+                        "model_first_token_s": reply_calls[0].first_token_s and round(reply_calls[0].first_token_s, 3)
                         if reply_calls
                         else None,
                         "reply_tokens": sum(c.output_tokens for c in reply_calls),
@@ -150,12 +145,8 @@ def main() -> None:
             "load_s": round(load_s, 2),
             "first_use_warmup_s": round(warmup_s, 2),
             "turns": len(turns),
-            "model_calls_per_turn": dict(
-                sorted(collections.Counter(t["model_calls"] for t in turns).items())
-            ),
-            "model_calls_per_turn_fast_path": dict(
-                sorted(collections.Counter(t["model_calls"] for t in fast).items())
-            ),
+            "model_calls_per_turn": dict(sorted(collections.Counter(t["model_calls"] for t in turns).items())),
+            "model_calls_per_turn_fast_path": dict(sorted(collections.Counter(t["model_calls"] for t in fast).items())),
             "first_visible_s_turn1": [t["first_visible_s"] for t in turns if t["turn"] == 1],
             "first_visible_s_turn2_on": summary([t["first_visible_s"] for t in later]),
             "model_first_token_s_turn2_on": summary(

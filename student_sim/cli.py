@@ -20,15 +20,9 @@ def generate_command(
         Path,
         typer.Option("--spec", "-s", help="Generation spec YAML (see datasets/generation/default.yaml)."),
     ],
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Run folder (default: runs/<spec name>).")
-    ] = None,
-    concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-c", min=1, help="Dialogues at once.")
-    ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="Generate at most N new dialogues.")
-    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder (default: runs/<spec name>).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", "-c", min=1, help="Dialogues at once.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Generate at most N new dialogues.")] = None,
     executor: Annotated[str, typer.Option(help="auto | sequential | threads | processes.")] = "auto",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
@@ -77,9 +71,7 @@ def export_command(
     if fmt not in _FORMATS:
         raise InputDataError(f"unknown export format {fmt!r}", f"use one of {', '.join(_FORMATS)}")
     chosen: Format = "openai" if fmt == "openai" else "sharegpt"
-    count = export_run(
-        run_dir, chosen, output, include_reasoning=include_reasoning, include_rejected=include_rejected
-    )
+    count = export_run(run_dir, chosen, output, include_reasoning=include_reasoning, include_rejected=include_rejected)
     typer.echo(f"{count} dialogue(s) -> {output}")
 
 
@@ -108,9 +100,7 @@ def fidelity_command(
 
 def show_dialogue(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
-    dialogue_id: Annotated[
-        str | None, typer.Option("--id", help="The dialogue id (default: the first).")
-    ] = None,
+    dialogue_id: Annotated[str | None, typer.Option("--id", help="The dialogue id (default: the first).")] = None,
     rejected: Annotated[bool, typer.Option("--rejected", help="Look in rejected.jsonl.")] = False,
 ) -> None:
     """Print one dialogue as a transcript with its outcome."""
@@ -123,18 +113,14 @@ def show_dialogue(
     if not chosen:
         raise NotFoundError(f"no dialogue {dialogue_id or ''} in {run_dir}".replace("  ", " "))
     dialogue = Dialogue.model_validate(chosen[0])
-    typer.echo(
-        f"# {dialogue.id}: {dialogue.problem_id} x {dialogue.profile_id} (seed {dialogue.provenance.seed})"
-    )
+    typer.echo(f"# {dialogue.id}: {dialogue.problem_id} x {dialogue.profile_id} (seed {dialogue.provenance.seed})")
     typer.echo(transcript(dialogue))
     if not dialogue.quality.passed:
         typer.echo(f"rejected: {dialogue.quality.details}")
 
 
 def schema_command(
-    check: Annotated[
-        bool, typer.Option("--check", help="Only check that the committed schema is current.")
-    ] = False,
+    check: Annotated[bool, typer.Option("--check", help="Only check that the committed schema is current.")] = False,
 ) -> None:
     """Write datasets/dialogue.schema.json from the dialogue record."""
     from student_sim.dialogue import render_dialogue_schema, write_dialogue_schema
@@ -152,9 +138,7 @@ def schema_command(
 
 
 def list_profiles(
-    domain: Annotated[
-        str | None, typer.Option("--domain", "-d", help="Only profiles written for this domain.")
-    ] = None,
+    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Only profiles written for this domain.")] = None,
     path: Annotated[
         Path | None, typer.Option("--path", help="A profile folder (default: the bundled library).")
     ] = None,
@@ -186,9 +170,7 @@ def show_profile(
 
 
 def import_mathdial(
-    source: Annotated[
-        Path, typer.Argument(help="MathDial JSONL (raw records) or the importer's .profiles.jsonl.")
-    ],
+    source: Annotated[Path, typer.Argument(help="MathDial JSONL (raw records) or the importer's .profiles.jsonl.")],
     out_dir: Annotated[Path, typer.Argument(help="Folder to write one profile YAML per record into.")],
 ) -> None:
     """Build student profiles from MathDial records (persona, incorrect solution, confusion)."""

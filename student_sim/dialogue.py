@@ -40,9 +40,7 @@ class DialogueTurn(_Record):
     index: int = Field(description="Position in the dialogue, from 0 (the tutor's opening).")
     role: Literal["tutor", "student"]
     text: str
-    code: str = Field(
-        default="", description="Student turns: the program submitted with the message ('' if none)."
-    )
+    code: str = Field(default="", description="Student turns: the program submitted with the message ('' if none).")
     node: str = Field(
         default="", description="The plan node (step or bug id) the tutor asks about / the student works on."
     )
@@ -68,18 +66,10 @@ class Outcome(_Record):
 
     status: Status
     solved: bool = Field(description="The student reached the answer (or passing code) without being told.")
-    leaked: bool = Field(
-        description="A tutor message stated the final answer or a fix before the student did."
-    )
-    reveal_allowed: bool = Field(
-        default=False, description="The teacher's policy allowed revealing at that point."
-    )
-    leak_turn: int | None = Field(
-        default=None, description="Index of the first tutor message that stated it."
-    )
-    solved_turn: int | None = Field(
-        default=None, description="Index of the tutor turn that counted it solved."
-    )
+    leaked: bool = Field(description="A tutor message stated the final answer or a fix before the student did.")
+    reveal_allowed: bool = Field(default=False, description="The teacher's policy allowed revealing at that point.")
+    leak_turn: int | None = Field(default=None, description="Index of the first tutor message that stated it.")
+    solved_turn: int | None = Field(default=None, description="Index of the tutor turn that counted it solved.")
     tutor_turns: int
     student_turns: int
     reason: str = Field(default="", description="Why the dialogue ended, in words.")
@@ -122,9 +112,7 @@ class Provenance(_Record):
     student_policy: Literal["rules", "llm"]
     seed: int
     max_turns: int
-    config_hash: str = Field(
-        description="Hash of the generation config (models, policy, limits, tutor config)."
-    )
+    config_hash: str = Field(description="Hash of the generation config (models, policy, limits, tutor config).")
     config: str = Field(description="That config, as JSON.")
     versions: Versions
     created_at: datetime = Field(description="UTC time the dialogue finished, ISO 8601.")
@@ -180,8 +168,7 @@ def dialogue_json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Dialogue",
-        "description": "One tutor x simulated-student dialogue (a line of dialogues.jsonl); "
-        "see datasets/DIALOGUES.md.",
+        "description": "One tutor x simulated-student dialogue (a line of dialogues.jsonl); see datasets/DIALOGUES.md.",
         **Dialogue.model_json_schema(),
     }
 

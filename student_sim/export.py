@@ -130,9 +130,7 @@ def export_run(
     count = 0
     with open(tmp, "w", encoding="utf-8") as handle:
         for dialogue in iter_run_dialogues(run_dir, include_rejected=include_rejected):
-            handle.write(
-                json.dumps(convert(dialogue, include_reasoning=include_reasoning), ensure_ascii=False) + "\n"
-            )
+            handle.write(json.dumps(convert(dialogue, include_reasoning=include_reasoning), ensure_ascii=False) + "\n")
             count += 1
     tmp.replace(out)
     return count

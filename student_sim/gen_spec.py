@@ -46,9 +46,7 @@ class ProblemSelection(_Model):
     domains: list[Domain] = Field(default_factory=list)
     toy: bool = Field(default=False, description="Only the toy set (datasets/toy/).")
     all: bool = Field(default=False, description="Every problem of the bank (and extra files).")
-    limit: int | None = Field(
-        default=None, ge=1, description="At most this many problems (after sorting by id)."
-    )
+    limit: int | None = Field(default=None, ge=1, description="At most this many problems (after sorting by id).")
     extra_paths: list[str] = Field(default_factory=list, description="Extra problem files or folders.")
 
 
@@ -119,9 +117,7 @@ def load_spec(path: str | Path) -> GenerationSpec:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"]) or "(the spec)"
-        raise ConfigError(
-            f"{path}: field `{field}`: {first['msg']}", "see datasets/generation/default.yaml"
-        ) from None
+        raise ConfigError(f"{path}: field `{field}`: {first['msg']}", "see datasets/generation/default.yaml") from None
 
 
 @dataclass(frozen=True)
@@ -142,15 +138,9 @@ def select_problems(selection: ProblemSelection) -> list[AnyProblem]:
     elif selection.toy:
         chosen = [p for p in bank if p.id.startswith("toy-")]
     elif selection.domains or selection.all:
-        chosen = [
-            p
-            for p in bank
-            if not p.id.startswith("toy-") and (selection.all or p.domain in selection.domains)
-        ]
+        chosen = [p for p in bank if not p.id.startswith("toy-") and (selection.all or p.domain in selection.domains)]
     else:
-        raise ConfigError(
-            "the spec selects no problems", "give problems: toy | all | [ids] | {domains: [...]}"
-        )
+        raise ConfigError("the spec selects no problems", "give problems: toy | all | [ids] | {domains: [...]}")
     if selection.domains and selection.ids:
         chosen = [p for p in chosen if p.domain in selection.domains]
     return chosen[: selection.limit] if selection.limit else chosen

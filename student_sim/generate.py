@@ -70,9 +70,7 @@ class DialogueWorker:
         except ValueError as exc:
             raise ConfigError(f"invalid tutor config in the spec: {exc}") from None
         agent = TutorAgent(job.problem, tutor_model, self._sandbox, tutor_config)
-        student = StudentSimulator(
-            job.problem, job.profile, policy=self.spec.student_policy, model=student_model
-        )
+        student = StudentSimulator(job.problem, job.profile, policy=self.spec.student_policy, model=student_model)
         info = RunInfo(
             tutor_model=self.tutor_spec,
             student_model=self.student_spec if self.spec.student_policy == "llm" else None,

@@ -87,9 +87,7 @@ def _outcome(record: HintRecord, config: ValidationConfig) -> TrialRecord | None
     return None if exhausted else "undetermined"
 
 
-def curve_point(
-    records: Sequence[HintRecord], config: ValidationConfig, useful_level: float = 0.5
-) -> CurvePoint:
+def curve_point(records: Sequence[HintRecord], config: ValidationConfig, useful_level: float = 0.5) -> CurvePoint:
     """Precision and coverage of `records` when validated with `config` (same n as the records)."""
     problems = covered = judged = useful = unjudged = undetermined = 0
     for record in records:
@@ -188,9 +186,7 @@ def plot_curve(points: Sequence[CurvePoint], path: Path, title: str | None = Non
                 if p.mode == "pyfixv":
                     ax.annotate(f"{p.threshold:g}", (x, y), fontsize=7)
                 if _is_paper_default(p):
-                    ax.scatter(
-                        [x], [y], s=120, facecolors="none", edgecolors="black", label="default", zorder=3
-                    )
+                    ax.scatter([x], [y], s=120, facecolors="none", edgecolors="black", label="default", zorder=3)
         ax.set_xlabel("coverage (problems given a hint)")
         ax.set_ylabel("precision (hints truly useful)")
         ax.set_xlim(-0.02, 1.02)

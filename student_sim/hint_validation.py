@@ -59,13 +59,9 @@ class ValidationConfig(_Record):
     mode: Mode = "gpt4hints"
     n: int = Field(default=10, ge=1, le=1000, description="Repair attempts per arm.")
     alpha: float = Field(default=0.5, ge=0.0, le=1.0, description="gpt4hints: accept when n2/n >= alpha ...")
-    beta: float = Field(
-        default=0.25, ge=0.0, le=1.0, description="... or when (n2 - n1)/n >= beta (and n2 >= n1)."
-    )
+    beta: float = Field(default=0.25, ge=0.0, le=1.0, description="... or when (n2 - n1)/n >= beta (and n2 >= n1).")
     threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="pyfixv: accept iff n2/n >= threshold.")
-    early_stop: bool = Field(
-        default=True, description="Stop sampling once the decision can no longer change."
-    )
+    early_stop: bool = Field(default=True, description="Stop sampling once the decision can no longer change.")
 
 
 def accepts(n1: int, n2: int, config: ValidationConfig) -> bool:
@@ -115,12 +111,8 @@ class AttemptRecord(_Record):
     code_sha: str | None = Field(
         default=None, description="sha256[:12] of the program tried; None when none came back."
     )
-    error: str | None = Field(
-        default=None, description="Why there was no program or no test run (model fault...)."
-    )
-    reused: bool = Field(
-        default=False, description="A without-hint attempt taken over from an earlier trial."
-    )
+    error: str | None = Field(default=None, description="Why there was no program or no test run (model fault...).")
+    reused: bool = Field(default=False, description="A without-hint attempt taken over from an earlier trial.")
     calls: int = Field(default=1, ge=0, description="Model calls this attempt spent here (0 when reused).")
 
 
@@ -248,9 +240,7 @@ def _next_arm(
     def after(arm: DecisionArm) -> float:
         if arm == "without":
             p = (s1 + 1) / (k1 + 2)
-            return p * _minority(s1 + 1, k1 + 1, s2, k2, config) + (1 - p) * _minority(
-                s1, k1 + 1, s2, k2, config
-            )
+            return p * _minority(s1 + 1, k1 + 1, s2, k2, config) + (1 - p) * _minority(s1, k1 + 1, s2, k2, config)
         p = (s2 + 1) / (k2 + 2)
         return p * _minority(s1, k1, s2 + 1, k2 + 1, config) + (1 - p) * _minority(s1, k1, s2, k2 + 1, config)
 
@@ -260,9 +250,7 @@ def _next_arm(
 def _minority(s1: int, k1: int, s2: int, k2: int, config: ValidationConfig) -> float:
     """Share of the possible final (n1, n2) that disagree with the majority decision (0: settled)."""
     cells = [
-        accepts(a, b, config)
-        for a in range(s1, config.n - k1 + s1 + 1)
-        for b in range(s2, config.n - k2 + s2 + 1)
+        accepts(a, b, config) for a in range(s1, config.n - k1 + s1 + 1) for b in range(s2, config.n - k2 + s2 + 1)
     ]
     yes = sum(cells)
     return min(yes, len(cells) - yes) / len(cells)

@@ -57,15 +57,11 @@ class HintConfig(_Record):
     """How hints are made and validated (stored with every record)."""
 
     validation: ValidationConfig = Field(default_factory=lambda: ValidationConfig())
-    max_trials: int = Field(
-        default=3, ge=1, le=10, description="Hints written per problem until one is accepted."
-    )
+    max_trials: int = Field(default=3, ge=1, le=10, description="Hints written per problem until one is accepted.")
     fix: FixSource = Field(
         default="problem", description="The problem's fixed program, or k repairs by the hint model."
     )
-    k_fixes: int = Field(
-        default=5, ge=1, le=50, description="Repairs the hint model proposes when fix='model'."
-    )
+    k_fixes: int = Field(default=5, ge=1, le=50, description="Repairs the hint model proposes when fix='model'.")
     seed: int = Field(default=0, description="Base seed: every hint, fix and attempt seed derives from it.")
     student_temperature: float = Field(default=0.8, ge=0.0, le=2.0)
     hint_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
@@ -102,17 +98,13 @@ class TrialRecord(_Record):
     seed: int
     explanation: str | None = None
     hint: str | None = None
-    error: str | None = Field(
-        default=None, description="Why no hint came back (the trial then counts as rejected)."
-    )
+    error: str | None = Field(default=None, description="Why no hint came back (the trial then counts as rejected).")
     calls: int = Field(default=0, description="Hint-model calls spent writing this hint.")
     validation: ValidationRecord | None = None
     reveals_fix: bool = Field(
         default=False, description="The explanation or hint quotes a line the fix adds (spacing ignored)."
     )
-    label_useful: bool | None = Field(
-        default=None, description="A human judgement of the hint, when someone gave one."
-    )
+    label_useful: bool | None = Field(default=None, description="A human judgement of the hint, when someone gave one.")
 
     @property
     def accepted(self) -> bool:
@@ -168,9 +160,7 @@ def find_failing_test(
     if not order:
         return None
     first = order[0]
-    return FailingTest(
-        name=first.name, code=first.code, message=by_name[first.name].message or (run.error or "")
-    )
+    return FailingTest(name=first.name, code=first.code, message=by_name[first.name].message or (run.error or ""))
 
 
 def _tokens(code: str) -> list[str]:
@@ -361,9 +351,7 @@ class HintPipeline:
             buggy_code: a student's program; default the problem's own buggy program.
         """
         buggy = buggy_code if buggy_code is not None else problem.buggy_code
-        shell = HintRecord(
-            problem_id=problem.id, status="ok", buggy_code=buggy, config=self.config, models=self.models
-        )
+        shell = HintRecord(problem_id=problem.id, status="ok", buggy_code=buggy, config=self.config, models=self.models)
         failing = find_failing_test(problem, buggy, self.sandbox, self.limits)
         if failing is None:
             return shell.model_copy(update={"status": "no_failing_test"})
@@ -413,9 +401,7 @@ class HintPipeline:
                     counter=counter,
                 )
             except (ModelOutputError, ModelBackendError) as exc:
-                trials.append(
-                    TrialRecord(trial=t, seed=seed, error=f"model: {exc.message}", calls=counter.count)
-                )
+                trials.append(TrialRecord(trial=t, seed=seed, error=f"model: {exc.message}", calls=counter.count))
                 continue
             validation = self._validate(repairer, task, HintText(draft.explanation, draft.hint), cache)
             trials.append(

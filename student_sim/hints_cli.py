@@ -22,23 +22,15 @@ if TYPE_CHECKING:
 
     from tutor.sandbox import Sandbox
 
-ModeOpt = Annotated[
-    str, typer.Option("--mode", help="gpt4hints (n1, n2, alpha, beta) or pyfixv (threshold).")
-]
+ModeOpt = Annotated[str, typer.Option("--mode", help="gpt4hints (n1, n2, alpha, beta) or pyfixv (threshold).")]
 NOpt = Annotated[int, typer.Option("--n", min=1, help="Repair attempts per arm.")]
 AlphaOpt = Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="gpt4hints: n2/n >= alpha ...")]
 BetaOpt = Annotated[float, typer.Option("--beta", min=0.0, max=1.0, help="... or (n2-n1)/n >= beta.")]
-ThresholdOpt = Annotated[
-    float, typer.Option("--threshold", min=0.0, max=1.0, help="pyfixv: n2/n >= threshold.")
-]
-EarlyOpt = Annotated[
-    bool, typer.Option("--early-stop/--no-early-stop", help="Stop once the decision is settled.")
-]
+ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.0, max=1.0, help="pyfixv: n2/n >= threshold.")]
+EarlyOpt = Annotated[bool, typer.Option("--early-stop/--no-early-stop", help="Stop once the decision is settled.")]
 CurveDataOpt = Annotated[
     bool,
-    typer.Option(
-        "--curve-data", help="Run every attempt and trial, plus a holdout batch: data for `hints curve`."
-    ),
+    typer.Option("--curve-data", help="Run every attempt and trial, plus a holdout batch: data for `hints curve`."),
 ]
 HoldoutOpt = Annotated[
     int | None,
@@ -47,19 +39,13 @@ HoldoutOpt = Annotated[
 StudentOpt = Annotated[
     str | None, typer.Option("--student-model", help="Student model spec (default: role 'student').")
 ]
-HintModelOpt = Annotated[
-    str | None, typer.Option("--hint-model", help="Hint model spec (default: role 'hint').")
-]
+HintModelOpt = Annotated[str | None, typer.Option("--hint-model", help="Hint model spec (default: role 'hint').")]
 MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=64, help="Token budget per model reply.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Base seed for hints, fixes and attempts.")]
-PathsOpt = Annotated[
-    list[Path] | None, typer.Option("--problems-path", help="Extra problem files or folders.")
-]
+PathsOpt = Annotated[list[Path] | None, typer.Option("--problems-path", help="Extra problem files or folders.")]
 
 
-def _validation(
-    mode: str, n: int, alpha: float, beta: float, threshold: float, early: bool
-) -> ValidationConfig:
+def _validation(mode: str, n: int, alpha: float, beta: float, threshold: float, early: bool) -> ValidationConfig:
     if mode not in ("gpt4hints", "pyfixv"):
         raise ConfigError(f"unknown --mode {mode!r}", "use gpt4hints or pyfixv")
     return ValidationConfig(mode=mode, n=n, alpha=alpha, beta=beta, threshold=threshold, early_stop=early)  # type: ignore[arg-type]
@@ -79,9 +65,7 @@ def select_debugging(selection: str, extra_paths: list[Path] | None = None) -> l
     if wrong := [p.id for p in chosen if not isinstance(p, DebuggingProblem)]:
         raise ConfigError(f"hints are for debugging problems; not: {', '.join(wrong)}")
     if not chosen:
-        raise ConfigError(
-            f"--problems {selection!r} selects no debugging problem", "use toy, debugging, all or ids"
-        )
+        raise ConfigError(f"--problems {selection!r} selects no debugging problem", "use toy, debugging, all or ids")
     return [p for p in chosen if isinstance(p, DebuggingProblem)]
 
 
@@ -139,9 +123,7 @@ def _line(record: HintRecord) -> str:
     if last is not None and last.validation is not None:
         v = last.validation
         counts = f", n1={v.n1}/{v.done_without} n2={v.n2}/{v.done_with}"
-    verdict = (
-        f"accepted (trial {record.accepted_trial + 1})" if record.accepted_trial is not None else "rejected"
-    )
+    verdict = f"accepted (trial {record.accepted_trial + 1})" if record.accepted_trial is not None else "rejected"
     tried = f"{len(record.trials)} trial(s){counts}"
     return f"{record.problem_id}: {verdict} after {tried}, {record.calls.total} calls"
 
@@ -162,21 +144,15 @@ def _summary(records: list[HintRecord]) -> dict[str, object]:
 
 def generate_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (hints.jsonl, manifest.json); resumes.")],
-    problems: Annotated[
-        str, typer.Option("--problems", help="toy | debugging | all | comma-separated ids")
-    ] = "toy",
+    problems: Annotated[str, typer.Option("--problems", help="toy | debugging | all | comma-separated ids")] = "toy",
     n: NOpt = 10,
     alpha: AlphaOpt = 0.5,
     beta: BetaOpt = 0.25,
     mode: ModeOpt = "gpt4hints",
     threshold: ThresholdOpt = 0.5,
     early_stop: EarlyOpt = True,
-    trials: Annotated[
-        int, typer.Option("--trials", min=1, max=10, help="Hints written per problem at most.")
-    ] = 3,
-    fix: Annotated[
-        str, typer.Option("--fix", help="problem (its fixed program) or model (k repairs).")
-    ] = "problem",
+    trials: Annotated[int, typer.Option("--trials", min=1, max=10, help="Hints written per problem at most.")] = 3,
+    fix: Annotated[str, typer.Option("--fix", help="problem (its fixed program) or model (k repairs).")] = "problem",
     k: Annotated[int, typer.Option("--k", min=1, help="Repairs proposed with --fix model.")] = 5,
     curve_data: CurveDataOpt = False,
     holdout: HoldoutOpt = None,
@@ -210,15 +186,11 @@ def generate_command(
     if done and manifest.exists():
         stored = json.loads(manifest.read_text(encoding="utf-8")).get("config")
         if stored != config.model_dump(mode="json"):
-            raise ConfigError(
-                f"{out} holds hints made with other settings", "use another --out, or the same options"
-            )
+            raise ConfigError(f"{out} holds hints made with other settings", "use another --out, or the same options")
     with Sandbox() as sandbox:
         pipeline = _pipeline(config, hint_model, student_model, max_tokens, sandbox)
         manifest.write_text(
-            json.dumps(
-                {"config": config.model_dump(mode="json"), "models": pipeline.models.model_dump()}, indent=2
-            )
+            json.dumps({"config": config.model_dump(mode="json"), "models": pipeline.models.model_dump()}, indent=2)
             + "\n",
             encoding="utf-8",
         )
@@ -237,9 +209,7 @@ def generate_command(
     }
     manifest.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     s = _summary(records)
-    typer.echo(
-        f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {s['calls_total']} calls -> {hints_file}"
-    )
+    typer.echo(f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {s['calls_total']} calls -> {hints_file}")
     if config.holdout > 0:  # precision needs the held-out attempts; without them the curve is empty
         points = curve_points(records, validation.mode)
         write_points(points, out / "curve.json")
@@ -295,22 +265,16 @@ def validate_command(
                 written.append(new)
                 typer.echo(_line(new))
     s = _summary(written)
-    typer.echo(
-        f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {s['calls_total']} model calls -> {out}"
-    )
+    typer.echo(f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {s['calls_total']} model calls -> {out}")
 
 
 def curve_command(
     hints: Annotated[Path, typer.Argument(help="A hints.jsonl (best made with --curve-data).")],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="The plot (PNG); the points go next to it as JSON.")
-    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The plot (PNG); the points go next to it as JSON.")],
     mode: ModeOpt = "gpt4hints",
     useful_level: Annotated[
         float,
-        typer.Option(
-            "--useful-level", min=0.0, max=1.0, help="Held-out success rate that makes a hint useful."
-        ),
+        typer.Option("--useful-level", min=0.0, max=1.0, help="Held-out success rate that makes a hint useful."),
     ] = 0.5,
 ) -> None:
     """Precision/coverage over a grid of knobs, from the stored attempts (no model calls)."""

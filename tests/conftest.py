@@ -65,8 +65,20 @@ def openai_server(tiny_gguf):
     """`socratic serve-model` on loopback, serving the tiny GGUF model; yields the base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "socratic_cli", "serve-model", "--model", f"gguf:{tiny_gguf}", "--port", str(port),
-         "--n-ctx", "2048", "--alias", "tiny"],
+        [
+            sys.executable,
+            "-m",
+            "socratic_cli",
+            "serve-model",
+            "--model",
+            f"gguf:{tiny_gguf}",
+            "--port",
+            str(port),
+            "--n-ctx",
+            "2048",
+            "--alias",
+            "tiny",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

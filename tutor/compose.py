@@ -56,9 +56,7 @@ def build_messages(system: str, history: list[Message], turn_text: str) -> list[
     """System prompt, earlier turns (without their notes: a stable prefix), and this turn's notes."""
     messages: list[BaseMessage] = [SystemMessage(content=system)]
     for m in history:
-        messages.append(
-            HumanMessage(content=m.content) if m.role == "student" else AIMessage(content=m.content)
-        )
+        messages.append(HumanMessage(content=m.content) if m.role == "student" else AIMessage(content=m.content))
     messages.append(HumanMessage(content=turn_text))
     return messages
 
@@ -121,11 +119,7 @@ def _sentence_end(buffer: str) -> int | None:
     (a block is vetted whole)."""
     for match in _SENTENCE_END.finditer(buffer):
         head = buffer[: match.end()]
-        if (
-            head.count("```") % 2 == 0
-            and any(ch.isalnum() for ch in head)
-            and not head.rstrip().endswith(":")
-        ):
+        if head.count("```") % 2 == 0 and any(ch.isalnum() for ch in head) and not head.rstrip().endswith(":"):
             return match.end()
     return None
 
@@ -177,9 +171,7 @@ def vetted_stream(
                 if _ROLE_BREAK.search(buffer):  # the model started writing the student's part: stop there
                     buffer = _ROLE_BREAK.split(buffer)[0]
                     break
-                while (
-                    end := _sentence_end(buffer) or (None if released else _clause_end(buffer))
-                ) is not None:
+                while (end := _sentence_end(buffer) or (None if released else _clause_end(buffer))) is not None:
                     sentence = _clean(buffer[:end], not released)
                     sentence = sentence if released else sentence.lstrip()
                     reasons = vet(released, sentence)
@@ -227,11 +219,7 @@ def vetted_stream(
                     out.first_visible_s = out.first_visible_s or time.perf_counter() - start
                     yield tail
         if not rejected and any(ch.isalpha() for ch in released):
-            if (
-                closing_question
-                and "?" not in released
-                and (guard is None or guard.check(closing_question, known).ok)
-            ):
+            if closing_question and "?" not in released and (guard is None or guard.check(closing_question, known).ok):
                 # A small model sometimes forgets to ask: the scaffold's question keeps the dialogue Socratic.
                 ending = _joiner(released) + closing_question
                 released += ending
@@ -246,9 +234,7 @@ def vetted_stream(
             ending = _continue_with(released, fallback)
             yield ending
             out.text = (released + ending).strip()
-            out.verdict = LeakVerdict(
-                passed=True, checked=guard is not None, attempts=attempts, fallback_used=True
-            )
+            out.verdict = LeakVerdict(passed=True, checked=guard is not None, attempts=attempts, fallback_used=True)
             return
         if any(r.startswith("model failed") for r in reasons):
             break  # a backend fault: do not hammer it, fall back now

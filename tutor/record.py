@@ -19,17 +19,42 @@ EvidenceSource = Literal["rules", "execution", "model", "none"]
 # Bridge (Wang et al., 2024) remediation taxonomy.
 BridgeError = Literal["guess", "misinterpret", "careless", "right-idea", "imprecise", "diagnose", "not-applicable"]
 BridgeStrategy = Literal[
-    "explain_concept", "ask_question", "hint", "strategy", "worked_example", "correction",
-    "similar_problem", "simplify", "affirm", "encourage",
+    "explain_concept",
+    "ask_question",
+    "hint",
+    "strategy",
+    "worked_example",
+    "correction",
+    "similar_problem",
+    "simplify",
+    "affirm",
+    "encourage",
 ]
 BridgeIntention = Literal[
-    "motivate", "elaborate", "correct", "hint_at_mistake", "clarify", "understand_topic", "diagnose",
-    "support_thinking", "explain_mistake", "signal_goal",
+    "motivate",
+    "elaborate",
+    "correct",
+    "hint_at_mistake",
+    "clarify",
+    "understand_topic",
+    "diagnose",
+    "support_thinking",
+    "explain_mistake",
+    "signal_goal",
 ]
 # CLASS/SPOCK tutor actions and subproblem states.
 ClassAction = Literal[
-    "greet", "affirm_and_advance", "give_feedback", "give_hint", "re_ask", "teach", "answer_question",
-    "redirect", "encourage", "confirm_solution", "review_code",
+    "greet",
+    "affirm_and_advance",
+    "give_feedback",
+    "give_hint",
+    "re_ask",
+    "teach",
+    "answer_question",
+    "redirect",
+    "encourage",
+    "confirm_solution",
+    "review_code",
 ]
 SubproblemState = Literal["in_progress", "completed", "all_completed"]
 

@@ -136,9 +136,7 @@ def test_unconverted_value_is_recognised_as_unit_conversion_misconception():
 
 
 def test_wrong_answer_with_its_own_unit_matches_in_that_unit():
-    wrong = [
-        WrongAnswer(value=72, unit="m/s", misconception="unit-conversion", description="d", feedback="f")
-    ]
+    wrong = [WrongAnswer(value=72, unit="m/s", misconception="unit-conversion", description="d", feedback="f")]
     assert check_numeric("72 m/s", SPEED_STRICT, wrong).misconception == "unit-conversion"
     assert matches_wrong_answer(72, None, SPEED_STRICT, wrong) is wrong[0]
     assert matches_wrong_answer(72, "kg", SPEED_STRICT, wrong) is None

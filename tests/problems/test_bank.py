@@ -37,9 +37,7 @@ def test_toy_bank_has_the_documented_mix():
 
 def test_toy_set_covers_what_the_project_tests_rely_on():
     bank = toy_bank()
-    assert any(
-        s.answer.convert_units for p in bank.list("physics") for s in p.steps if hasattr(s.answer, "value")
-    )
+    assert any(s.answer.convert_units for p in bank.list("physics") for s in p.steps if hasattr(s.answer, "value"))
     bugs = {p.id: p.bugs for p in bank.list("debugging")}  # type: ignore[union-attr]
     kinds = sorted(len(b) for b in bugs.values())
     assert kinds == [1, 1, 2]

@@ -65,9 +65,7 @@ def test_import_reports_counts_and_skipped_records(tmp_path):
 def test_import_without_skip_fails_with_a_clear_error(tmp_path, capsys):
     from socratic_cli import main
 
-    assert (
-        main(["problems", "import", "gsm8k", str(FIXTURES / "invalid.jsonl"), str(tmp_path / "o.jsonl")]) == 1
-    )
+    assert main(["problems", "import", "gsm8k", str(FIXTURES / "invalid.jsonl"), str(tmp_path / "o.jsonl")]) == 1
     err = capsys.readouterr().err
     assert "invalid.jsonl:2: field `answer`" in err and "--skip-invalid" in err
     assert main(["problems", "import", "nope", str(FIXTURES / "main.jsonl"), str(tmp_path / "o.jsonl")]) == 1

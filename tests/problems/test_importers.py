@@ -121,9 +121,7 @@ def test_skip_invalid_imports_the_rest_and_summarises(tmp_path):
     out = tmp_path / "out.jsonl"
     summary = import_problems(import_gsm8k, FIXTURES / "invalid.jsonl", out, skip_invalid=True)
     assert summary.added == 1 and len(summary.skipped) == 4
-    assert sorted(sum(summary.skipped_by_reason().values(), [])) == [
-        f"invalid.jsonl:{n}" for n in (2, 3, 4, 5)
-    ]
+    assert sorted(sum(summary.skipped_by_reason().values(), [])) == [f"invalid.jsonl:{n}" for n in (2, 3, 4, 5)]
     assert len(load_collection_file(out)) == 1
 
 

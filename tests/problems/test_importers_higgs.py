@@ -45,10 +45,7 @@ def test_final_answer_is_the_original_solutions_last_number_and_unit():
 def test_a_step_without_a_number_joins_the_next_one():
     lamp = _problems()[1]
     assert len(lamp.steps) == 1
-    assert (
-        lamp.steps[0].question
-        == "Convert the power to kilowatts. Multiply by the time: E = 0.06 kW * 5 h = ? kWh."
-    )
+    assert lamp.steps[0].question == "Convert the power to kilowatts. Multiply by the time: E = 0.06 kW * 5 h = ? kWh."
     assert lamp.final_answer.unit == "kWh"  # type: ignore[union-attr]
 
 
@@ -80,10 +77,7 @@ def test_split_steps_reads_the_step_markers():
 
 
 def test_missing_parts_are_declared():
-    assert all(
-        set(p.missing) == {"hints", "wrong_answers", "programs", "concepts", "difficulty"}
-        for p in _problems()
-    )
+    assert all(set(p.missing) == {"hints", "wrong_answers", "programs", "concepts", "difficulty"} for p in _problems())
 
 
 def test_imported_problems_pass_their_self_checks():

@@ -120,9 +120,7 @@ def test_strict_import_raises_naming_file_and_field(tmp_path):
 
 def test_cli_skip_invalid_imports_the_rest_and_prints_the_summary(tmp_path):
     out = tmp_path / "oat.jsonl"
-    result = CliRunner().invoke(
-        app, ["problems", "import", "oatutor", str(BROKEN), str(out), "--skip-invalid"]
-    )
+    result = CliRunner().invoke(app, ["problems", "import", "oatutor", str(BROKEN), str(out), "--skip-invalid"])
     assert result.exit_code == 0, result.output
     assert "imported 1 problem(s)" in result.stdout and "skipped 1 record(s)" in result.stdout
     assert [p.id for p in load_collection_file(out)] == ["oatutor-demofrac2"]

@@ -121,9 +121,7 @@ def test_strict_import_raises_naming_file_and_field(broken, tmp_path):
 
 def test_cli_skip_invalid_imports_the_rest_and_prints_the_summary(broken, tmp_path):
     out = tmp_path / "ti.yaml"
-    result = CliRunner().invoke(
-        app, ["problems", "import", "treeinstruct", str(broken), str(out), "--skip-invalid"]
-    )
+    result = CliRunner().invoke(app, ["problems", "import", "treeinstruct", str(broken), str(out), "--skip-invalid"])
     assert result.exit_code == 0, result.output
     assert "imported 1 problem(s)" in result.stdout and "skipped 2 record(s)" in result.stdout
     assert "no_fixes.py" in result.stdout

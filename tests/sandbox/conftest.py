@@ -33,8 +33,7 @@ CONFIGS = [
 NAMESPACED = [p for p in CONFIGS if p.id != "fallback"]
 
 # Tight limits keep the suite fast: the endless programs each burn at most about a second.
-HOSTILE_LIMITS = Limits(cpu_s=1, wall_s=1.5, memory_mb=256, file_size_kb=512, disk_mb=4, processes=8,
-                        output_kb=32)
+HOSTILE_LIMITS = Limits(cpu_s=1, wall_s=1.5, memory_mb=256, file_size_kb=512, disk_mb=4, processes=8, output_kb=32)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -137,7 +136,7 @@ def _parents() -> dict[int, int]:
                 stat = Path(f"/proc/{entry}/stat").read_bytes()
             except OSError:
                 continue
-            parents[int(entry)] = int(stat[stat.rfind(b")") + 2:].split()[1])
+            parents[int(entry)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
     return parents
 
 

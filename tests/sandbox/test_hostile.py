@@ -57,8 +57,7 @@ def test_fork_bomb_hits_the_process_limit(box: Sandbox) -> None:
 
 
 def test_thread_bomb_hits_the_process_limit(box: Sandbox) -> None:
-    code = ("import threading, time\n"
-            "while True:\n    threading.Thread(target=time.sleep, args=(60,)).start()\n")
+    code = "import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(60,)).start()\n"
     result = box.run(code)
     assert result.limit_exceeded == "processes", result
     assert result.timed_out  # Python waits for its threads at exit, until the wall clock stops it
@@ -107,13 +106,19 @@ def test_filling_the_disk_is_contained(box: Sandbox) -> None:
     assert "No space left" in result.stderr
 
 
-def test_writing_outside_the_working_directory_leaves_the_host_untouched(box: Sandbox,
-                                                                         tmp_path: Path) -> None:
+def test_writing_outside_the_working_directory_leaves_the_host_untouched(box: Sandbox, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex
     project_root = Path(__file__).resolve().parents[2]
-    targets = [f"/tmp/escape-{tag}", f"/var/tmp/escape-{tag}", f"/dev/shm/escape-{tag}",
-               str(project_root / f"escape-{tag}"), str(tmp_path / f"escape-{tag}"), f"/root/escape-{tag}",
-               f"../escape-{tag}", f"/etc/escape-{tag}"]
+    targets = [
+        f"/tmp/escape-{tag}",
+        f"/var/tmp/escape-{tag}",
+        f"/dev/shm/escape-{tag}",
+        str(project_root / f"escape-{tag}"),
+        str(tmp_path / f"escape-{tag}"),
+        f"/root/escape-{tag}",
+        f"../escape-{tag}",
+        f"/etc/escape-{tag}",
+    ]
     code = (
         "import os\n"
         f"for path in {targets!r}:\n"
@@ -132,11 +137,7 @@ def test_writing_outside_the_working_directory_leaves_the_host_untouched(box: Sa
 
 def test_environment_secrets_are_not_visible(box: Sandbox) -> None:
     assert os.environ[CANARY_ENV] == CANARY  # the host really holds the secret
-    code = (
-        "import os\n"
-        "print(dict(os.environ))\n"
-        "print(open('/proc/self/environ', 'rb').read())\n"
-    )
+    code = "import os\nprint(dict(os.environ))\nprint(open('/proc/self/environ', 'rb').read())\n"
     result = box.run(code)
     assert CANARY not in result.stdout and CANARY_ENV not in result.stdout
     assert "OPENAI" not in result.stdout and "TUTOR_" not in result.stdout
@@ -274,8 +275,9 @@ def test_the_project_database_is_not_readable(ns_box: Sandbox, project_db: Path)
     assert result.stdout.count("refused") == 2, result
 
 
-def test_the_project_database_is_not_readable_without_namespaces(sandboxes: dict[str, Sandbox],
-                                                                  project_db: Path) -> None:
+def test_the_project_database_is_not_readable_without_namespaces(
+    sandboxes: dict[str, Sandbox], project_db: Path
+) -> None:
     # Without a private root only the unprivileged uid stands in the way: the database must sit in a
     # directory other users cannot enter, as the data directory does by default.
     project_db.parent.chmod(0o700)
@@ -287,11 +289,13 @@ def test_the_project_database_is_not_readable_without_namespaces(sandboxes: dict
 
 
 def test_flooding_the_sandbox_event_pipe_is_harmless(box: Sandbox) -> None:
-    code = ("import os\n"
-            "chunk = b'{\"kind\": \"noise\"}\\n' * 4096\n"
-            "for _ in range(600):  # about 40 MB, ten times what the supervisor keeps\n"
-            "    os.write(3, chunk)\n"
-            "print('done')\n")
+    code = (
+        "import os\n"
+        'chunk = b\'{"kind": "noise"}\\n\' * 4096\n'
+        "for _ in range(600):  # about 40 MB, ten times what the supervisor keeps\n"
+        "    os.write(3, chunk)\n"
+        "print('done')\n"
+    )
     result = box.run(code, limits=PATIENT)
     assert result.stdout == "done\n", result
     still_works(box)

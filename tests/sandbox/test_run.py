@@ -68,10 +68,12 @@ def test_unicode_output_survives(forkserver: Sandbox) -> None:
 
 
 def test_program_cannot_forge_a_sandbox_failure(forkserver: Sandbox) -> None:
-    code = ("import os\n"
-            "os.write(3, b'{\"kind\": \"setup_error\", \"message\": \"forged\"}\\n')\n"
-            "os.write(3, b'{\"kind\": \"isolation\", \"layers\": [\"forged-layer\"]}\\n')\n"
-            "print('done')")
+    code = (
+        "import os\n"
+        'os.write(3, b\'{"kind": "setup_error", "message": "forged"}\\n\')\n'
+        'os.write(3, b\'{"kind": "isolation", "layers": ["forged-layer"]}\\n\')\n'
+        "print('done')"
+    )
     result = forkserver.run(code)
     assert result.stdout == "done\n" and "forged-layer" not in result.isolation
 
@@ -86,8 +88,11 @@ def test_main_block_runs(forkserver: Sandbox) -> None:
 
 
 def test_several_files_import_each_other(forkserver: Sandbox) -> None:
-    files = {"main.py": "from pkg.helper import twice\nprint(twice(21))",
-             "pkg/__init__.py": "", "pkg/helper.py": "def twice(x):\n    return 2 * x\n"}
+    files = {
+        "main.py": "from pkg.helper import twice\nprint(twice(21))",
+        "pkg/__init__.py": "",
+        "pkg/helper.py": "def twice(x):\n    return 2 * x\n",
+    }
     assert forkserver.run(files).stdout == "42\n"
 
 
@@ -114,9 +119,11 @@ def test_missing_entry_file_is_a_caller_error(forkserver: Sandbox) -> None:
 
 
 def test_standard_library_is_importable(forkserver: Sandbox) -> None:
-    code = ("import math, fractions, decimal, statistics, json, re, collections, itertools, datetime\n"
-            "import xml.dom.minidom, difflib, zlib, sqlite3\n"
-            "print(math.isqrt(17), fractions.Fraction(1, 3) * 3, statistics.mean([1, 2, 3]))")
+    code = (
+        "import math, fractions, decimal, statistics, json, re, collections, itertools, datetime\n"
+        "import xml.dom.minidom, difflib, zlib, sqlite3\n"
+        "print(math.isqrt(17), fractions.Fraction(1, 3) * 3, statistics.mean([1, 2, 3]))"
+    )
     result = forkserver.run(code)
     assert result.stdout == "4 1 2\n", result.stderr
 
@@ -230,13 +237,16 @@ def _can_fake_unprivileged_host() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
     # The sandbox then needs a user namespace of its own, nested: some hosts (AppArmor) forbid that.
-    probe = subprocess.run(["unshare", "--user", "--map-user=1000", "--map-group=1000",
-                            "unshare", "--user", "--pid", "--fork", "true"], capture_output=True)
+    probe = subprocess.run(
+        ["unshare", "--user", "--map-user=1000", "--map-group=1000", "unshare", "--user", "--pid", "--fork", "true"],
+        capture_output=True,
+    )
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _can_fake_unprivileged_host(),
-                    reason="needs root, unshare --map-user and nested user namespaces")
+@pytest.mark.skipif(
+    not _can_fake_unprivileged_host(), reason="needs root, unshare --map-user and nested user namespaces"
+)
 def test_unprivileged_host_isolates_with_a_user_namespace() -> None:
     # The host process runs as uid 1000 without capabilities, like a web app under its own user.
     script = (
@@ -248,9 +258,13 @@ def test_unprivileged_host_isolates_with_a_user_namespace() -> None:
         "    print(box.run(code).model_dump_json())\n"
         "    print(box.run('while True: pass', limits=Limits(wall_s=15)).model_dump_json())\n"
     )
-    proc = subprocess.run(["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-c",
-                           script], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.run(
+        ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert proc.returncode == 0, proc.stderr
     network, loop = (ExecResult.model_validate_json(line) for line in proc.stdout.splitlines())
     for layer in ("user-ns", "pid-ns", "net-ns", "private-root", "seccomp"):

@@ -22,8 +22,7 @@ if __name__ == "__main__":
     print("main block ran")
 """
 FIXED_AVERAGE = BUGGY_AVERAGE.replace("total = n", "total += n")
-AVERAGE_TESTS = [("test_three", "assert average([1, 2, 3]) == 2.0"),
-                 ("test_single", "assert average([5]) == 5.0")]
+AVERAGE_TESTS = [("test_three", "assert average([1, 2, 3]) == 2.0"), ("test_single", "assert average([5]) == 5.0")]
 
 
 def test_fixed_program_passes_every_test(forkserver: Sandbox) -> None:
@@ -42,8 +41,10 @@ def test_buggy_program_fails_with_the_compared_values(forkserver: Sandbox) -> No
 
 def test_program_runs_as_module_solution_without_its_main_block(forkserver: Sandbox) -> None:
     program = BUGGY_AVERAGE + "\nNAME = __name__\n"
-    tests = [("name", "assert NAME == 'solution', NAME"),
-             ("import", "import solution\nassert solution.NAME == 'solution'")]
+    tests = [
+        ("name", "assert NAME == 'solution', NAME"),
+        ("import", "import solution\nassert solution.NAME == 'solution'"),
+    ]
     result = forkserver.run_tests(program, tests)
     assert result.all_passed, result.results
     assert "main block ran" not in result.run.stdout
@@ -77,8 +78,7 @@ def test_other_exceptions_are_errors_with_type_and_line(forkserver: Sandbox) -> 
 
 def test_tests_run_in_fresh_copies_of_the_namespace(forkserver: Sandbox) -> None:
     program = "items = []\ndef add(x):\n    items.append(x)\n    return len(items)\n"
-    tests = [("first", "assert add(1) == 1"), ("second", "assert add(2) == 1"),
-             ("third", "assert items == []")]
+    tests = [("first", "assert add(1) == 1"), ("second", "assert add(2) == 1"), ("third", "assert items == []")]
     assert forkserver.run_tests(program, tests).all_passed
 
 
@@ -145,8 +145,11 @@ class BankTest:
 
 
 def test_tests_may_be_tuples_test_records_or_objects(forkserver: Sandbox) -> None:
-    tests: list[TestLike] = [("a", "assert average([1]) == 1"), Test("b", "assert average([2]) == 2"),
-                             BankTest("c", "assert average([3]) == 3")]
+    tests: list[TestLike] = [
+        ("a", "assert average([1]) == 1"),
+        Test("b", "assert average([2]) == 2"),
+        BankTest("c", "assert average([3]) == 3"),
+    ]
     assert forkserver.run_tests(FIXED_AVERAGE, tests).passed == ["a", "b", "c"]
 
 

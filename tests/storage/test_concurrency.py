@@ -49,9 +49,7 @@ def test_sqlite_files_run_in_wal_mode(db_url: str, store: Store) -> None:
         engine.dispose()
 
 
-def test_concurrent_turns_on_one_session_get_distinct_consecutive_indexes(
-    store: Store, people: People
-) -> None:
+def test_concurrent_turns_on_one_session_get_distinct_consecutive_indexes(store: Store, people: People) -> None:
     session = store.start_session(people.ada.id, "p1", "math", "t", {"turn": 0})
 
     def converse(worker: int) -> None:
@@ -95,9 +93,7 @@ def test_readers_keep_reading_while_writers_write(store: Store, people: People) 
 
     assert _run_threads(work, THREADS) == []
     assert seen and all(0 <= n <= TURNS_PER_THREAD for n in seen)
-    assert [len(store.transcript(s.id, people.ada)) for s in sessions[::2]] == [TURNS_PER_THREAD] * (
-        THREADS // 2
-    )
+    assert [len(store.transcript(s.id, people.ada)) for s in sessions[::2]] == [TURNS_PER_THREAD] * (THREADS // 2)
 
 
 def test_concurrent_registrations_of_one_name_leave_exactly_one_user(store: Store) -> None:
@@ -121,9 +117,7 @@ def test_many_connections_switching_a_new_file_to_wal_at_once_all_succeed(tmp_pa
     threads = 8
     for round_no in range(150):
         path = tmp_path / f"r{round_no}.db"
-        connections = [
-            sqlite3.connect(path, isolation_level=None, check_same_thread=False) for _ in range(threads)
-        ]
+        connections = [sqlite3.connect(path, isolation_level=None, check_same_thread=False) for _ in range(threads)]
 
         def switch(i: int, connections: list[sqlite3.Connection] = connections) -> None:
             cursor = connections[i].cursor()

@@ -11,9 +11,7 @@ from tutor.storage import Store
 
 
 def test_a_run_goes_from_running_to_done_with_its_summary(store: Store, tmp_path: Path) -> None:
-    run = store.create_run(
-        "generation", {"problems": ["p1"], "profiles": 3, "seed": 7}, run_dir=tmp_path / "r1"
-    )
+    run = store.create_run("generation", {"problems": ["p1"], "profiles": 3, "seed": 7}, run_dir=tmp_path / "r1")
     assert (run.kind, run.status, run.summary, run.finished_at) == ("generation", "running", {}, None)
     assert run.run_dir == str(tmp_path / "r1")
 

@@ -137,30 +137,22 @@ def test_a_full_turn_stores_message_record_state_and_knowledge(store: Store, peo
     assert store.transcript(session.id, people.ada) == [student, tutor]
 
 
-def test_a_tutor_turn_can_mark_the_session_solved_in_the_same_transaction(
-    store: Store, people: People
-) -> None:
+def test_a_tutor_turn_can_mark_the_session_solved_in_the_same_transaction(store: Store, people: People) -> None:
     session = _start(store, people.ada)
     store.add_student_message(session.id, people.ada, "18!")
-    store.add_tutor_turn(
-        session.id, people.ada, "Well reasoned.", {"evaluation": "correct"}, STATE0, status="solved"
-    )
+    store.add_tutor_turn(session.id, people.ada, "Well reasoned.", {"evaluation": "correct"}, STATE0, status="solved")
     assert store.get_session(session.id, people.ada).status == "solved"
     assert store.knowledge_history(session.id, people.ada) == []  # no knowledge given, no snapshot
 
 
 def test_the_tutor_may_open_a_session_before_any_student_message(store: Store, people: People) -> None:
     session = _start(store, people.ada)
-    opening = store.add_tutor_turn(
-        session.id, people.ada, "What do we know so far?", {"kind": "opening"}, STATE0
-    )
+    opening = store.add_tutor_turn(session.id, people.ada, "What do we know so far?", {"kind": "opening"}, STATE0)
     assert opening.index == 0
     assert store.pending_student_message(session.id, people.ada) is None
 
 
-def test_a_second_student_message_before_the_reply_is_kept_and_is_the_pending_one(
-    store: Store, people: People
-) -> None:
+def test_a_second_student_message_before_the_reply_is_kept_and_is_the_pending_one(store: Store, people: People) -> None:
     session = _start(store, people.ada)
     store.add_student_message(session.id, people.ada, "first")
     second = store.add_student_message(session.id, people.ada, "second")
@@ -169,14 +161,9 @@ def test_a_second_student_message_before_the_reply_is_kept_and_is_the_pending_on
 
 
 def test_code_and_status_updates(store: Store, people: People) -> None:
-    session = store.start_session(
-        people.ada.id, "debug-007", "debugging", "Fix it", STATE0, code="def f(:\n  pass"
-    )
+    session = store.start_session(people.ada.id, "debug-007", "debugging", "Fix it", STATE0, code="def f(:\n  pass")
     assert session.code == "def f(:\n  pass"
-    assert (
-        store.update_code(session.id, people.ada, "def f():\n    return 1\n").code
-        == "def f():\n    return 1\n"
-    )
+    assert store.update_code(session.id, people.ada, "def f():\n    return 1\n").code == "def f():\n    return 1\n"
     assert store.update_code(session.id, people.ada, "").code == ""
     assert store.set_status(session.id, people.ada, "abandoned").status == "abandoned"
     with pytest.raises(InputDataError):
@@ -186,9 +173,7 @@ def test_code_and_status_updates(store: Store, people: People) -> None:
 # -- crash safety and atomicity ------------------------------------------------------------------------
 
 
-def test_a_student_message_survives_a_crash_before_the_tutor_replies(
-    db_url: str, store: Store, people: People
-) -> None:
+def test_a_student_message_survives_a_crash_before_the_tutor_replies(db_url: str, store: Store, people: People) -> None:
     session = _start(store, people.ada)
     # A separate process commits the student's message, then dies the hard way while "calling the model".
     script = textwrap.dedent(

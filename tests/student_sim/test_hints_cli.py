@@ -111,9 +111,7 @@ def test_curve_plots_from_curve_data_without_models(tmp_path, scripts):
     (record,) = lines(out / "hints.jsonl")
     validation = record["trials"][0]["validation"]
     assert validation["done_without"] == validation["done_with"] == 4 and len(validation["holdout"]) == 4
-    assert (out / "curve.png").exists() and json.loads(
-        (out / "curve.json").read_text()
-    )  # written with the data
+    assert (out / "curve.png").exists() and json.loads((out / "curve.json").read_text())  # written with the data
     png = tmp_path / "plots" / "curve.png"
     result = runner.invoke(app, ["hints", "curve", str(out / "hints.jsonl"), "-o", str(png)])
     assert result.exit_code == 0, result.output

@@ -110,11 +110,7 @@ def test_a_good_hint_from_the_problem_fix_is_accepted_and_recorded(box, average)
     assert all(a.code_sha and a.passed for a in trial.validation.attempts)
     # The hint model saw the fix (for itself), the student saw the hint only in the with arm.
     hint_prompt = str(hint_model.calls[0][-1].content)
-    assert (
-        "total += n" in hint_prompt
-        and "test_three" not in hint_prompt
-        and "average([1, 2, 3])" in hint_prompt
-    )
+    assert "total += n" in hint_prompt and "test_three" not in hint_prompt and "average([1, 2, 3])" in hint_prompt
     shown = [str(c[-1].content) for c in student.calls]
     assert any(HINT_MARK in s for s in shown) and any(HINT_MARK not in s for s in shown)
     assert all("total += n" not in s for s in shown)
@@ -140,17 +136,13 @@ def test_a_useless_hint_is_rewritten_with_new_seeds_at_most_three_times(box, ave
 
 
 def test_the_second_trial_can_be_the_accepted_one(box, average):
-    hint_model = ScriptedChatModel(
-        replies=[hint_json(hint="Vague words."), hint_json(hint="Look at line 4.")]
-    )
+    hint_model = ScriptedChatModel(replies=[hint_json(hint="Vague words."), hint_json(hint="Look at line 4.")])
 
     def reply(messages: list[BaseMessage]) -> str:
         text = str(messages[-1].content)
         return fenced(average.fixed_code if "Look at line 4." in text else average.buggy_code)
 
-    record = HintPipeline(hint_model, ScriptedChatModel(reply_fn=reply), box, HintConfig(), SPECS).generate(
-        average
-    )
+    record = HintPipeline(hint_model, ScriptedChatModel(reply_fn=reply), box, HintConfig(), SPECS).generate(average)
     assert record.accepted and record.accepted_trial == 1 and record.hint == "Look at line 4."
     assert [t.accepted for t in record.trials] == [False, True]
 
@@ -170,9 +162,7 @@ def test_model_faults_are_failed_attempts_and_failed_trials_never_crashes(box, a
     config = HintConfig(validation=ValidationConfig(n=3, early_stop=False))
     record = HintPipeline(hint_model, ScriptedChatModel(reply_fn=reply), box, config, SPECS).generate(average)
     assert [t.error is not None for t in record.trials] == [True, True, False]
-    assert "not valid JSON" in (record.trials[0].error or "") and "server down" in (
-        record.trials[1].error or ""
-    )
+    assert "not valid JSON" in (record.trials[0].error or "") and "server down" in (record.trials[1].error or "")
     attempts = record.trials[2].validation.attempts
     errors = {a.error for a in attempts if not a.success}
     assert "no program in the reply" in errors and "model: timeout" in errors
@@ -181,9 +171,7 @@ def test_model_faults_are_failed_attempts_and_failed_trials_never_crashes(box, a
 
 def test_a_program_that_passes_every_test_needs_no_hint(box, average):
     hint_model = ScriptedChatModel(replies=[hint_json()])
-    record = HintPipeline(hint_model, hint_model, box, HintConfig(), SPECS).generate(
-        average, average.fixed_code
-    )
+    record = HintPipeline(hint_model, hint_model, box, HintConfig(), SPECS).generate(average, average.fixed_code)
     assert record.status == "no_failing_test" and not record.trials and not hint_model.calls
 
 
@@ -220,9 +208,7 @@ def test_model_fixes_keep_the_passing_repair_closest_to_the_buggy_program(box, a
 
 def test_no_passing_repair_means_no_hint(box, average):
     hint_model = ScriptedChatModel(replies=[fenced(average.buggy_code)])
-    record = HintPipeline(hint_model, hint_model, box, HintConfig(fix="model", k_fixes=3), SPECS).generate(
-        average
-    )
+    record = HintPipeline(hint_model, hint_model, box, HintConfig(fix="model", k_fixes=3), SPECS).generate(average)
     assert record.status == "no_fix" and not record.trials and record.calls.hint == 3
 
 
@@ -245,15 +231,11 @@ def test_early_stop_through_the_sandbox_decides_like_fixed_n_on_the_same_seeds(b
         )
         decisions, calls = [], []
         for early in (True, False):
-            student = SeededStudent(
-                succeed=succeed, right=average.fixed_code, wrong=average.buggy_code, seeds=[]
+            student = SeededStudent(succeed=succeed, right=average.fixed_code, wrong=average.buggy_code, seeds=[])
+            config = HintConfig(validation=validation.model_copy(update={"early_stop": early}), max_trials=1, seed=case)
+            record = HintPipeline(ScriptedChatModel(replies=[hint_json()]), student, box, config, SPECS).generate(
+                average
             )
-            config = HintConfig(
-                validation=validation.model_copy(update={"early_stop": early}), max_trials=1, seed=case
-            )
-            record = HintPipeline(
-                ScriptedChatModel(replies=[hint_json()]), student, box, config, SPECS
-            ).generate(average)
             decisions.append(record.accepted)
             calls.append(record.calls.student)
             if not early:
@@ -276,16 +258,12 @@ def test_each_attempt_gets_its_own_seed_and_the_sampling_temperature(box, averag
             self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
         ) -> ChatResult:
             seen.append(kwargs)
-            return ChatResult(
-                generations=[ChatGeneration(message=AIMessage(content=fenced(average.buggy_code)))]
-            )
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=fenced(average.buggy_code)))])
 
     failing = find_failing_test(average, average.buggy_code, box)
     from student_sim.hint_validation import RepairTask
 
-    task = RepairTask(
-        average.statement, average.buggy_code, failing, tuple((t.name, t.code) for t in average.tests)
-    )
+    task = RepairTask(average.statement, average.buggy_code, failing, tuple((t.name, t.code) for t in average.tests))
     repairer = StudentRepairer(Recording(), box, temperature=0.9, base_seed=5)
     records = [repairer.attempt(task, "without", i, None) for i in range(4)]
     assert len({kw["seed"] for kw in seen}) == 4 and all(kw["temperature"] == 0.9 for kw in seen)

@@ -62,11 +62,7 @@ def test_math_and_physics_misconceptions_match_wrong_answers_in_the_bank(library
         for w in step.wrong_answers
     }
     bug_concepts = {
-        c
-        for problem in bank
-        if isinstance(problem, DebuggingProblem)
-        for b in problem.bugs
-        for c in b.concepts
+        c for problem in bank if isinstance(problem, DebuggingProblem) for b in problem.bugs for c in b.concepts
     }
     for profile in library:
         for mis in profile.misconceptions:

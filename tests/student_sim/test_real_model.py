@@ -19,9 +19,7 @@ pytestmark = pytest.mark.model
 
 
 @pytest.mark.timeout(1800)
-def test_bundled_model_tutors_an_llm_voiced_student_that_stays_in_role_and_in_character(
-    local_model_path, sandbox
-):
+def test_bundled_model_tutors_an_llm_voiced_student_that_stays_in_role_and_in_character(local_model_path, sandbox):
     model = get_chat_model("local", ModelOptions(max_tokens=96, temperature=0.2, seed=0, n_ctx=4096))
     problem = toy_bank().get("toy-math-pencils")
     profile = get_profile("ava-adds-instead")

@@ -15,9 +15,7 @@ from tutor.models.scripted import ScriptedChatModel
 from tutor.problems import toy_bank
 
 
-def run(
-    problem_id, profile, sandbox, *, seed=0, model=None, config=None, student=None, limits=None
-) -> Dialogue:
+def run(problem_id, profile, sandbox, *, seed=0, model=None, config=None, student=None, limits=None) -> Dialogue:
     problem = toy_bank().get(problem_id)
     agent = TutorAgent(problem, model or tutor_model(), sandbox, config or TutorConfig())
     student = student or StudentSimulator(problem, profile)
@@ -26,9 +24,7 @@ def run(
 
 
 def strong() -> StudentProfile:
-    return StudentProfile(
-        id="strong", name="Sol", persona="Knows it all.", default_mastery=1.0, question_rate=0.0
-    )
+    return StudentProfile(id="strong", name="Sol", persona="Knows it all.", default_mastery=1.0, question_rate=0.0)
 
 
 def weak() -> StudentProfile:
@@ -48,9 +44,7 @@ def test_a_student_who_knows_everything_solves_each_kind_of_problem(problem_id, 
     tutor_turns = [t for t in dialogue.turns if t.role == "tutor"]
     assert tutor_turns[0].tutor_record == "" and all(t.tutor_turn() is not None for t in tutor_turns[1:])
     assert dialogue.turns[-1].tutor_turn().solved
-    assert [t.role for t in dialogue.turns] == ["tutor", "student"] * dialogue.outcome.student_turns + [
-        "tutor"
-    ]
+    assert [t.role for t in dialogue.turns] == ["tutor", "student"] * dialogue.outcome.student_turns + ["tutor"]
 
 
 def test_debugging_student_submits_code_only_after_understanding(sandbox):
@@ -67,9 +61,7 @@ def test_a_student_who_cannot_learn_ends_stuck(sandbox):
 
 
 def test_max_turns_ends_a_dialogue_that_is_still_moving(sandbox):
-    dialogue = run(
-        "toy-math-school-trip", weak(), sandbox, limits=DialogueLimits(max_turns=2, stuck_after=10)
-    )
+    dialogue = run("toy-math-school-trip", weak(), sandbox, limits=DialogueLimits(max_turns=2, stuck_after=10))
     assert dialogue.outcome.status == "max_turns"
     assert dialogue.outcome.student_turns == 2
 
@@ -122,10 +114,7 @@ def _outcome(**kw) -> Outcome:
 def test_quality_filters_catch_loops_role_breaks_and_empty_turns():
     ok = [_turn(0, "tutor", "What is 3 x 4?"), _turn(1, "student", "12")]
     assert quality_check(ok, _outcome()).passed
-    loop = [
-        _turn(i, "tutor" if i % 2 == 0 else "student", "What is next?" if i % 2 == 0 else f"{i}")
-        for i in range(6)
-    ]
+    loop = [_turn(i, "tutor" if i % 2 == 0 else "student", "What is next?" if i % 2 == 0 else f"{i}") for i in range(6)]
     assert quality_check(loop, _outcome()).reasons == ["loop"]
     broke = ok + [_turn(2, "student", "Great job! Now, what is 5 x 5?"), _turn(3, "tutor", "Student: 25")]
     check = quality_check(broke, _outcome())

@@ -98,9 +98,7 @@ def test_every_library_voice_words_answers_so_the_tutors_checker_reads_them_as_m
                     for w in step.wrong_answers
                 ]
                 if isinstance(answer, NumericAnswer):
-                    right = Intent(
-                        kind="answer", node_ref=step.id, correct=True, value=answer.value, unit=answer.unit
-                    )
+                    right = Intent(kind="answer", node_ref=step.id, correct=True, value=answer.value, unit=answer.unit)
                 else:
                     right = Intent(kind="answer", node_ref=step.id, correct=True, answer_text=answer.text)
                 for intent in (right, *intents):
@@ -150,9 +148,7 @@ def test_false_belief_decides_the_answer_until_the_tutor_addresses_it(bank):
     slugs = {w.misconception for w in step.wrong_answers}
     assert "unit-conversion" in slugs
     belief = FalseBelief(statement="1 km = 100 m", misconception="unit-conversion", strength=1.0)
-    student = StudentSimulator(
-        problem, profile(default_mastery=0.95, false_beliefs=(belief,), learning_rate=0.5)
-    )
+    student = StudentSimulator(problem, profile(default_mastery=0.95, false_beliefs=(belief,), learning_rate=0.5))
     turn, state = student.step(ask(problem, step.id), student.start(2))
     assert (turn.intent.source, turn.intent.misconception) == ("false_belief", "unit-conversion")
     # Two teaching messages on the stuck step, restating the feedback for that misconception, loosen the

@@ -60,9 +60,7 @@ def test_a_fluent_model_cannot_make_a_weak_student_right():
     for _ in range(5):
         turn, state = student.step(ask(), state)
         assert turn.intent.correct is False
-        assert turn.voice.fallback_used and all(
-            "states_right_answer" in a.reasons for a in turn.voice.attempts
-        )
+        assert turn.voice.fallback_used and all("states_right_answer" in a.reasons for a in turn.voice.attempts)
         assert not check_step(turn.text, problem.steps[0]).is_correct
 
 
@@ -72,9 +70,7 @@ def test_a_student_who_knows_the_answer_must_state_it():
     intent = Intent(kind="answer", node_ref="s1", correct=True, value=2.8, unit="dollars")
     assert check_utterance("I got 2.80 dollars", intent, problem) == []
     assert check_utterance("I don't know", intent, problem)[0].startswith("should_state_right_answer")
-    student = StudentSimulator(
-        problem, strong, policy="llm", model=ScriptedChatModel(replies=["I am not sure."])
-    )
+    student = StudentSimulator(problem, strong, policy="llm", model=ScriptedChatModel(replies=["I am not sure."]))
     turn, _ = student.step(ask(), student.start(0))
     assert turn.voice.fallback_used and check_step(turn.text, problem.steps[0]).is_correct
 

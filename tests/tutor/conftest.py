@@ -89,9 +89,7 @@ MULTI_BUG: dict[str, Any] = _base(
         "def square(x):\n    return add(x, 0) * 0 + x ** 3\n"
     ),
     fixed_code=(
-        "def add(a, b):\n    return a + b\n\n"
-        "def double(x):\n    return x + x\n\n"
-        "def square(x):\n    return x ** 2\n"
+        "def add(a, b):\n    return a + b\n\ndef double(x):\n    return x + x\n\ndef square(x):\n    return x ** 2\n"
     ),
     tests=[
         {"name": "test_add", "code": "assert add(2, 3) == 5"},

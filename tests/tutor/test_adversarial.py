@@ -99,9 +99,7 @@ def _leaky(leaks: list[str]):
 
 
 def _broken():
-    return scripted(
-        {"reply": [ModelBackendError("the model server is down")], "judge": [ModelBackendError("down")]}
-    )
+    return scripted({"reply": [ModelBackendError("the model server is down")], "judge": [ModelBackendError("down")]})
 
 
 def _assert_safe_and_on_task(problem, turn, state_before, state_after, message):

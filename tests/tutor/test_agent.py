@@ -194,9 +194,7 @@ def test_a_repaired_calculation_lets_the_tutor_state_its_result(bank, make_agent
         {
             "decide": [{"needs_calculation": True, "description": "7 pencils at $0.40"}],
             "code": [{"code": "print(seven * 0.4)"}, {"code": "print(7 * 0.4)"}],
-            "reply": [
-                "Let's check: 7 pencils at $0.40 make 2.8 dollars, not 3.10. Where did the extra come from?"
-            ],
+            "reply": ["Let's check: 7 pencils at $0.40 make 2.8 dollars, not 3.10. Where did the extra come from?"],
         }
     )
     agent = make_agent(bank.get("toy-math-pencils"), model)
@@ -228,9 +226,7 @@ def test_the_teachers_reveal_policy_lets_the_answer_out_after_enough_failures(ba
 
 
 def test_without_the_guard_nothing_is_checked(bank, make_agent):
-    agent = make_agent(
-        bank.get("toy-math-pencils"), scripted({"reply": ["She gets $2.20 back."]}), use_guard=False
-    )
+    agent = make_agent(bank.get("toy-math-pencils"), scripted({"reply": ["She gets $2.20 back."]}), use_guard=False)
     (turn,), _ = _run(agent, ["hmm"])
     assert turn.reply.startswith("She gets $2.20 back.") and not turn.leak.checked
 
@@ -335,9 +331,7 @@ def test_a_fixed_bugs_code_may_be_quoted_afterwards(bank, make_agent):
     problem = bank.get("toy-debug-max-index")
     reply = "Yes, `for i in range(1, len(nums)):` compiles now. What does line 5 store in best?"
     agent = make_agent(problem, scripted({"reply": [reply]}))
-    (turn,), _ = _run(
-        agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")}
-    )
+    (turn,), _ = _run(agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")})
     assert turn.resolved_bugs == ["b1"]
     assert turn.reply == reply and turn.leak.attempts == []
 
@@ -345,9 +339,7 @@ def test_a_fixed_bugs_code_may_be_quoted_afterwards(bank, make_agent):
 def test_the_fixed_line_of_an_open_bug_is_never_shown(bank, make_agent):
     problem = bank.get("toy-debug-max-index")
     agent = make_agent(problem, scripted({"reply": ["Just write best = i on line 5."]}))
-    (turn,), _ = _run(
-        agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")}
-    )
+    (turn,), _ = _run(agent, ["added the colon"], codes={0: problem.buggy_code.replace("len(nums))", "len(nums)):")})
     assert turn.leak.fallback_used
     assert "best = i" not in turn.reply
 
@@ -360,6 +352,4 @@ def test_the_history_window_keeps_the_prompt_prefix_stable_between_turns(bank, m
     changes = sum(a != b for a, b in zip(firsts, firsts[1:], strict=False))
     # A window sliding every turn would change it on every turn once full; this one every other turn.
     assert changes <= 5
-    assert all(len(call) <= 1 + 4 + 1 for call in model.calls), (
-        "system + at most 2 turns of history + this turn"
-    )
+    assert all(len(call) <= 1 + 4 + 1 for call in model.calls), "system + at most 2 turns of history + this turn"

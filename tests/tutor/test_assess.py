@@ -22,9 +22,7 @@ def _at(problem, step_id: str) -> PlanTree:
 
 def test_right_answer_to_the_current_step_is_correct(bank, sandbox):
     problem = bank.get("toy-math-pencils")
-    ev = assess_stepped(
-        "I think it's $2.80", problem, PlanTree.for_problem(problem), Soliloquist(sandbox, None)
-    )
+    ev = assess_stepped("I think it's $2.80", problem, PlanTree.for_problem(problem), Soliloquist(sandbox, None))
     assert (ev.assessment.label, ev.assessment.node_id, ev.assessment.value) == ("correct", "s1", 2.8)
     assert not ev.assessment.solved_problem
     assert ev.soliloquies == []
@@ -120,9 +118,7 @@ def test_messages_without_an_answer(bank, message, label, evidence):
 def test_debugging_vocabulary_counts_as_on_topic(bank):
     problem = bank.get("toy-debug-average")
     node = PlanTree.for_problem(problem).current_node
-    assert (
-        classify_without_answer("the total gets overwritten on each pass", problem, node).label != "off_topic"
-    )
+    assert classify_without_answer("the total gets overwritten on each pass", problem, node).label != "off_topic"
     assert classify_without_answer("I like pizza and football", problem, node).label == "off_topic"
 
 
@@ -152,9 +148,7 @@ def test_an_explanation_is_judged_by_the_model_only_when_rules_cannot_tell(bank,
     node = PlanTree.for_problem(problem).current_node
     calls: list = []
     model = scripted({"judge": [{"identifies_the_bug": verdict, "reason": "because"}]})
-    a = judge_understanding(
-        "the total gets replaced on each pass instead of growing", problem, node, model, calls
-    )
+    a = judge_understanding("the total gets replaced on each pass instead of growing", problem, node, model, calls)
     assert (a.label, a.source) == (label, "model")
     assert [c.purpose for c in calls] == ["judge-understanding"]
 
@@ -192,9 +186,7 @@ def test_a_different_but_working_fix_resolves_the_bug(bank, sandbox):
 
 def test_a_bug_is_resolved_only_when_its_broken_tests_pass(bank, sandbox):
     problem = bank.get("toy-debug-average")
-    code = problem.buggy_code.replace(
-        "total = n", "total -= n"
-    )  # the buggy text is gone, the tests still fail
+    code = problem.buggy_code.replace("total = n", "total -= n")  # the buggy text is gone, the tests still fail
     ev = assess_code(code, problem, PlanTree.for_problem(problem), sandbox)
     assert ev.resolved_bugs == []
     assert ev.assessment.label == "incorrect"

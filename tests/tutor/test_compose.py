@@ -74,9 +74,7 @@ def test_each_sentence_is_released_before_the_model_has_finished(bank):
     )
     first = next(stream)
     assert first == "Good try. "
-    assert "it." not in "".join(model.produced), (
-        "the first sentence went out while the model was still writing"
-    )
+    assert "it." not in "".join(model.produced), "the first sentence went out while the model was still writing"
     rest = list(stream)
     assert "".join([first, *rest]) == "Good try. Could seven pencils cost only $7.40? Think about it."
 
@@ -190,9 +188,7 @@ def test_messages_keep_a_stable_prefix_and_put_the_notes_last():
 
 
 def test_turn_template_is_strict():
-    text = render(
-        "tutor_turn.jinja", student_message="hi", move_text="Ask: what?", code_status="", feedback=""
-    )
+    text = render("tutor_turn.jinja", student_message="hi", move_text="Ask: what?", code_status="", feedback="")
     assert "TUTOR NOTES: Ask: what?" in text and "REWRITE" not in text
     with pytest.raises(jinja2.UndefinedError):
         render("tutor_turn.jinja", student_message="hi")

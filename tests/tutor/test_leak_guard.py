@@ -70,16 +70,12 @@ def test_pencils_change_is_caught(bank, reply):
     assert any(r.startswith("states the final answer") for r in check.reasons), check
 
 
-@pytest.mark.parametrize(
-    "reply", ["Her speed is 72 km/h.", "That is 20 m/s.", "She runs 1200 metres per minute."]
-)
+@pytest.mark.parametrize("reply", ["Her speed is 72 km/h.", "That is 20 m/s.", "She runs 1200 metres per minute."])
 def test_the_answer_in_another_unit_is_the_answer(reply):
     assert not LeakGuard(SPEED).check(reply).ok
 
 
-@pytest.mark.parametrize(
-    "reply", ["It travels 0.3 km.", "That is 30000 cm.", "three hundred metres", "300 m"]
-)
+@pytest.mark.parametrize("reply", ["It travels 0.3 km.", "That is 30000 cm.", "three hundred metres", "300 m"])
 def test_car_distance_in_any_length_unit(bank, reply):
     assert not LeakGuard(bank.get("toy-physics-car-distance")).check(reply).ok
 
@@ -95,9 +91,7 @@ def test_statement_numbers_are_not_a_leak_when_not_presented_as_the_result():
     assert guard.check("What do the 4 bags and the 3 apples in each tell you?").ok
 
 
-@pytest.mark.parametrize(
-    "reply", ["So the answer is 4.", "That leaves 4 apples, so the result is 4.", "You get 4."]
-)
+@pytest.mark.parametrize("reply", ["So the answer is 4.", "That leaves 4 apples, so the result is 4.", "You get 4."])
 def test_statement_numbers_presented_as_the_result_are_a_leak(reply):
     assert not LeakGuard(APPLES).check(reply).ok
 
@@ -160,9 +154,7 @@ def test_the_whole_fixed_program_is_flagged(bank):
 
 
 def test_the_fix_said_in_words_is_flagged(bank):
-    check = LeakGuard(bank.get("toy-debug-count-vowels")).check(
-        "You need to add a colon at the end of line 3."
-    )
+    check = LeakGuard(bank.get("toy-debug-count-vowels")).check("You need to add a colon at the end of line 3.")
     assert check.reasons == ("states the fix of bug b1",)
 
 

@@ -56,9 +56,7 @@ def test_student_arithmetic_is_checked_by_running_it_without_a_model(sandbox):
 
 def test_rules_cannot_tell_only_for_operation_words_without_a_clean_expression(sandbox):
     soliloquist = Soliloquist(sandbox, model=None)
-    assert soliloquist.rules_cannot_tell(
-        "I took the 7 pencils and multiplied the price 0.40 with them, got 3.10"
-    )
+    assert soliloquist.rules_cannot_tell("I took the 7 pencils and multiplied the price 0.40 with them, got 3.10")
     assert not soliloquist.rules_cannot_tell("7 times 0.40 is 2.80")
     assert not soliloquist.rules_cannot_tell("I multiplied")
 

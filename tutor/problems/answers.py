@@ -94,9 +94,7 @@ class AnswerCheck:
 
 
 _DONT_KNOW = re.compile(r"(?i)\b(?:i\s+(?:do\s*n[o']t|dunno|have\s+no)|no\s+idea|not\s+sure|idk)\b")
-_CORRECTION = re.compile(
-    r"(?i)\b(?:no,?\s+wait|wait|actually|i\s+mean|sorry|oops|correction|scratch\s+that|rather)\b"
-)
+_CORRECTION = re.compile(r"(?i)\b(?:no,?\s+wait|wait|actually|i\s+mean|sorry|oops|correction|scratch\s+that|rather)\b")
 _HEDGE = re.compile(r"(?i)\?|\bor\b|\bmaybe\b|\bperhaps\b|\beither\b")
 _FILLER = (
     r"(?:\s*(?:about|around|roughly|approximately|approx\.?|exactly|just|only|like|maybe|probably|now|then"
@@ -284,24 +282,16 @@ def _contains_phrase(haystack: str, phrase: str) -> bool:
     return bool(re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", haystack))
 
 
-def check_text(
-    student_text: str, answer: TextAnswer, wrong_answers: Sequence[WrongAnswer] = ()
-) -> AnswerCheck:
+def check_text(student_text: str, answer: TextAnswer, wrong_answers: Sequence[WrongAnswer] = ()) -> AnswerCheck:
     """Check a student's text answer against `answer.text`, `answer.accept` and the wrong answers."""
     said = normalise_text(student_text)
     if not said:
         return AnswerCheck(Verdict.UNPARSEABLE, reason="empty answer", text=said)
-    forms: list[tuple[str, WrongAnswer | None]] = [
-        (normalise_text(t), None) for t in (answer.text, *answer.accept)
-    ]
+    forms: list[tuple[str, WrongAnswer | None]] = [(normalise_text(t), None) for t in (answer.text, *answer.accept)]
     forms += [(normalise_text(w.text), w) for w in wrong_answers if w.text is not None]
     exact = [f for f in forms if f[0] == said]
     contained = sorted(
-        (
-            f
-            for f in forms
-            if f[0] and (len(f[0].split()) >= 2 or len(f[0]) >= 5) and _contains_phrase(said, f[0])
-        ),
+        (f for f in forms if f[0] and (len(f[0].split()) >= 2 or len(f[0]) >= 5) and _contains_phrase(said, f[0])),
         key=lambda f: len(f[0]),
         reverse=True,
     )
@@ -346,9 +336,7 @@ def mentions_answer(text: str, answer: NumericAnswer) -> list[NumberMention]:
     20 m/s whatever `convert_units` says (a converted answer is still the answer). Quantities that the
     problem itself gives are the caller's to exclude.
     """
-    loose = answer.model_copy(
-        update={"convert_units": answer.unit is not None and units.is_pint_unit(answer.unit)}
-    )
+    loose = answer.model_copy(update={"convert_units": answer.unit is not None and units.is_pint_unit(answer.unit)})
     found = []
     for m in extract_numbers(text):
         reading = _read(m, loose)

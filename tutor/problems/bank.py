@@ -41,8 +41,7 @@ def datasets_dir() -> Path:
             if (Path(location) / "FORMAT.md").is_file():
                 return Path(location)
     raise NotFoundError(
-        "the problem data (datasets/) was not found next to the code nor as the installed package "
-        f"`{DATA_PACKAGE}`",
+        f"the problem data (datasets/) was not found next to the code nor as the installed package `{DATA_PACKAGE}`",
         hint="run from a clone of the project, or reinstall the socratic-tutor wheel",
     )
 
@@ -283,9 +282,7 @@ class ProblemBank:
         """Problems sorted by id, optionally of one domain (math | physics | debugging)."""
         if domain is not None and domain not in DOMAINS:
             raise NotFoundError(f"no domain {domain!r}", hint=f"domains are {', '.join(DOMAINS)}")
-        return sorted(
-            (p for p in self._problems.values() if domain is None or p.domain == domain), key=lambda p: p.id
-        )
+        return sorted((p for p in self._problems.values() if domain is None or p.domain == domain), key=lambda p: p.id)
 
     def path_of(self, problem_id: str) -> Path:
         """The file the problem was loaded from."""

@@ -27,9 +27,7 @@ def _bank(extra: list[Path] | None) -> ProblemBank:
 
 
 def list_problems(
-    domain: str | None = typer.Option(
-        None, "--domain", "-d", help=f"Only this domain: {', '.join(DOMAINS)}."
-    ),
+    domain: str | None = typer.Option(None, "--domain", "-d", help=f"Only this domain: {', '.join(DOMAINS)}."),
     extra: list[Path] | None = _EXTRA,
 ) -> None:
     """List the problems of the bank and the toy set."""
@@ -97,9 +95,7 @@ def validate(
             except InputDataError as exc:
                 reports = [VerifyReport(path.stem, (CheckResult("schema", False, exc.message),), path)]
             else:
-                reports = [
-                    verify_problem(p, timeout_s=timeout_s) if run else VerifyReport(p.id) for p in problems
-                ]
+                reports = [verify_problem(p, timeout_s=timeout_s) if run else VerifyReport(p.id) for p in problems]
         for report in reports:
             total += 1
             label = f"{path}" if single else f"{path} [{report.problem_id}]"
@@ -155,12 +151,8 @@ def schema(
 def import_command(
     fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="Input format, e.g. gsm8k.")],
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The file (or folder) to import.")],
-    output_path: Annotated[
-        Path, typer.Argument(metavar="OUTPUT", help="A .jsonl or .yaml collection (merged by id).")
-    ],
-    skip_invalid: bool = typer.Option(
-        False, "--skip-invalid", help="Skip records that do not fit, and list them."
-    ),
+    output_path: Annotated[Path, typer.Argument(metavar="OUTPUT", help="A .jsonl or .yaml collection (merged by id).")],
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Skip records that do not fit, and list them."),
 ) -> None:
     """Import problems from a public dataset file into a collection file."""
     from tutor.problems.importers import get_importer, import_problems
@@ -172,9 +164,7 @@ def import_command(
             f"{summary.updated} updated, {summary.unchanged} unchanged; {summary.kept} kept from before"
         )
     for written in summary.records:
-        typer.echo(
-            f"wrote {written.written} {written.kind} record(s) into {written.path} ({written.total} in all)"
-        )
+        typer.echo(f"wrote {written.written} {written.kind} record(s) into {written.path} ({written.total} in all)")
     if summary.skipped:
         typer.secho(f"skipped {len(summary.skipped)} record(s):", fg="yellow")
         for reason, refs in summary.skipped_by_reason().items():

@@ -79,9 +79,7 @@ class _Imported(_Record):
     source: str = Field(pattern=SLUG_PATTERN, description="The dataset, e.g. `mrbench`, `bridge`.")
     source_ref: str = Field(description="Where the record came from: `file:line` or `file:item`.")
     license: str = Field(min_length=1, description="The dataset's license.")
-    import_notes: tuple[str, ...] = Field(
-        default=(), description="What the importer could not map faithfully."
-    )
+    import_notes: tuple[str, ...] = Field(default=(), description="What the importer could not map faithfully.")
 
 
 # ------------------------------------------------------------------------------------------- MRBench
@@ -105,9 +103,7 @@ class LabelledTutorResponse(_Imported):
 
     record: Literal["tutor-response"] = "tutor-response"
     conversation_id: str = Field(description="The source's conversation id (several tutors share one).")
-    origin: str | None = Field(
-        default=None, description="Where the dialogue came from (`MathDial`, `Bridge`)."
-    )
+    origin: str | None = Field(default=None, description="Where the dialogue came from (`MathDial`, `Bridge`).")
     split: str | None = None
     topic: str | None = None
     ground_truth_solution: str | None = None
@@ -177,9 +173,7 @@ class StudentProfileSeed(_Imported):
     profile: str = Field(description="The persona text (may be empty when the source leaves it blank).")
     incorrect_solution: str | None = None
     wrong_answer: float | None = Field(default=None, description="The incorrect solution's final number.")
-    misconception: str | None = Field(
-        default=None, pattern=SLUG_PATTERN, description="Slug for `wrong_answer`."
-    )
+    misconception: str | None = Field(default=None, pattern=SLUG_PATTERN, description="Slug for `wrong_answer`.")
     teacher_confusion: str | None = Field(default=None, description="The teacher's words for the confusion.")
     self_correctness: SelfCorrectness | None = Field(
         default=None, description="Did the student end correct: yes, yes after the tutor revealed it, no."

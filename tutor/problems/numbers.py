@@ -220,9 +220,7 @@ def _parse_cardinal(words: list[str]) -> tuple[float, int] | None:
     i = 0
     while i < len(words):
         w = words[i]
-        if w in _SMALL and (
-            last in ("", "hundred", "scale", "and") or (last == "tens" and 0 < _SMALL[w] < 10)
-        ):
+        if w in _SMALL and (last in ("", "hundred", "scale", "and") or (last == "tens" and 0 < _SMALL[w] < 10)):
             current += _SMALL[w]
             last = "small" if _SMALL[w] >= 10 or last != "tens" else "done"
         elif w in _TENS and last in ("", "hundred", "scale", "and"):
@@ -367,9 +365,7 @@ def extract_numbers(text: str) -> list[NumberMention]:
                 value += tail[0] if value >= 0 else -tail[0]
                 end, form = tail[1], "money"
         after = _next_word(norm, end)
-        mentions.append(
-            NumberMention(value, unit, start, end, text[start:end], form, parts, after[0] if after else "")
-        )
+        mentions.append(NumberMention(value, unit, start, end, text[start:end], form, parts, after[0] if after else ""))
         pos = max(end, start + 1)
     return mentions
 

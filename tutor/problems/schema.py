@@ -118,9 +118,7 @@ class Step(_Model):
 
     id: str = Field(pattern=STEP_ID_PATTERN, description="Unique inside the problem, e.g. `s1`.")
     question: str = Field(min_length=1, description="The question the tutor works towards in this step.")
-    answer: NumericAnswer | TextAnswer = Field(
-        description="Numeric answer (`value`) or text answer (`text`)."
-    )
+    answer: NumericAnswer | TextAnswer = Field(description="Numeric answer (`value`) or text answer (`text`).")
     concepts: tuple[Slug, ...] = Field((), description="Concepts this step exercises.")
     hints: tuple[str, ...] = Field((), description="Hint ladder, gentle to specific (at least one).")
     wrong_answers: tuple[WrongAnswer, ...] = Field((), description="Typical wrong answers (at least one).")
@@ -148,25 +146,19 @@ class ProblemBase(_Model):
     title: str = Field(min_length=1, description="Short human title.")
     statement: str = Field(min_length=1, description="The problem as the student sees it (Markdown).")
     concepts: tuple[Slug, ...] = Field((), description="Concepts the problem exercises (lowercase slugs).")
-    difficulty: int | None = Field(
-        None, ge=1, le=5, description="1 (easiest) .. 5. Required for original problems."
-    )
+    difficulty: int | None = Field(None, ge=1, le=5, description="1 (easiest) .. 5. Required for original problems.")
     grade: int | None = Field(None, ge=1, le=12, description="School grade 1..12, when it applies.")
     source: str = Field(
         ORIGINAL, pattern=SLUG_PATTERN, description="`original` or the public dataset it was imported from."
     )
-    source_ref: str | None = Field(
-        None, description="Where an imported problem came from, e.g. `test.jsonl:12`."
-    )
+    source_ref: str | None = Field(None, description="Where an imported problem came from, e.g. `test.jsonl:12`.")
     license: str = Field(min_length=1, description="License of this problem; the bank is CC-BY-4.0.")
     missing: tuple[Missing, ...] = Field(
         (),
         description="Parts an imported problem lacks because its source does not carry them. "
         "Must be empty for original problems.",
     )
-    import_notes: tuple[str, ...] = Field(
-        (), description="What an importer could not map faithfully, in words."
-    )
+    import_notes: tuple[str, ...] = Field((), description="What an importer could not map faithfully, in words.")
 
     @property
     def is_original(self) -> bool:
@@ -276,9 +268,7 @@ class Bug(_Model):
     lines: tuple[Annotated[int, Field(ge=1)], ...] = Field(
         min_length=1, description="1-based line numbers in buggy_code."
     )
-    kind: Literal["conceptual", "syntactic"] = Field(
-        description="Conceptual bugs are taught before syntactic."
-    )
+    kind: Literal["conceptual", "syntactic"] = Field(description="Conceptual bugs are taught before syntactic.")
     description: str = Field(min_length=1, description="What is wrong, for the tutor.")
     fix: str = Field(min_length=1, description="The fix in words.")
     patch: Patch | None = Field(

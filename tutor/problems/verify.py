@@ -144,9 +144,7 @@ def run_tests(
     if run.timed_out or marker < 0:
         why = "timed out" if run.timed_out else f"the test runner crashed: {run.stderr.strip()[-300:]}"
         return {name: ("error", why) for name, _ in tests}
-    return {
-        name: (status, msg) for name, status, msg in json.loads(run.stdout[marker + len("@@RESULTS@@") :])
-    }
+    return {name: (status, msg) for name, status, msg in json.loads(run.stdout[marker + len("@@RESULTS@@") :])}
 
 
 # ------------------------------------------------------------------------------------- math/physics
@@ -185,9 +183,7 @@ def _check_program(
     if value is None:
         return CheckResult(name, False, f"last line {last!r} is not a number")
     ok = abs(value - answer.value) <= answer.tolerance + 1e-9 * max(1.0, abs(answer.value))
-    detail = (
-        "" if ok else f"printed {value:g}, the answer is {answer.value:g} (tolerance {answer.tolerance:g})"
-    )
+    detail = "" if ok else f"printed {value:g}, the answer is {answer.value:g} (tolerance {answer.tolerance:g})"
     return CheckResult(name, ok, detail)
 
 
@@ -222,9 +218,7 @@ def _check_answers(
             checks.append(CheckResult(name, False, f"{said!r} is accepted as right (inside the tolerance?)"))
         elif got.wrong_answer is not wrong:
             other = got.wrong_answer.misconception if got.wrong_answer else "nothing"
-            checks.append(
-                CheckResult(name, False, f"{said!r} is recognised as {other}, not {wrong.misconception}")
-            )
+            checks.append(CheckResult(name, False, f"{said!r} is recognised as {other}, not {wrong.misconception}"))
         else:
             checks.append(CheckResult(name, True))
     return checks
@@ -271,9 +265,7 @@ def _verify_debugging(problem: DebuggingProblem, timeout_s: float) -> list[Check
         expected = set(bug.breaks_tests)
         ok = set(fails) == expected
         detail = "" if ok else f"fail: {sorted(fails)}, breaks_tests says {sorted(expected)}"
-        checks.append(
-            CheckResult(f"bug {bug.id}: only this bug left breaks exactly breaks_tests", ok, detail)
-        )
+        checks.append(CheckResult(f"bug {bug.id}: only this bug left breaks exactly breaks_tests", ok, detail))
     return checks
 
 

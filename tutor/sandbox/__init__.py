@@ -22,8 +22,21 @@ from tutor.sandbox.sandbox import BACKENDS, Backend, NamespaceMode, Sandbox, Tes
 from tutor.sandbox.schema import ExecResult, LimitName, Limits, Test, TestResult, TestRunResult, TestStatus
 
 __all__ = [
-    "BACKENDS", "Backend", "ExecResult", "LimitName", "Limits", "NamespaceMode", "Sandbox", "Test",
-    "TestLike", "TestResult", "TestRunResult", "TestStatus", "default_sandbox", "run", "run_tests",
+    "BACKENDS",
+    "Backend",
+    "ExecResult",
+    "LimitName",
+    "Limits",
+    "NamespaceMode",
+    "Sandbox",
+    "Test",
+    "TestLike",
+    "TestResult",
+    "TestRunResult",
+    "TestStatus",
+    "default_sandbox",
+    "run",
+    "run_tests",
 ]
 
 _default: Sandbox | None = None

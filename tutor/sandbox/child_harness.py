@@ -56,6 +56,7 @@ def _limit_of(exc: BaseException) -> str | None:
 
 def _guard_fork() -> None:
     """Report process-limit hits from any descendant: a fork bomb ends as data, not as a mystery."""
+
     def fork() -> int:
         try:
             return _REAL_FORK()
@@ -72,10 +73,12 @@ def setup_process(events_fd: int, workdir: str, extra_paths: list[str]) -> None:
     _HARNESS_PID = os.getpid()
     _EVENTS_FD = events_fd
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
-                                  errors="backslashreplace", line_buffering=True)
-    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
-                                  errors="backslashreplace", line_buffering=True)
+    sys.stdout = io.TextIOWrapper(
+        io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
+    )
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
+    )
     for name in ("stdin", "stdout", "stderr"):
         setattr(sys, f"__{name}__", getattr(sys, name))
     stdlib = [p for p in sys.path if p.startswith(sys.base_prefix) or p.startswith(sys.prefix)]
@@ -172,6 +175,7 @@ def run_program(workdir: str, entry: str) -> None:
 
 # --- unit tests ---------------------------------------------------------------------------------------
 
+
 def _short(value: object) -> str:
     try:
         text = repr(value)
@@ -201,8 +205,9 @@ class _AssertRewriter(ast.NodeTransformer):
         test = node.test
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
             left, right = ast.Name("__sbx_left__", ast.Load()), ast.Name("__sbx_right__", ast.Load())
-            message: ast.expr = ast.Call(ast.Name("__sbx_assert_message__", ast.Load()),
-                                         [ast.Constant(text), left, right], [])
+            message: ast.expr = ast.Call(
+                ast.Name("__sbx_assert_message__", ast.Load()), [ast.Constant(text), left, right], []
+            )
             stmts: list[ast.stmt] = [
                 ast.Assign([ast.Name("__sbx_left__", ast.Store())], test.left),
                 ast.Assign([ast.Name("__sbx_right__", ast.Store())], test.comparators[0]),
@@ -332,8 +337,13 @@ def run_tests(workdir: str, program: str, tests: list[tuple[str, str]], budget_s
         compiled = compile(program, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
         _print_exception(exc)
-        emit({"kind": "program", "status": "error",
-              "message": f"SyntaxError: {exc.msg} (line {exc.lineno} of solution.py)"})
+        emit(
+            {
+                "kind": "program",
+                "status": "error",
+                "message": f"SyntaxError: {exc.msg} (line {exc.lineno} of solution.py)",
+            }
+        )
         _finish(1)
     module = types.ModuleType("solution")
     module.__file__ = path

@@ -28,8 +28,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-_NS_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID
-             | CLONE_NEWNET)
+_NS_FLAGS = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET
 
 MS_RDONLY = 1
 MS_NOSUID = 2
@@ -60,8 +59,10 @@ def _check(ret: int, what: str) -> int:
 
 
 def prctl(option: int, arg2: int = 0) -> None:
-    _check(_libc.prctl(option, ctypes.c_ulong(arg2), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)),
-           f"prctl({option})")
+    _check(
+        _libc.prctl(option, ctypes.c_ulong(arg2), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)),
+        f"prctl({option})",
+    )
 
 
 def unshare(flags: int) -> None:
@@ -72,8 +73,7 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     def enc(s: str | None) -> bytes | None:
         return None if s is None else s.encode()
 
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-           f"mount {target}")
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 
 def _pivot_root_nr() -> int:
@@ -82,8 +82,9 @@ def _pivot_root_nr() -> int:
 
 def set_process_name(name: str) -> None:
     """Name shown in /proc/PID/comm (idle pool processes are named so tests can tell them apart)."""
-    _libc.prctl(15, ctypes.c_char_p(name.encode()[:15]), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                ctypes.c_ulong(0))  # PR_SET_NAME
+    _libc.prctl(
+        15, ctypes.c_char_p(name.encode()[:15]), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)
+    )  # PR_SET_NAME
 
 
 def set_parent_death_signal(sig: int) -> None:
@@ -96,6 +97,7 @@ def become_subreaper() -> None:
 
 
 # --- user namespace (only when the host is not root) --------------------------------------------------
+
 
 def enter_user_namespace(extra_flags: int) -> None:
     """Unshare a user namespace (plus `extra_flags`) and map our uid/gid to root inside it."""
@@ -116,8 +118,7 @@ def drop_all_capabilities() -> None:
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
     class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
     header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = (Data * 2)()
@@ -125,6 +126,7 @@ def drop_all_capabilities() -> None:
 
 
 # --- filesystem view -----------------------------------------------------------------------------------
+
 
 def _mkdirs(path: str) -> None:
     os.makedirs(path, mode=0o755, exist_ok=True)
@@ -163,8 +165,7 @@ def _bind_readonly(src: str, handle: str | int, is_dir: bool, root: str) -> None
     os.close(handle)
 
 
-def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, workdir: str,
-                       with_proc: bool) -> None:
+def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, workdir: str, with_proc: bool) -> None:
     """Replace `/` of this (already private) mount namespace by a minimal tree and chdir into `workdir`.
 
     The new root holds read-only binds of `readonly_paths` (system libraries and the interpreter), a
@@ -177,8 +178,13 @@ def build_private_root(readonly_paths: list[str], disk_bytes: int, owner: int, w
     root = "/tmp"  # any existing directory works: mounts here are invisible outside this namespace
     mount("sandbox-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=755")
     _mkdirs(root + "/tmp")
-    mount("sandbox-tmp", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={max(disk_bytes, 65536)},nr_inodes=2048,mode=1777")
+    mount(
+        "sandbox-tmp",
+        root + "/tmp",
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={max(disk_bytes, 65536)},nr_inodes=2048,mode=1777",
+    )
     for src, handle, is_dir in sources:  # after /tmp, or an import path under /tmp would be hidden
         _bind_readonly(src, handle, is_dir, root)
     _mkdirs(root + "/proc")
@@ -212,8 +218,9 @@ def set_hostname(name: str) -> None:
 
 def remount_tmp(disk_bytes: int) -> None:
     """Resize the private /tmp (built before the request told us the disk limit)."""
-    mount(None, "/tmp", None, MS_REMOUNT | MS_NOSUID | MS_NODEV,
-          f"size={max(disk_bytes, 65536)},nr_inodes=2048,mode=1777")
+    mount(
+        None, "/tmp", None, MS_REMOUNT | MS_NOSUID | MS_NODEV, f"size={max(disk_bytes, 65536)},nr_inodes=2048,mode=1777"
+    )
 
 
 def mount_proc(target: str = "/proc") -> None:
@@ -226,6 +233,7 @@ def mount_proc(target: str = "/proc") -> None:
 
 # --- processes -------------------------------------------------------------------------------------------
 
+
 def children_of(pid: int) -> list[int]:
     """Direct children of `pid`, found by scanning /proc (no CONFIG_PROC_CHILDREN needed)."""
     kids = []
@@ -237,7 +245,7 @@ def children_of(pid: int) -> list[int]:
                 stat = fh.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) > 1 and int(fields[1]) == pid:
             kids.append(int(entry))
     return kids
@@ -292,6 +300,7 @@ def close_fds_except(keep: set[int]) -> None:
 
 # --- resource limits and identity ------------------------------------------------------------------------
 
+
 def apply_rlimits(cpu_s: float, memory_bytes: int, file_bytes: int, processes: int, open_files: int) -> None:
     """Kernel-enforced limits; the CPU hard limit (soft + 1 s) is the SIGKILL backstop after SIGXCPU."""
     cpu = max(1, int(cpu_s + 0.999))
@@ -317,30 +326,104 @@ def drop_privileges(uid: int) -> None:
 
 _ARCH = {
     # audit arch, syscall numbers
-    "x86_64": (0xC000003E, {
-        "socket": 41, "execve": 59, "execveat": 322, "ptrace": 101, "process_vm_readv": 310,
-        "process_vm_writev": 311, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
-        "unshare": 272, "setns": 308, "bpf": 321, "perf_event_open": 298, "keyctl": 250, "add_key": 248,
-        "request_key": 249, "kexec_load": 246, "kexec_file_load": 320, "init_module": 175,
-        "finit_module": 313, "delete_module": 176, "userfaultfd": 323, "io_uring_setup": 425,
-        "io_uring_enter": 426, "io_uring_register": 427, "swapon": 167, "swapoff": 168, "reboot": 169,
-        "acct": 163, "open_by_handle_at": 304, "name_to_handle_at": 303, "open_tree": 428,
-        "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
-        "mount_setattr": 442, "pidfd_getfd": 438, "quotactl": 179,
-        "clone": 56, "clone3": 435, "kill": 62,
-    }),
-    "aarch64": (0xC00000B7, {
-        "socket": 198, "execve": 221, "execveat": 281, "ptrace": 117, "process_vm_readv": 270,
-        "process_vm_writev": 271, "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51,
-        "unshare": 97, "setns": 268, "bpf": 280, "perf_event_open": 241, "keyctl": 219, "add_key": 217,
-        "request_key": 218, "kexec_load": 104, "kexec_file_load": 294, "init_module": 105,
-        "finit_module": 273, "delete_module": 106, "userfaultfd": 282, "io_uring_setup": 425,
-        "io_uring_enter": 426, "io_uring_register": 427, "swapon": 224, "swapoff": 225, "reboot": 142,
-        "acct": 89, "open_by_handle_at": 265, "name_to_handle_at": 264, "open_tree": 428,
-        "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
-        "mount_setattr": 442, "pidfd_getfd": 438, "quotactl": 60,
-        "clone": 220, "clone3": 435, "kill": 129,
-    }),
+    "x86_64": (
+        0xC000003E,
+        {
+            "socket": 41,
+            "execve": 59,
+            "execveat": 322,
+            "ptrace": 101,
+            "process_vm_readv": 310,
+            "process_vm_writev": 311,
+            "mount": 165,
+            "umount2": 166,
+            "pivot_root": 155,
+            "chroot": 161,
+            "unshare": 272,
+            "setns": 308,
+            "bpf": 321,
+            "perf_event_open": 298,
+            "keyctl": 250,
+            "add_key": 248,
+            "request_key": 249,
+            "kexec_load": 246,
+            "kexec_file_load": 320,
+            "init_module": 175,
+            "finit_module": 313,
+            "delete_module": 176,
+            "userfaultfd": 323,
+            "io_uring_setup": 425,
+            "io_uring_enter": 426,
+            "io_uring_register": 427,
+            "swapon": 167,
+            "swapoff": 168,
+            "reboot": 169,
+            "acct": 163,
+            "open_by_handle_at": 304,
+            "name_to_handle_at": 303,
+            "open_tree": 428,
+            "move_mount": 429,
+            "fsopen": 430,
+            "fsconfig": 431,
+            "fsmount": 432,
+            "fspick": 433,
+            "mount_setattr": 442,
+            "pidfd_getfd": 438,
+            "quotactl": 179,
+            "clone": 56,
+            "clone3": 435,
+            "kill": 62,
+        },
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {
+            "socket": 198,
+            "execve": 221,
+            "execveat": 281,
+            "ptrace": 117,
+            "process_vm_readv": 270,
+            "process_vm_writev": 271,
+            "mount": 40,
+            "umount2": 39,
+            "pivot_root": 41,
+            "chroot": 51,
+            "unshare": 97,
+            "setns": 268,
+            "bpf": 280,
+            "perf_event_open": 241,
+            "keyctl": 219,
+            "add_key": 217,
+            "request_key": 218,
+            "kexec_load": 104,
+            "kexec_file_load": 294,
+            "init_module": 105,
+            "finit_module": 273,
+            "delete_module": 106,
+            "userfaultfd": 282,
+            "io_uring_setup": 425,
+            "io_uring_enter": 426,
+            "io_uring_register": 427,
+            "swapon": 224,
+            "swapoff": 225,
+            "reboot": 142,
+            "acct": 89,
+            "open_by_handle_at": 265,
+            "name_to_handle_at": 264,
+            "open_tree": 428,
+            "move_mount": 429,
+            "fsopen": 430,
+            "fsconfig": 431,
+            "fsmount": 432,
+            "fspick": 433,
+            "mount_setattr": 442,
+            "pidfd_getfd": 438,
+            "quotactl": 60,
+            "clone": 220,
+            "clone3": 435,
+            "kill": 129,
+        },
+    ),
 }
 
 _RET_KILL_PROCESS = 0x80000000
@@ -420,8 +503,10 @@ def install_seccomp() -> None:
 
     prog = Prog(len(raw) // 8, ctypes.cast(buf, ctypes.c_void_p).value)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    _check(_libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), ctypes.byref(prog), ctypes.c_ulong(0),
-                       ctypes.c_ulong(0)), "seccomp")
+    _check(
+        _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), ctypes.byref(prog), ctypes.c_ulong(0), ctypes.c_ulong(0)),
+        "seccomp",
+    )
 
 
 # --- audit hook (second, in-interpreter layer) -------------------------------------------------------------
@@ -438,14 +523,31 @@ _BLOCKED_EVENTS = {
     "os.posix_spawn": "starting programs is disabled in the sandbox",
     "os.spawn": "starting programs is disabled in the sandbox",
 }
-_CTYPES_EVENTS = ("ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.cdata",
-                  "ctypes.addressof", "ctypes.call_function")
+_CTYPES_EVENTS = (
+    "ctypes.dlopen",
+    "ctypes.dlsym",
+    "ctypes.dlsym/handle",
+    "ctypes.cdata",
+    "ctypes.addressof",
+    "ctypes.call_function",
+)
 
 
 # Audit events that change the filesystem, and which of their arguments are paths.
-_WRITE_EVENTS = {"os.mkdir": (0,), "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1),
-                 "os.replace": (0, 1), "os.symlink": (1,), "os.link": (1,), "os.truncate": (0,),
-                 "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "shutil.rmtree": (0,)}
+_WRITE_EVENTS = {
+    "os.mkdir": (0,),
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.rename": (0, 1),
+    "os.replace": (0, 1),
+    "os.symlink": (1,),
+    "os.link": (1,),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.utime": (0,),
+    "shutil.rmtree": (0,),
+}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 

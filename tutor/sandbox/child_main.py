@@ -37,11 +37,50 @@ _DEFAULT_DISK_BYTES = 8 << 20  # the private /tmp is resized once the request gi
 _EVENTS_CAP = 4 << 20  # bytes of harness events kept per run (a test result is at most 4 KB)
 
 # Imported once in the fork server so a run neither pays for nor needs file access to the usual modules.
-PRELOAD = ("math", "cmath", "fractions", "decimal", "statistics", "random", "itertools", "functools",
-           "collections", "re", "string", "datetime", "heapq", "bisect", "copy", "operator", "typing",
-           "dataclasses", "enum", "textwrap", "unittest", "contextlib", "abc", "numbers", "array",
-           "pprint", "time", "unicodedata", "locale", "encodings.idna", "hashlib", "base64", "csv",
-           "inspect", "tokenize", "shutil", "tempfile", "subprocess", "struct", "io", "glob", "pathlib")
+PRELOAD = (
+    "math",
+    "cmath",
+    "fractions",
+    "decimal",
+    "statistics",
+    "random",
+    "itertools",
+    "functools",
+    "collections",
+    "re",
+    "string",
+    "datetime",
+    "heapq",
+    "bisect",
+    "copy",
+    "operator",
+    "typing",
+    "dataclasses",
+    "enum",
+    "textwrap",
+    "unittest",
+    "contextlib",
+    "abc",
+    "numbers",
+    "array",
+    "pprint",
+    "time",
+    "unicodedata",
+    "locale",
+    "encodings.idna",
+    "hashlib",
+    "base64",
+    "csv",
+    "inspect",
+    "tokenize",
+    "shutil",
+    "tempfile",
+    "subprocess",
+    "struct",
+    "io",
+    "glob",
+    "pathlib",
+)
 
 
 class SetupError(Exception):
@@ -57,6 +96,7 @@ def preload() -> None:
 
 
 # --- small helpers ------------------------------------------------------------------------------------
+
 
 def _read_exact(fd: int, n: int, deadline: float) -> bytes:
     data = b""
@@ -127,8 +167,18 @@ def _write_files(workdir: str, files: dict[str, str], owner: int | None) -> None
 
 def _readonly_paths(extra: list[str]) -> list[str]:
     """What the program may read: system libraries, the interpreter, and requested import paths."""
-    candidates = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", sys.base_prefix, sys.base_exec_prefix,
-                  os.path.dirname(os.path.realpath(sys.executable)), *extra]
+    candidates = [
+        "/usr",
+        "/lib",
+        "/lib64",
+        "/lib32",
+        "/bin",
+        "/sbin",
+        sys.base_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+        *extra,
+    ]
     chosen: list[str] = []
     for path in candidates:
         path = os.path.normpath(path)
@@ -141,6 +191,7 @@ def _readonly_paths(extra: list[str]) -> list[str]:
 
 
 # --- C: the program ---------------------------------------------------------------------------------------
+
 
 def _program_process(plan: dict[str, Any], events_w: int, go: socket.socket) -> None:
     """Wait for the request, lock this process down, then hand over to the harness. Never returns."""
@@ -163,8 +214,9 @@ def _program_process(plan: dict[str, Any], events_w: int, go: socket.socket) -> 
         nproc = limits["processes"]
         if plan["uid"] is None and not plan["userns"] and plan["mode"] != "inside":
             nproc += iso.count_user_processes(os.getuid())  # RLIMIT_NPROC counts every process of our uid
-        iso.apply_rlimits(limits["cpu_s"], limits["memory_mb"] << 20, limits["file_size_kb"] << 10,
-                          nproc, limits["open_files"])
+        iso.apply_rlimits(
+            limits["cpu_s"], limits["memory_mb"] << 20, limits["file_size_kb"] << 10, nproc, limits["open_files"]
+        )
         layers.append("rlimits")
         if plan["uid"] is not None:
             iso.drop_privileges(plan["uid"])
@@ -186,9 +238,11 @@ def _program_process(plan: dict[str, Any], events_w: int, go: socket.socket) -> 
         # must also refuse ctypes, or a program could call socket(2) directly.
         private_root = plan["pidns"] or plan["mode"] == "inside"
         max_files = max(16, (limits["disk_mb"] << 10) // max(limits["file_size_kb"], 1))
-        iso.install_audit_hook(block_ctypes=not seccomp and not plan["netns"],
-                               write_root=None if private_root else os.path.realpath(plan["workdir"]),
-                               max_new_files=max_files)
+        iso.install_audit_hook(
+            block_ctypes=not seccomp and not plan["netns"],
+            write_root=None if private_root else os.path.realpath(plan["workdir"]),
+            max_new_files=max_files,
+        )
         layers.append("audit-hook")
         child_harness.setup_process(3, plan["workdir"], req.get("python_paths", []))
         child_harness.emit({"kind": "isolation", "layers": layers})
@@ -198,14 +252,14 @@ def _program_process(plan: dict[str, Any], events_w: int, go: socket.socket) -> 
         os._exit(125)
     # Not before: an idle process of the pool must not look like a sandboxed program to anyone.
     if req["kind"] == "tests":
-        child_harness.run_tests(plan["workdir"], req["program"], [tuple(t) for t in req["tests"]],
-                                limits["wall_s"])
+        child_harness.run_tests(plan["workdir"], req["program"], [tuple(t) for t in req["tests"]], limits["wall_s"])
     else:
         child_harness.run_program(plan["workdir"], req["entry"])
     os._exit(0)  # unreachable: the harness always exits
 
 
 # --- B: init of the run -------------------------------------------------------------------------------------
+
 
 def _init_process(plan: dict[str, Any], events_w: int, info_w: int, go: socket.socket) -> None:
     """Init of the run: start the program process, hand it the request, report its exit. Never returns.
@@ -218,8 +272,7 @@ def _init_process(plan: dict[str, Any], events_w: int, info_w: int, go: socket.s
         iso.set_parent_death_signal(signal.SIGKILL)  # if the supervisor dies, the whole run dies
         if plan["pidns"] and plan["userns"]:
             # In a user namespace the root must be built here, see build_private_root.
-            iso.build_private_root(plan["readonly"], _DEFAULT_DISK_BYTES, _owner(plan), plan["workdir"],
-                                   with_proc=True)
+            iso.build_private_root(plan["readonly"], _DEFAULT_DISK_BYTES, _owner(plan), plan["workdir"], with_proc=True)
         elif plan["pidns"]:
             iso.mount_proc()
         else:
@@ -262,6 +315,7 @@ def _init_process(plan: dict[str, Any], events_w: int, info_w: int, go: socket.s
 
 # --- A: supervisor ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Prepared:
     """A run made ready before its request: namespaces, private root, init and program processes waiting."""
@@ -286,8 +340,9 @@ def prepare(config: dict[str, Any]) -> Prepared:
         iso.set_process_name("sandbox-idle")
         plan, layers = _plan(config)
         if plan["pidns"] and not plan["userns"]:
-            iso.build_private_root(plan["readonly"], _DEFAULT_DISK_BYTES, _owner(plan), plan["workdir"],
-                                   with_proc=False)
+            iso.build_private_root(
+                plan["readonly"], _DEFAULT_DISK_BYTES, _owner(plan), plan["workdir"], with_proc=False
+            )
         if plan["pidns"]:
             iso.set_hostname("sandbox")
         events_r, events_w = os.pipe()
@@ -310,8 +365,16 @@ def _plan(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     mode = config.get("namespaces", "auto")
     root = os.geteuid() == 0
     layers = ["process", "isolated-python", "empty-env", "fresh-workdir"]
-    plan: dict[str, Any] = {"mode": mode, "pidns": False, "netns": False, "userns": False, "uid": None,
-                            "readonly": [], "workdir": _WORKDIR_IN_NS, "tmpdir": None}
+    plan: dict[str, Any] = {
+        "mode": mode,
+        "pidns": False,
+        "netns": False,
+        "userns": False,
+        "uid": None,
+        "readonly": [],
+        "workdir": _WORKDIR_IN_NS,
+        "tmpdir": None,
+    }
     if mode in ("auto", "require"):
         readonly = _readonly_paths(config.get("python_paths", []))  # before the mount namespace
         flags = iso.CLONE_NEWPID | iso.CLONE_NEWNS | iso.CLONE_NEWNET | iso.CLONE_NEWIPC | iso.CLONE_NEWUTS
@@ -363,16 +426,16 @@ def _prepare_workdir(plan: dict[str, Any], req: dict[str, Any]) -> None:
         os.chown(workdir, owner, owner)  # last: under bwrap we may not write there after
 
 
-def _classify(status: int | None, cpu: float, limits: dict[str, Any], killed_for: str | None,
-              events: list[dict[str, Any]]) -> dict[str, Any]:
+def _classify(
+    status: int | None, cpu: float, limits: dict[str, Any], killed_for: str | None, events: list[dict[str, Any]]
+) -> dict[str, Any]:
     exit_code = sig = None
     if status is not None:
         if os.WIFEXITED(status):
             exit_code = os.WEXITSTATUS(status)
         elif os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-    cpu_hit = sig == signal.SIGXCPU or (sig == signal.SIGKILL and killed_for is None
-                                        and cpu >= limits["cpu_s"] * 0.9)
+    cpu_hit = sig == signal.SIGXCPU or (sig == signal.SIGKILL and killed_for is None and cpu >= limits["cpu_s"] * 0.9)
     timed_out = killed_for == "wall" or cpu_hit
     # The first limit the program ran into is the cause: a thread bomb that then waits for its threads
     # until the wall clock is a process-limit verdict (and also timed out).
@@ -454,7 +517,7 @@ def _supervise_run(req: dict[str, Any], prepared: Prepared, ctl_fd: int) -> dict
                 chunk = os.read(events_r, 65536)
                 if chunk:
                     # The program can write here too: keep what fits, so it cannot exhaust our memory.
-                    events_buf += chunk[:max(0, _EVENTS_CAP - len(events_buf))]
+                    events_buf += chunk[: max(0, _EVENTS_CAP - len(events_buf))]
                 else:
                     watched.remove(events_r)
             elif fd == info_r:
@@ -469,10 +532,11 @@ def _supervise_run(req: dict[str, Any], prepared: Prepared, ctl_fd: int) -> dict
     ended = time.monotonic()
     if not plan["pidns"]:
         iso.kill_descendants()
-    events_buf += _drain(events_r)[:max(0, _EVENTS_CAP - len(events_buf))]
+    events_buf += _drain(events_r)[: max(0, _EVENTS_CAP - len(events_buf))]
     info_buf += _drain(info_r)
-    return _build_report(plan, prepared.layers, limits, events_buf, info_buf, killed_for,
-                         (ended - (program_start or started)))
+    return _build_report(
+        plan, prepared.layers, limits, events_buf, info_buf, killed_for, (ended - (program_start or started))
+    )
 
 
 def _drain(fd: int) -> bytes:
@@ -482,13 +546,20 @@ def _drain(fd: int) -> bytes:
         chunk = os.read(fd, 65536)
         if not chunk:
             break
-        data += chunk[:max(0, _EVENTS_CAP - len(data))]
+        data += chunk[: max(0, _EVENTS_CAP - len(data))]
     os.close(fd)
     return data
 
 
-def _build_report(plan: dict[str, Any], layers: list[str], limits: dict[str, Any], events_buf: bytes,
-                  info_buf: bytes, killed_for: str | None, duration: float) -> dict[str, Any]:
+def _build_report(
+    plan: dict[str, Any],
+    layers: list[str],
+    limits: dict[str, Any],
+    events_buf: bytes,
+    info_buf: bytes,
+    killed_for: str | None,
+    duration: float,
+) -> dict[str, Any]:
     events = []
     for line in events_buf.decode("utf-8", "replace").splitlines():
         try:

@@ -39,8 +39,14 @@ class Sandbox:
             site-packages holding pint. By default only the standard library is importable.
     """
 
-    def __init__(self, limits: Limits | None = None, backend: Backend = "auto", *,
-                 namespaces: NamespaceMode = "auto", python_paths: Sequence[str | Path] = ()) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        backend: Backend = "auto",
+        *,
+        namespaces: NamespaceMode = "auto",
+        python_paths: Sequence[str | Path] = (),
+    ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown sandbox backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.limits = limits or Limits()
@@ -54,8 +60,9 @@ class Sandbox:
 
     # -- public API ------------------------------------------------------------------------------------
 
-    def run(self, code: str | Mapping[str, str], stdin: str = "", limits: Limits | None = None, *,
-            entry: str = "main.py") -> ExecResult:
+    def run(
+        self, code: str | Mapping[str, str], stdin: str = "", limits: Limits | None = None, *, entry: str = "main.py"
+    ) -> ExecResult:
         """Run a program like `python main.py` and report what happened.
 
         Args:
@@ -78,8 +85,7 @@ class Sandbox:
         raw = self._execute(request, stdin, lim, lim.wall_s)
         return self._result(raw, lim)
 
-    def run_tests(self, program: str, tests: Sequence[TestLike],
-                  limits: Limits | None = None) -> TestRunResult:
+    def run_tests(self, program: str, tests: Sequence[TestLike], limits: Limits | None = None) -> TestRunResult:
         """Import `program` as module `solution`, then run each test snippet in a fresh copy of it.
 
         An `AssertionError` makes a test `failed` (message: the assertion's own message, else its text
@@ -129,8 +135,13 @@ class Sandbox:
             "namespaces": "inside" if self.backend == "bwrap" else self.namespaces,
             "python_paths": list(self.python_paths),
         }
-        raw = execute(self._launcher_for(limits), request, stdin.encode("utf-8", "surrogateescape"),
-                      limits.output_kb << 10, budget_s)
+        raw = execute(
+            self._launcher_for(limits),
+            request,
+            stdin.encode("utf-8", "surrogateescape"),
+            limits.output_kb << 10,
+            budget_s,
+        )
         if "error" in raw.status:
             raise SandboxError(str(raw.status["error"]), "this is a fault of the sandbox, not of the program")
         return raw
@@ -170,8 +181,7 @@ def _as_pair(test: TestLike) -> tuple[str, str]:
     return str(test.name), str(test.code)
 
 
-def _test_results(pairs: list[tuple[str, str]], events: list[dict[str, Any]],
-                  run: ExecResult) -> TestRunResult:
+def _test_results(pairs: list[tuple[str, str]], events: list[dict[str, Any]], run: ExecResult) -> TestRunResult:
     """Match the harness's events to the tests; whatever did not report gets the run's reason."""
     reported = [e for e in events if e.get("kind") == "test"]
     program_error = next((str(e.get("message")) for e in events if e.get("kind") == "program"), None)

@@ -111,8 +111,14 @@ class ColdLauncher:
 def _spawn(cmd: list[str], fds: ChildFds) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
-            cmd, stdin=fds.stdin, stdout=fds.stdout, stderr=fds.stderr, pass_fds=(fds.ctl, fds.status),
-            env={}, cwd="/", start_new_session=True,
+            cmd,
+            stdin=fds.stdin,
+            stdout=fds.stdout,
+            stderr=fds.stderr,
+            pass_fds=(fds.ctl, fds.status),
+            env={},
+            cwd="/",
+            start_new_session=True,
         )
     except OSError as exc:
         raise SandboxError(f"cannot start the sandbox process: {exc}") from exc
@@ -132,22 +138,61 @@ class BwrapLauncher:
 
     def command(self, ctl: int, status: int) -> list[str]:
         assert self.bwrap is not None
-        cmd = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-               "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox",
-               "--clearenv", "--proc", "/proc", "--dev", "/dev",
-               "--size", str(max(self.disk_bytes, 65536)), "--tmpfs", "/tmp", "--chdir", "/"]
+        cmd = [
+            self.bwrap,
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
+            "--clearenv",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            str(max(self.disk_bytes, 65536)),
+            "--tmpfs",
+            "/tmp",
+            "--chdir",
+            "/",
+        ]
         if os.geteuid() == 0:
             # As root, skip the user namespace: it would map the program to host root, which the
             # kernel exempts from RLIMIT_NPROC. Keep just the capabilities our runtime needs to switch
             # the program to its own unprivileged uid (the switch drops them).
-            cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                    "--cap-add", "CAP_CHOWN", "--cap-add", "CAP_KILL"]
+            cmd += [
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "CAP_SETUID",
+                "--cap-add",
+                "CAP_SETGID",
+                "--cap-add",
+                "CAP_CHOWN",
+                "--cap-add",
+                "CAP_KILL",
+            ]
         else:
             cmd += ["--unshare-user"]
         seen: list[str] = []
         made: set[str] = set()
-        for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", sys.base_prefix,
-                     os.path.dirname(python_executable()), RUNTIME_DIR, *self.python_paths):
+        for path in (
+            "/usr",
+            "/lib",
+            "/lib64",
+            "/lib32",
+            "/bin",
+            "/sbin",
+            sys.base_prefix,
+            os.path.dirname(python_executable()),
+            RUNTIME_DIR,
+            *self.python_paths,
+        ):
             if not os.path.lexists(path) or any(path == s or path.startswith(s + "/") for s in seen):
                 continue
             if os.path.islink(path):
@@ -193,8 +238,13 @@ class ForkServer:
         try:
             self._proc = subprocess.Popen(
                 _python_command("server", str(child.fileno()), json.dumps(self.config)),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                pass_fds=(child.fileno(),), env={}, cwd="/", start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(child.fileno(),),
+                env={},
+                cwd="/",
+                start_new_session=True,
             )
         except OSError as exc:
             host.close()
@@ -269,8 +319,7 @@ def _nonblocking(fd: int) -> None:
     fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
 
 
-def execute(launcher: Launcher, request: dict[str, Any], stdin: bytes, output_cap: int,
-            budget_s: float) -> RawOutcome:
+def execute(launcher: Launcher, request: dict[str, Any], stdin: bytes, output_cap: int, budget_s: float) -> RawOutcome:
     """Run one request through `launcher` and collect output (each stream capped at `output_cap`)."""
     pipes = [os.pipe() for _ in range(5)]
     (in_r, in_w), (out_r, out_w), (err_r, err_w), (ctl_r, ctl_w), (st_r, st_w) = pipes
@@ -287,14 +336,22 @@ def execute(launcher: Launcher, request: dict[str, Any], stdin: bytes, output_ca
         for fd in child.all():
             os.close(fd)
     try:
-        return _collect(in_w, out_r, err_r, ctl_w, st_r, {**request, **handle.extra}, stdin, output_cap,
-                        budget_s)
+        return _collect(in_w, out_r, err_r, ctl_w, st_r, {**request, **handle.extra}, stdin, output_cap, budget_s)
     finally:
         handle.wait()
 
 
-def _collect(in_w: int, out_r: int, err_r: int, ctl_w: int, st_r: int, request: dict[str, Any],
-             stdin: bytes, output_cap: int, budget_s: float) -> RawOutcome:
+def _collect(
+    in_w: int,
+    out_r: int,
+    err_r: int,
+    ctl_w: int,
+    st_r: int,
+    request: dict[str, Any],
+    stdin: bytes,
+    output_cap: int,
+    budget_s: float,
+) -> RawOutcome:
     body = json.dumps(request).encode()
     collector = _Collector(in_w, out_r, err_r, ctl_w, st_r, output_cap)
     try:
@@ -308,8 +365,9 @@ def _collect(in_w: int, out_r: int, err_r: int, ctl_w: int, st_r: int, request: 
     if not isinstance(status, dict):
         tail = bytes(collector.stderr[-600:]).decode("utf-8", "replace").strip()
         raise SandboxError(f"the sandbox ended without a report{': ' + tail if tail else ''}")
-    return RawOutcome(bytes(collector.stdout), bytes(collector.stderr), collector.truncated[out_r],
-                      collector.truncated[err_r], status)
+    return RawOutcome(
+        bytes(collector.stdout), bytes(collector.stderr), collector.truncated[out_r], collector.truncated[err_r], status
+    )
 
 
 class _Collector:
@@ -399,7 +457,7 @@ class _Collector:
         if len(chunk) <= room:
             buf += chunk
             return False
-        buf += chunk[:max(room, 0)]
+        buf += chunk[: max(room, 0)]
         if not self.truncated[fd]:
             self.truncated[fd] = True
             if self.ctl_w in self.open:

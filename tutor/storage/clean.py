@@ -75,9 +75,7 @@ def clean_json(value: Any, what: str) -> Any:
     except (TypeError, ValueError) as exc:
         raise InputDataError(f"{what} cannot be stored as JSON: {exc}") from exc
     if len(encoded) > MAX_JSON_CHARS:
-        raise InputDataError(
-            f"{what} is too large: {len(encoded)} characters of JSON, at most {MAX_JSON_CHARS}"
-        )
+        raise InputDataError(f"{what} is too large: {len(encoded)} characters of JSON, at most {MAX_JSON_CHARS}")
     return json.loads(encoded)
 
 

@@ -49,9 +49,7 @@ def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
-        raise StorageError(
-            f"'{url}' is not a database URL", "use sqlite:///path or postgresql://..."
-        ) from exc
+        raise StorageError(f"'{url}' is not a database URL", "use sqlite:///path or postgresql://...") from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed

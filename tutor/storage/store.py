@@ -87,9 +87,7 @@ class Store:
         self._passwords = passwords
         self._reader = sessionmaker(engine, expire_on_commit=False)
         # SQLite: a write transaction takes the write lock when it begins (see migrate._sqlite_events).
-        self._writer = sessionmaker(
-            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False
-        )
+        self._writer = sessionmaker(engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False)
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -297,10 +295,7 @@ class Store:
         with self._tx(write=False) as db:
             self._visible(db, session_id, viewer, write=False)
             last = db.scalar(
-                select(Message)
-                .where(Message.session_id == session_id)
-                .order_by(Message.index.desc())
-                .limit(1)
+                select(Message).where(Message.session_id == session_id).order_by(Message.index.desc()).limit(1)
             )
             return MessageView.of(last) if last is not None and last.role == "student" else None
 
@@ -425,9 +420,7 @@ class Store:
 
     @staticmethod
     def _message_count(db: Session, session_id: str) -> int:
-        return (
-            db.scalar(select(func.count()).select_from(Message).where(Message.session_id == session_id)) or 0
-        )
+        return db.scalar(select(func.count()).select_from(Message).where(Message.session_id == session_id)) or 0
 
     # -- runs ----------------------------------------------------------------------------------------
 

@@ -139,8 +139,7 @@ def _step(line: str, k: int, socratic: bool, notes: list[str]) -> tuple[dict[str
             step["program"] = f"print(round({expr.strip()}, {_decimals(written)}))\n"
         else:
             notes.append(
-                f"step {k}: annotation {expr}={written} is not plain arithmetic that gives its result; "
-                "no program"
+                f"step {k}: annotation {expr}={written} is not plain arithmetic that gives its result; no program"
             )
         # The result written right after the annotation becomes the blank.
         blanked = " ".join(re.sub(r"<<[^<>]*>>\s*" + re.escape(written.strip()), "?", text, count=1).split())
@@ -151,9 +150,7 @@ def _step(line: str, k: int, socratic: bool, notes: list[str]) -> tuple[dict[str
             last = mentions[-1]
             step["answer"] = {"value": last.value}
             blanked = clean[: last.start] + "?" + clean[last.end :]
-            notes.append(
-                f"step {k}: no calculator annotation; the answer is the last number of the step text"
-            )
+            notes.append(f"step {k}: no calculator annotation; the answer is the last number of the step text")
         else:
             step["answer"] = {"text": clean or line.strip()}
             notes.append(f"step {k}: no number in the step; kept as a text answer")

@@ -126,9 +126,7 @@ def convert_item(record: dict[str, Any], ref: str) -> Any:
     if not steps:
         steps.append({"question": question, "answer": final})
     if len(steps) > MAX_IMPORTED_STEPS:
-        raise RecordError(
-            "Detailed Solution", f"{len(steps)} steps; at most {MAX_IMPORTED_STEPS} are supported"
-        )
+        raise RecordError("Detailed Solution", f"{len(steps)} steps; at most {MAX_IMPORTED_STEPS} are supported")
     for k, step in enumerate(steps, 1):
         step["id"] = f"s{k}"
     digest = hashlib.sha1(" ".join(question.split()).encode("utf-8")).hexdigest()[:10]

@@ -46,9 +46,7 @@ def import_oatutor(path: Path) -> Iterator[ImportOutcome]:
     """Yield one math problem per OATutor problem folder."""
     if (path / "content-pool").is_dir():
         path = path / "content-pool"
-    folders = (
-        [path] if (path / f"{path.name}.json").is_file() else sorted(p for p in path.iterdir() if p.is_dir())
-    )
+    folders = [path] if (path / f"{path.name}.json").is_file() else sorted(p for p in path.iterdir() if p.is_dir())
     for folder in folders:
         ref = f"{folder.name}/{folder.name}.json"
         try:
@@ -83,11 +81,7 @@ def _answer(step: dict[str, Any], sid: str, notes: list[str]) -> dict[str, Any]:
     answers = step.get("stepAnswer")
     if isinstance(answers, str):
         answers = [answers]
-    if (
-        not isinstance(answers, list)
-        or not answers
-        or not all(isinstance(a, str | int | float) for a in answers)
-    ):
+    if not isinstance(answers, list) or not answers or not all(isinstance(a, str | int | float) for a in answers):
         raise RecordError(f"{sid}.stepAnswer", "missing" if answers is None else "expected a non-empty list")
     texts = [str(a).strip() for a in answers if str(a).strip()]
     if not texts:
@@ -139,9 +133,7 @@ def _hints(pathway: Any, sid: str, notes: list[str]) -> list[str]:
         if item.get("type") == "scaffold":
             answer = item.get("hintAnswer")
             shown = ", ".join(str(a) for a in answer) if isinstance(answer, list) else str(answer)
-            notes.append(
-                f"step {sid}: scaffold {item.get('id')} became a hint; its answer ({shown}) is dropped"
-            )
+            notes.append(f"step {sid}: scaffold {item.get('id')} became a hint; its answer ({shown}) is dropped")
             if item.get("subHints"):
                 notes.append(f"step {sid}: scaffold {item.get('id')}'s sub-hints were dropped")
         hints.append(text)
@@ -160,9 +152,7 @@ def convert_folder(folder: Path, ref: str) -> Any:
         raise RecordError("title", "the problem has neither title nor body")
     if meta.get("variabilization"):
         notes.append("variabilization not applied: the problem keeps the values written in its text")
-    step_dirs = (
-        sorted(p for p in (folder / "steps").glob("*") if p.is_dir()) if (folder / "steps").is_dir() else []
-    )
+    step_dirs = sorted(p for p in (folder / "steps").glob("*") if p.is_dir()) if (folder / "steps").is_dir() else []
     if not step_dirs:
         raise RecordError("steps", "the problem has no step folders")
     if len(step_dirs) > MAX_IMPORTED_STEPS:
@@ -174,9 +164,7 @@ def convert_folder(folder: Path, ref: str) -> Any:
         if not isinstance(step, dict):
             raise RecordError(sid, "expected an object")
         question = "\n\n".join(
-            t
-            for t in (str(step.get("stepTitle") or "").strip(), str(step.get("stepBody") or "").strip())
-            if t
+            t for t in (str(step.get("stepTitle") or "").strip(), str(step.get("stepBody") or "").strip()) if t
         )
         if not question:
             raise RecordError(f"{sid}.stepTitle", "the step has neither stepTitle nor stepBody")
@@ -209,9 +197,7 @@ def convert_folder(folder: Path, ref: str) -> Any:
         "statement": body or title,
         "source": SOURCE,
         "source_ref": ref,
-        "license": license_text.strip()
-        if isinstance(license_text, str) and license_text.strip()
-        else LICENSE,
+        "license": license_text.strip() if isinstance(license_text, str) and license_text.strip() else LICENSE,
         "missing": missing,
         "import_notes": notes,
         "steps": steps,

@@ -67,9 +67,7 @@ def import_treeinstruct(path: Path) -> Iterator[ImportOutcome]:
             continue
         variant = file.parent.name if path.is_dir() and file.parent != path else ""
         try:
-            yield ImportedProblem(
-                convert_file(text, ref, f"{variant}-{file.stem}" if variant else file.stem), ref
-            )
+            yield ImportedProblem(convert_file(text, ref, f"{variant}-{file.stem}" if variant else file.stem), ref)
         except RecordError as exc:
             yield SkippedRecord(ref, exc.field, exc.reason)
 
@@ -194,9 +192,7 @@ def convert_file(text: str, ref: str, stem: str) -> Any:
         header = f"from typing import {', '.join(used)}\n"
         code, fixed = header + code, header + fixed
         patches = [_shift(p, 1) for p in patches]
-        notes.append(
-            f"added `{header.strip()}` as line 1 (LeetCode code assumes it); bug lines shifted by one"
-        )
+        notes.append(f"added `{header.strip()}` as line 1 (LeetCode code assumes it); bug lines shifted by one")
     call = _entry_call(fixed)
     if call is None:
         raise RecordError("bug_fixes", "the fixed code does not compile or defines no function to test")

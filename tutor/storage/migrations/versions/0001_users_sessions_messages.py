@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.Column("code", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('active', 'solved', 'abandoned')", name=op.f("ck_tutoring_sessions_status")
-        ),
+        sa.CheckConstraint("status IN ('active', 'solved', 'abandoned')", name=op.f("ck_tutoring_sessions_status")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_tutoring_sessions_user_id_users"), ondelete="CASCADE"
         ),
@@ -94,9 +92,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_knowledge_snapshots")),
-        sa.UniqueConstraint(
-            "session_id", "turn_index", name=op.f("uq_knowledge_snapshots_session_id_turn_index")
-        ),
+        sa.UniqueConstraint("session_id", "turn_index", name=op.f("uq_knowledge_snapshots_session_id_turn_index")),
     )
 
 

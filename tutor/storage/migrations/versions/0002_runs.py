@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("run_dir", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('running', 'done', 'failed', 'cancelled')", name=op.f("ck_runs_status")
-        ),
+        sa.CheckConstraint("status IN ('running', 'done', 'failed', 'cancelled')", name=op.f("ck_runs_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
     )
     op.create_index(op.f("ix_runs_created_at"), "runs", ["created_at"])
