@@ -75,6 +75,19 @@ class Assessment(_Record):
     solved_problem: bool = Field(False, description="The message states the final answer / the code passes all tests.")
 
 
+class HintGiven(_Record):
+    """Which hint a debugging move conveys; for a validated one, the figures that accepted it."""
+
+    bug_id: str
+    level: Literal["pointer", "conceptual", "next_step"]
+    text: str
+    source: Literal["validated", "template"] = Field(description="A validated ladder's hint, or the generic template.")
+    n1: int | None = Field(None, description="Simulated-student repairs that passed without the hint (same level).")
+    n2: int | None = Field(None, description="... and with it.")
+    attempts: int | None = Field(None, description="Repair attempts made per arm.")
+    student_model: str | None = Field(None, description="Spec of the simulated student that validated it.")
+
+
 class Decision(_Record):
     """The tutor's move, in both taxonomies (CLASS and Bridge)."""
 
@@ -85,6 +98,7 @@ class Decision(_Record):
     bridge_strategy: BridgeStrategy
     bridge_intention: BridgeIntention
     move_text: str = Field("", description="The scaffold content the reply must convey (hidden from the student).")
+    hint: HintGiven | None = Field(None, description="Debugging: the ladder hint this move conveys, if any.")
 
 
 class Repair(_Record):
