@@ -64,7 +64,7 @@ class TutoringService:
         self, settings: Settings, store: Store, bank: ProblemBank, sandbox: Sandbox, limits: AbuseLimits | None = None
     ) -> None:
         self.settings = settings
-        self.limits = limits or AbuseLimits()
+        self.limits = limits or AbuseLimits(settings.access.limits)
         self.store = store
         self.bank = bank
         self.sandbox = sandbox

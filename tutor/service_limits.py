@@ -9,36 +9,32 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from tutor.errors import InputDataError, RateLimitedError
+from tutor.errors import ConfigError, RateLimitedError
+from tutor.settings import RateLimits
 
-
-@dataclass(frozen=True)
-class LimitPolicy:
-    """How many of each action a window allows, in the `limits` notation ("5/minute", "20 per hour")."""
-
-    failed_logins_per_name: str = "5/minute"
-    failed_logins_per_client: str = "20/minute"
-    signups_per_client: str = "5/hour"
-    messages_per_session: str = "12/minute"
+# The settings' name for the same thing, so callers can say `LimitPolicy(messages_per_session="1/minute")`.
+LimitPolicy = RateLimits
 
 
 class AbuseLimits:
-    """Checks and counts actions against a `LimitPolicy`. Safe to share between threads."""
+    """Checks and counts actions against the configured `RateLimits` (`access.limits` in the settings).
+    Safe to share between threads."""
 
-    def __init__(self, policy: LimitPolicy | None = None) -> None:
-        self.policy = policy or LimitPolicy()
+    def __init__(self, policy: RateLimits | None = None) -> None:
+        self.policy = policy or RateLimits()
         try:
             self._items: dict[str, RateLimitItem] = {
-                name: parse(getattr(self.policy, name)) for name in LimitPolicy.__dataclass_fields__
+                name: parse(getattr(self.policy, name)) for name in RateLimits.model_fields
             }
         except ValueError as exc:
-            raise InputDataError(f"a rate limit cannot be read: {exc}", "write limits like '5/minute'") from exc
+            raise ConfigError(
+                f"a rate limit in access.limits cannot be read: {exc}", "write limits like '5/minute'"
+            ) from exc
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def _wait_s(self, name: str, key: str) -> int:

@@ -12,8 +12,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import limits
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tutor.errors import ConfigError
@@ -57,6 +58,40 @@ class TutorPolicy(BaseModel):
     )
     max_leak_regenerations: int = Field(2, ge=0, le=5)
     max_code_repairs: int = Field(2, ge=0, le=5)
+
+
+SignupMode = Literal["open", "invite", "closed"]
+
+
+class RateLimits(BaseModel):
+    """How many of each action a moving window allows, in the `limits` notation ("5/minute", "20 per hour")."""
+
+    model_config = ConfigDict(extra="forbid")
+    failed_logins_per_name: str = "5/minute"
+    failed_logins_per_client: str = "20/minute"
+    signups_per_client: str = "5/hour"
+    messages_per_session: str = "12/minute"
+
+    @field_validator("*")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a rate limit; write it like '5/minute' or '20 per hour'") from exc
+        return value
+
+
+class AccessPolicy(BaseModel):
+    """Who may make an account in the web app, and the abuse limits (set by whoever runs the server)."""
+
+    model_config = ConfigDict(extra="forbid")
+    signup: SignupMode = Field(
+        "open",
+        description="open: anyone signs up; invite: sign-up needs a class join code (the student joins that "
+        "class); closed: accounts are made on the command line only.",
+    )
+    limits: RateLimits = RateLimits()
 
 
 def default_data_dir() -> Path:
@@ -117,6 +152,7 @@ class Settings(BaseSettings):
     roles: RoleSpecs = RoleSpecs()
     model: ModelOptions = ModelOptions()
     policy: TutorPolicy = TutorPolicy()
+    access: AccessPolicy = AccessPolicy()
     data_dir: Path = Field(default_factory=default_data_dir)
     cache_dir: Path = Field(default_factory=default_cache_dir)
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir.")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.errors import InputDataError, NotAllowedError, RateLimitedError
+from tutor.errors import ConfigError, NotAllowedError, RateLimitedError
 from tutor.service_limits import AbuseLimits, LimitPolicy
 from tutor.service_views import TurnResult
+from tutor.settings import Settings
 
 
 def test_failed_log_ins_lock_the_name_for_a_while_and_good_ones_do_not_count(service):
@@ -57,6 +58,12 @@ def test_messages_per_session_are_limited_and_a_refused_one_is_not_stored(servic
     assert any(isinstance(item, TurnResult) for item in service.send(jo, second, "3 buses?"))  # per session
 
 
-def test_an_unreadable_limit_is_a_clear_error():
-    with pytest.raises(InputDataError, match="rate limit cannot be read"):
-        AbuseLimits(LimitPolicy(messages_per_session="lots"))
+def test_an_unreadable_limit_is_a_clear_settings_error(monkeypatch):
+    monkeypatch.setenv("TUTOR_ACCESS__LIMITS__MESSAGES_PER_SESSION", "lots")
+    with pytest.raises(ConfigError, match="access.limits.messages_per_session.*'lots' is not a rate limit"):
+        Settings.load()
+
+
+def test_limits_come_from_the_settings(monkeypatch):
+    monkeypatch.setenv("TUTOR_ACCESS__LIMITS__SIGNUPS_PER_CLIENT", "1/hour")
+    assert AbuseLimits(Settings.load().access.limits).policy.signups_per_client == "1/hour"
