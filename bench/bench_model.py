@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,8 @@ def main() -> None:
     path = bundled.ensure_bundled_model(default_cache_dir())
     model_bytes = path.stat().st_size
     start = time.perf_counter()
-    llm = Llama(
+    # Any: llama-cpp-python types its replies as a union of stream and non-stream shapes.
+    llm: Any = Llama(
         model_path=str(path), n_ctx=args.n_ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False
     )
     load_s = time.perf_counter() - start

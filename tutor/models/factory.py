@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 
 from tutor.errors import ConfigError, ModelUnavailableError
 from tutor.models.spec import ModelSpec, parse_spec
-from tutor.settings import ModelOptions, Settings
+from tutor.settings import ModelOptions, Settings, default_cache_dir
 
 # LangChain providers we know the integration package of, for a helpful "install X" message.
 _PROVIDER_PACKAGES = {
@@ -93,7 +93,7 @@ def _llamacpp(parsed: ModelSpec, opts: ModelOptions, cache_dir: Path | None, ext
     if parsed.kind == "local":
         from tutor.models import bundled
 
-        path = bundled.ensure_bundled_model(cache_dir or Settings.model_fields["cache_dir"].default_factory())  # type: ignore[misc]
+        path = bundled.ensure_bundled_model(cache_dir or default_cache_dir())
         name = "local"
     else:
         path = Path(parsed.target).expanduser()

@@ -64,9 +64,11 @@ class HFChatModel(BaseChatModel):
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-            model = AutoModelForCausalLM.from_pretrained(
+            # Any: transformers' decorated `to` is typed as if it took the model itself.
+            model: Any = AutoModelForCausalLM.from_pretrained(
                 source, torch_dtype=torch.float16 if device == "cuda" else torch.float32, **kwargs
-            ).to(device)
+            )
+            model = model.to(device)
         except (OSError, ValueError) as exc:
             raise ModelUnavailableError(f"cannot load Hugging Face model '{self.target}': {exc}") from exc
         model.eval()

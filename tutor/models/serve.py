@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tutor.errors import ConfigError, ModelUnavailableError
 from tutor.models.spec import parse_spec
 from tutor.settings import Settings
@@ -15,7 +17,7 @@ def server_app(spec: str, settings: Settings, alias: str | None = None):  # type
     if parsed.kind == "local":
         path = bundled.ensure_bundled_model(settings.cache_dir)
     elif parsed.kind == "gguf":
-        path = parsed.target
+        path = Path(parsed.target)
     else:
         raise ConfigError(f"serve-model serves local specs only, not '{spec}'", "use 'local' or 'gguf:PATH'")
     try:
