@@ -101,7 +101,7 @@ def test_concurrent_registrations_of_one_name_leave_exactly_one_user(store: Stor
 
     def register(worker: int) -> None:
         try:
-            store.create_user("sam", f"password-{worker}")
+            store.create_user("sam", f"violet kettle {worker}")
             outcomes.append("created")
         except Exception as exc:  # noqa: BLE001 - the kind of failure is what is checked
             outcomes.append(type(exc).__name__)

@@ -29,7 +29,16 @@ from tutor.storage.migrate import (
 )
 from tutor.storage.models import Base, Message, TutoringSession, User
 
-TABLES = {"users", "tutoring_sessions", "messages", "knowledge_snapshots", "runs", "alembic_version"}
+TABLES = {
+    "users",
+    "tutoring_sessions",
+    "messages",
+    "knowledge_snapshots",
+    "runs",
+    "classes",
+    "class_members",
+    "alembic_version",
+}
 
 
 def _table_names(db_url: str) -> set[str]:

@@ -57,7 +57,34 @@ def test_bad_usernames_are_rejected(store: Store, username: str) -> None:
 def test_passwords_under_eight_characters_are_rejected(store: Store) -> None:
     with pytest.raises(InputDataError, match="at least 8"):
         store.create_user("ada", "1234567")
-    assert store.create_user("ada", "12345678").username == "ada"
+    assert store.create_user("ada", "tulip 4 moss").username == "ada"
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("ada", "12345678"),
+        ("ada", "password1"),
+        ("ada", "qwertyuiop"),
+        ("bertrand", "bertrand2024"),
+        ("ada", "aaaaaaaaaaaa"),
+    ],
+)
+def test_easily_guessed_passwords_are_rejected_with_advice(store: Store, username: str, password: str) -> None:
+    with pytest.raises(InputDataError, match="password too weak") as caught:
+        store.create_user(username, password)
+    assert "words" in (caught.value.hint or "")
+
+
+def test_a_password_can_be_reset_and_the_old_one_stops_working(store: Store) -> None:
+    store.create_user("ada", "correct horse")
+    with pytest.raises(InputDataError, match="too weak"):
+        store.set_password("ada", "password1")
+    assert store.set_password("ADA", "violet kettle march").username == "ada"
+    assert store.authenticate("ada", "correct horse") is None
+    assert store.authenticate("ada", "violet kettle march") is not None
+    with pytest.raises(NotFoundError, match="no user"):
+        store.set_password("nobody", "violet kettle march")
 
 
 def test_absurdly_long_passwords_are_rejected(store: Store) -> None:

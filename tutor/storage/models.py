@@ -72,6 +72,31 @@ class User(Base):
     sessions: Mapped[list[TutoringSession]] = relationship(back_populates="owner", passive_deletes=True)
 
 
+class Classroom(Base):
+    """A teacher's class: students join it with its code; its reveal policy applies to their sessions."""
+
+    __tablename__ = "classes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Short and unguessable enough for a class (secrets), unique so a code names one class.
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # NULL: the tutor never reveals the answer or fix in this class's sessions.
+    reveal_after_failed_attempts: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClassMember(Base):
+    """A student in a class."""
+
+    __tablename__ = "class_members"
+
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class TutoringSession(Base):
     """One student working on one problem with the tutor."""
 

@@ -4,24 +4,38 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from tutor.errors import InputDataError
 
 MIN_PASSWORD_CHARS = 8
 # Hashing cost grows with length; the cap stops a megabyte "password" from tying up a worker.
 MAX_PASSWORD_CHARS = 1024
+# zxcvbn's score: 2 means "somewhat guessable", about 10^8 guesses, which rate-limited online guessing cannot
+# reach; 0 and 1 are common passwords, keyboard walks, names with digits and the user name itself.
+MIN_STRENGTH = 2
+# zxcvbn refuses longer inputs (its matching is super-linear); a longer password is strong by length alone.
+_STRENGTH_WINDOW = 72
 
 
-def check_password_rules(password: str) -> None:
-    """Reject passwords that are too short or absurdly long.
+def check_password_rules(password: str, username: str = "") -> None:
+    """Reject passwords that are too short, absurdly long, or easy to guess (zxcvbn score under 2, with the
+    user name counted as a known word).
 
     Raises:
-        InputDataError: the password breaks a rule; the message says which.
+        InputDataError: the password breaks a rule; the message says which and how to do better.
     """
     if len(password) < MIN_PASSWORD_CHARS:
         raise InputDataError(f"password too short: it needs at least {MIN_PASSWORD_CHARS} characters")
     if len(password) > MAX_PASSWORD_CHARS:
         raise InputDataError(f"password too long: at most {MAX_PASSWORD_CHARS} characters")
+    strength = zxcvbn(password[:_STRENGTH_WINDOW], user_inputs=[username] if username else [])
+    if strength["score"] < MIN_STRENGTH:
+        warning = strength["feedback"]["warning"] or "it is easy to guess"
+        raise InputDataError(
+            f"password too weak: {warning.rstrip('.').lower()}",
+            "use three or four words that don't belong together, e.g. 'violet kettle march'",
+        )
 
 
 class Passwords:

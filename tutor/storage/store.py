@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutor.errors import InputDataError, NotFoundError, StorageError, TutorError
+from tutor.storage.accounts import Accounts
 from tutor.storage.clean import (
     MAX_CODE_CHARS,
     MAX_MESSAGE_CHARS,
@@ -47,6 +48,7 @@ from tutor.storage.clean import (
 from tutor.storage.migrate import SQLITE_BEGIN, build_engine, parse_url, safe_url, upgrade
 from tutor.storage.models import (
     RUN_CLASSES,
+    ClassMember,
     KnowledgeSnapshot,
     Message,
     Run,
@@ -54,9 +56,8 @@ from tutor.storage.models import (
     SessionStatus,
     TutoringSession,
     User,
-    UserRole,
 )
-from tutor.storage.passwords import Passwords, check_password_rules
+from tutor.storage.passwords import Passwords
 from tutor.storage.views import KnowledgeView, MessageView, RunView, SessionSummary, SessionView, UserView
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
         raise InputDataError(f"{what} {value!r} is not one of {', '.join(choices)}")
 
 
-class Store:
+class Store(Accounts):
     """Users, tutoring sessions and runs in one SQL database (SQLite file or PostgreSQL).
 
     Build it with `Store.open(url)` or `Store.from_settings(settings)`; close it with `close()` or use it
@@ -148,60 +149,6 @@ class Store:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StorageError(f"database {self.url} failed: {detail}") from exc
 
-    # -- users ---------------------------------------------------------------------------------------
-
-    def create_user(self, username: str, password: str, role: UserRole = "student") -> UserView:
-        """Register a user with an Argon2id password hash.
-
-        Usernames are case-insensitive: they are stored NFKC-normalized and case-folded.
-
-        Raises:
-            InputDataError: empty or malformed username, password under 8 characters, unknown role,
-                or the username is taken.
-        """
-        name = normalize_username(username)
-        check_password_rules(password)
-        _check_choice(role, get_args(UserRole), "role")
-        password_hash = self._passwords.hash(password)
-        with self._tx(write=True, conflict=f"username {name!r} is taken") as db:
-            if db.scalar(select(User.id).where(User.username == name)) is not None:
-                raise InputDataError(f"username {name!r} is taken")
-            row = User(username=name, password_hash=password_hash, role=role, created_at=_now())
-            db.add(row)
-            db.flush()
-            return UserView.of(row)
-
-    def authenticate(self, username: str, password: str) -> UserView | None:
-        """The user with these credentials, or None. Unknown names cost as much time as wrong passwords."""
-        try:
-            name = normalize_username(username)
-        except InputDataError:
-            name = None
-        with self._tx(write=False) as db:
-            row = db.scalar(select(User).where(User.username == name)) if name else None
-            if row is None:
-                self._passwords.burn(password)
-                return None
-            if not self._passwords.verify(row.password_hash, password):
-                return None
-            view, stored_hash = UserView.of(row), row.password_hash
-        if self._passwords.needs_rehash(stored_hash):
-            # The hashing cost was raised since this hash was made: upgrade it while we know the password.
-            new_hash = self._passwords.hash(password)
-            with self._tx(write=True) as db:
-                row = db.get(User, view.id)
-                if row is not None and row.password_hash == stored_hash:
-                    row.password_hash = new_hash
-        return view
-
-    def get_user(self, user_id: int) -> UserView:
-        """The user with this id (e.g. to restore a logged-in viewer). Raises NotFoundError."""
-        with self._tx(write=False) as db:
-            row = db.get(User, user_id)
-            if row is None:
-                raise NotFoundError(f"user {user_id} not found")
-            return UserView.of(row)
-
     # -- sessions ------------------------------------------------------------------------------------
 
     def start_session(
@@ -247,8 +194,16 @@ class Store:
             db.flush()
             return SessionView.of(row, owner.username, message_count=0)
 
-    def list_sessions(self, viewer: UserView, *, limit: int | None = None) -> list[SessionSummary]:
-        """Sessions `viewer` may read, most recently active first: a student's own, or all for staff."""
+    def list_sessions(
+        self,
+        viewer: UserView,
+        *,
+        limit: int | None = None,
+        class_id: int | None = None,
+        student: str | None = None,
+    ) -> list[SessionSummary]:
+        """Sessions `viewer` may read, most recently active first: a student's own, or all for staff;
+        staff may narrow them to one class's students (`class_id`) and to one student (`student`, a name)."""
         with self._tx(write=False) as db:
             me = db.get(User, viewer.id)
             if me is None:
@@ -261,6 +216,11 @@ class Store:
             )
             if me.role == "student":
                 query = query.where(TutoringSession.user_id == me.id)
+            if class_id is not None:
+                in_class = select(ClassMember.user_id).where(ClassMember.class_id == class_id)
+                query = query.where(TutoringSession.user_id.in_(in_class))
+            if student:
+                query = query.where(User.username == normalize_username(student))
             return [SessionSummary.of(row, owner) for row, owner in db.execute(query)]
 
     def get_session(self, session_id: str, viewer: UserView) -> SessionView:

@@ -7,11 +7,12 @@ changing them changes nothing in the database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from tutor.storage.models import (
+    Classroom,
     KnowledgeSnapshot,
     Message,
     MessageRole,
@@ -75,6 +76,36 @@ class SessionSummary:
             created_at=as_utc(row.created_at),
             updated_at=as_utc(row.updated_at),
         )
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """A class. `join_code` is "" in the views students get."""
+
+    id: int
+    name: str
+    teacher_id: int
+    teacher_username: str
+    join_code: str
+    reveal_after_failed_attempts: int | None
+    members: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Classroom, teacher_username: str, *, members: int) -> ClassView:
+        return cls(
+            id=row.id,
+            name=row.name,
+            teacher_id=row.teacher_id,
+            teacher_username=teacher_username,
+            join_code=row.join_code,
+            reveal_after_failed_attempts=row.reveal_after_failed_attempts,
+            members=members,
+            created_at=as_utc(row.created_at),
+        )
+
+    def without_code(self) -> ClassView:
+        return replace(self, join_code="")
 
 
 @dataclass(frozen=True)
