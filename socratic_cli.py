@@ -92,6 +92,22 @@ def _users_create(
     typer.echo(f"created {user.role} '{user.username}'")
 
 
+@users.command("reset-password")
+def _users_reset_password(
+    username: str = typer.Argument(..., help="Whose password to replace."),
+    password: str = typer.Option(
+        ..., prompt="New password", hide_input=True, confirmation_prompt=True, help="Asked for when not given."
+    ),
+) -> None:
+    """Give an account a new password (e.g. a student who forgot theirs); the old one stops working."""
+    from tutor.settings import Settings
+    from tutor.storage.store import Store
+
+    with Store.from_settings(Settings.load()) as store:
+        user = store.set_password(username, password)
+    typer.echo(f"new password set for {user.role} '{user.username}'")
+
+
 _mount()
 
 

@@ -33,15 +33,16 @@ from tutor.record import TutorState
 from tutor.sandbox import Sandbox, TestRunResult
 from tutor.service_limits import AbuseLimits
 from tutor.service_views import STAFF_ROLES, SessionPage, TurnResult, session_page, turn_result
-from tutor.settings import ROLES, Settings
+from tutor.settings import ROLES, Settings, SignupMode
 from tutor.storage.store import Store
-from tutor.storage.views import RunView, SessionSummary, SessionView, UserView
+from tutor.storage.views import ClassView, RunView, SessionSummary, SessionView, UserView
 
-Action = Literal["tutor", "read_all_sessions", "read_runs", "start_runs", "change_settings"]
+Action = Literal["tutor", "read_all_sessions", "manage_classes", "read_runs", "start_runs", "change_settings"]
 EVERYONE = frozenset({"student", "teacher", "researcher"})
 PERMISSIONS: dict[Action, frozenset[str]] = {
     "tutor": EVERYONE,  # in one's own sessions only
     "read_all_sessions": STAFF_ROLES,
+    "manage_classes": STAFF_ROLES,  # a teacher their own classes, a researcher every class
     "read_runs": STAFF_ROLES,
     "start_runs": frozenset({"researcher"}),
     "change_settings": frozenset({"researcher"}),
@@ -49,6 +50,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
 _REFUSALS: dict[Action, str] = {
     "tutor": "you may not use the tutor",
     "read_all_sessions": "only teachers and researchers can read other people's sessions",
+    "manage_classes": "only teachers and researchers can manage classes",
     "read_runs": "only teachers and researchers can see runs and reports",
     "start_runs": "only researchers can start runs",
     "change_settings": "only researchers can change the models",
@@ -105,14 +107,28 @@ class TutoringService:
         return f"database: {self.store.url}; tutor model: {self._specs['tutor']}"
 
     # -- accounts ----------------------------------------------------------------------------------
-    def sign_up(self, username: str, password: str, *, client: str = "unknown") -> UserView:
-        """Create a student account (staff accounts are made on the command line).
+    @property
+    def signup_mode(self) -> SignupMode:
+        """open, invite (a class join code is needed) or closed (accounts come from the command line)."""
+        return self.settings.access.signup
 
-        Raises InputDataError (bad or taken name, weak password) or RateLimitedError (too many sign-ups from
-        `client`, the caller's address).
+    def sign_up(
+        self, username: str, password: str, *, join_code: str | None = None, client: str = "unknown"
+    ) -> UserView:
+        """Create a student account (staff accounts are made on the command line), in the class of
+        `join_code` if one is given; the sign-up mode decides whether a code is needed or sign-up is shut.
+
+        Raises NotAllowedError (sign-up closed), InputDataError (bad or taken name, weak password, missing
+        code), NotFoundError (no class has that code) or RateLimitedError (too many sign-ups from `client`).
         """
+        mode = self.signup_mode
+        if mode == "closed":
+            raise NotAllowedError("sign-up is closed on this server", "ask your teacher for an account")
+        code = (join_code or "").strip() or None
+        if mode == "invite" and code is None:
+            raise InputDataError("signing up here needs your class's join code", "ask your teacher for it")
         self.limits.sign_up(client)
-        return self.store.create_user(username or "", password or "", "student")
+        return self.store.create_user(username or "", password or "", "student", join_code=code)
 
     def log_in(self, username: str, password: str, *, client: str = "unknown") -> UserView:
         """The user with these credentials. Raises NotAllowedError with one message for every failure, and
@@ -146,21 +162,78 @@ class TutoringService:
                 self._models[spec] = get_chat_model(spec, self.settings.model, cache_dir=self.settings.cache_dir)
             return self._models[spec]
 
-    def _config(self) -> TutorConfig:
+    def _config(self, student: UserView) -> TutorConfig:
         return TutorConfig(
-            reveal_after_failed_attempts=self.settings.policy.reveal_after_failed_attempts,
+            reveal_after_failed_attempts=self.reveal_policy(student),
             max_leak_regenerations=self.settings.policy.max_leak_regenerations,
             max_code_repairs=self.settings.policy.max_code_repairs,
         )
+
+    def reveal_policy(self, student: UserView) -> int | None:
+        """After how many failed attempts the tutor may reveal the answer to `student` (None: never).
+
+        The student's classes decide; in several classes the strictest wins (never, else the largest N).
+        A student in no class gets the server's default (`policy.reveal_after_failed_attempts`).
+        """
+        policies = self.store.reveal_policies(student.id)
+        if not policies:
+            return self.settings.policy.reveal_after_failed_attempts
+        if any(p is None for p in policies):
+            return None
+        return max(p for p in policies if p is not None)
+
+    # -- classes -----------------------------------------------------------------------------------
+    def create_class(self, user: UserView | None, name: str) -> ClassView:
+        """A new class of the acting teacher, with its join code. Staff only."""
+        return self.store.create_class(self.require(user, "manage_classes"), name or "")
+
+    def list_classes(self, user: UserView | None) -> list[ClassView]:
+        """A teacher's classes (a researcher's: all), or the classes a student is in (without codes)."""
+        return self.store.list_classes(self.require(user, "tutor"))
+
+    def join_class(self, user: UserView | None, code: str) -> ClassView:
+        """Put the acting student in the class with this join code."""
+        me = self.require(user, "tutor")
+        if me.role != "student":
+            raise InputDataError("only students join classes", "teachers make classes in the Teacher tab")
+        return self.store.join_class(me, code or "")
+
+    def set_reveal_policy(self, user: UserView | None, class_id: int, after_failed_attempts: int | None) -> ClassView:
+        """When the tutor may reveal answers in a class: never (None) or after N failed attempts."""
+        return self.store.set_reveal_policy(self.require(user, "manage_classes"), class_id, after_failed_attempts)
+
+    def class_members(self, user: UserView | None, class_id: int) -> list[UserView]:
+        """The students of a class the acting user manages."""
+        return self.store.class_members(self.require(user, "manage_classes"), class_id)
+
+    def export_class(self, user: UserView | None, class_id: int) -> list[SessionPage]:
+        """Every session of a class's students, shaped for staff (with the tutor's records). Staff only."""
+        me = self.require(user, "manage_classes")
+        self.store.class_members(me, class_id)  # refuses a class the user does not manage
+        sessions = self.store.list_sessions(me, class_id=class_id, limit=None)
+        return [self.open(me, s.id) for s in reversed(sessions)]
 
     # -- problems and sessions ---------------------------------------------------------------------
     def list_problems(self, user: UserView | None, domain: str | None = None) -> list[tuple[str, str]]:
         """(title, id) of the bank's problems: public, since titles and ids hold nothing to keep."""
         return [(p.title, p.id) for p in self.bank.list(domain=domain or None)]
 
-    def list_sessions(self, user: UserView | None, *, limit: int | None = 200) -> list[SessionSummary]:
-        """The sessions the acting user may read: a student's own; every session for staff."""
-        return self.store.list_sessions(self.require(user, "tutor"), limit=limit)
+    def list_sessions(
+        self,
+        user: UserView | None,
+        *,
+        limit: int | None = 200,
+        class_id: int | None = None,
+        student: str | None = None,
+    ) -> list[SessionSummary]:
+        """The sessions the acting user may read: a student's own; every session for staff, who may narrow
+        them to a class they manage (`class_id`) and one student (`student`)."""
+        me = self.require(user, "tutor")
+        if me.role == "student":
+            return self.store.list_sessions(me, limit=limit)
+        if class_id is not None:
+            self.store.class_members(me, class_id)  # refuses a class the user does not manage
+        return self.store.list_sessions(me, limit=limit, class_id=class_id, student=(student or "").strip() or None)
 
     def start(self, user: UserView | None, problem_id: str | None = None, pasted: str | None = None) -> SessionPage:
         """Start a session on a bank problem or on a pasted word problem (scaffolded and verified first)."""
@@ -173,7 +246,7 @@ class TutoringService:
             problem = self.bank.get(problem_id)
         else:
             raise InputDataError("choose a problem or paste your own", "pick one from the list")
-        agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config())
+        agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config(me))
         opening, state = agent.start()
         payload: dict[str, Any] = {"tutor": state.model_dump(mode="json")}
         if problem.source == "pasted":
@@ -258,7 +331,7 @@ class TutoringService:
     def _reply(self, me: UserView, session: SessionView, text: str, code: str | None) -> Iterator[str | TurnResult]:
         problem = self._problem_of(session)
         state = TutorState.model_validate(session.state["tutor"])
-        agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config())
+        agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config(me))
         for item in agent.stream(text, state, code=code):
             if isinstance(item, TurnDone):
                 payload = {**session.state, "tutor": item.state.model_dump(mode="json")}
