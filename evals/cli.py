@@ -120,7 +120,7 @@ def judge_command(
 
     The judge is an LLM (a model spec) or the learned judge (`learned`, `learned:PATH`; see `eval calibrate`).
     """
-    from evals.judge import make_judge
+    from evals.judge_factory import make_judge
     from evals.runner import judge_run, rescore
     from tutor.settings import Settings
 
@@ -252,7 +252,7 @@ def calibrate_command(
     from evals.calibration_split import SEED
     from evals.calibration_suite import render_suite_markdown, run_suite
     from evals.files import write_atomic, write_json
-    from evals.judge import make_judge
+    from evals.judge_factory import make_judge
     from tutor.errors import ConfigError
     from tutor.settings import Settings
 

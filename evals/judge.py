@@ -12,7 +12,7 @@ all (a dead server, a missing package) still raises, because every later item wo
 
 Anything with `judge(JudgeInput) -> JudgeVerdict` is a judge (`JudgeLike`): the LLM `Judge` here, and the
 learned judge of `evals.learned_judge` (TF-IDF and logistic regression trained on human labels).
-`make_judge(spec, settings)` builds either from a judge spec: `learned` or `learned:PATH`, else a model spec.
+`evals.judge_factory.make_judge(spec, settings)` builds either from a judge spec.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import jinja2
 from langchain_core.exceptions import OutputParserException
@@ -33,9 +33,6 @@ from evals.labels import DIMENSIONS, QUESTIONS, VOCABULARY, JudgeLabels, StrictJ
 from student_sim.dialogue import Dialogue
 from tutor.errors import ModelOutputError
 from tutor.problems.schema import DebuggingProblem, NumericAnswer
-
-if TYPE_CHECKING:
-    from tutor.settings import Settings
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "prompts"),
@@ -137,21 +134,6 @@ def is_learned(spec: str) -> bool:
     return spec == "learned" or spec.startswith("learned:")
 
 
-def make_judge(spec: str, settings: Settings) -> JudgeLike:
-    """The judge a spec names: the learned judge (`learned`, `learned:PATH`) or an LLM judge on a model spec.
-
-    Raises:
-        InputDataError: the learned judge has no model and no training data to make one.
-    """
-    if is_learned(spec):
-        from evals.learned_judge import learned_judge_for
-
-        return learned_judge_for(spec, settings.cache_dir)
-    from tutor.models import get_chat_model
-
-    return Judge(get_chat_model(spec, settings.model, cache_dir=settings.cache_dir))
-
-
 # ---------------------------------------------------------------------------------- eval dialogues
 
 
@@ -182,4 +164,4 @@ def judge_inputs(dialogue: Dialogue, max_turns: int | None = None) -> list[tuple
     return out
 
 
-__all__ = ["Judge", "JudgeInput", "JudgeLike", "JudgeVerdict", "is_learned", "judge_inputs", "make_judge"]
+__all__ = ["Judge", "JudgeInput", "JudgeLike", "JudgeVerdict", "is_learned", "judge_inputs"]

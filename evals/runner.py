@@ -38,7 +38,8 @@ from evals.files import (
     write_json,
     write_scores,
 )
-from evals.judge import Judge, JudgeLike, judge_inputs, make_judge
+from evals.judge import Judge, JudgeLike, judge_inputs
+from evals.judge_factory import make_judge
 from evals.metrics import score_dialogue
 from evals.scores import DialogueScore
 from student_sim.executors import Executor

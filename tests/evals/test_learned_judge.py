@@ -29,7 +29,8 @@ from evals.calibration_suite import (
 )
 from evals.config import evals_dir
 from evals.files import read_judge
-from evals.judge import Judge, JudgeInput, JudgeVerdict, make_judge
+from evals.judge import Judge, JudgeInput, JudgeVerdict
+from evals.judge_factory import make_judge
 from evals.labels import DIMENSIONS, VOCABULARY, JudgeLabels
 from evals.learned_judge import LearnedJudge, learned_judge_for, train_learned_judge
 from evals.runner import run_eval
