@@ -16,23 +16,27 @@
     reference: socratic                               # the row the ablation table compares against
     judge: {enabled: false, spec: null, max_turns_per_dialogue: 2}
 
-Each variant runs as one generation spec (`student_sim.gen_spec.GenerationSpec`) into its own run
-folder, so the dialogues are made by exactly the function the generator uses, and resume the same way.
+An eval config is a generation spec (`student_sim.gen_spec.GenerationSpec`: the same fields, shorthands and
+checks, with eval defaults) plus its variants. Its own `tutor:` (optional) is what every variant starts from;
+a variant's `tutor:` fields go over it. Each variant runs as one generation spec into its own run folder, so
+the dialogues are made by exactly the function the generator uses, and resume the same way.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
-from student_sim.gen_spec import GenerationSpec, ModelRoles, ProblemSelection
+from student_sim.gen_spec import GenerationSpec, GivenTutorConfig, ModelRoles, merged
 from tutor.agent import TutorConfig
 from tutor.errors import ConfigError
+from tutor.files import load_model, validate_as
 from tutor.problems.bank import datasets_dir
 from tutor.problems.schema import SLUG_PATTERN
+
+_HINT = "see datasets/evals/default.yaml"
 
 
 class _Model(BaseModel):
@@ -44,15 +48,11 @@ class Variant(_Model):
 
     name: str = Field(pattern=SLUG_PATTERN, description="Slug; names the variant's folder and table row.")
     description: str = ""
-    tutor: dict[str, Any] = Field(default_factory=dict, description="tutor.agent.TutorConfig fields.")
+    tutor: GivenTutorConfig = Field(
+        default_factory=TutorConfig, description="tutor.agent.TutorConfig fields, over the config's `tutor`."
+    )
     model: str | None = Field(default=None, description="Tutor model spec for this variant (null: the config's).")
     model_options: dict[str, Any] = Field(default_factory=dict, description="Overrides of the config's options.")
-
-    @field_validator("tutor")
-    @classmethod
-    def _valid_tutor_config(cls, value: dict[str, Any]) -> dict[str, Any]:
-        TutorConfig(**value)  # fail at load time, naming the field, not halfway through a run
-        return value
 
 
 class JudgeConfig(_Model):
@@ -70,47 +70,27 @@ class BootstrapConfig(_Model):
     seed: int = 0
 
 
-class EvalConfig(_Model):
-    """An eval run: every variant on the same problems x profiles x seeds."""
+class EvalConfig(GenerationSpec):
+    """An eval run: every variant on the same problems x profiles x seeds (a generation spec per variant)."""
 
     name: str = Field(default="eval", pattern=SLUG_PATTERN)
     description: str = ""
-    problems: ProblemSelection = Field(default_factory=lambda: ProblemSelection(toy=True))
-    profiles: list[str] | Literal["all"] = "all"
-    profile_paths: list[str] = Field(default_factory=list)
-    seeds: list[int] = Field(default_factory=lambda: [0])
-    max_turns: int = Field(default=6, ge=1, le=200)
+    max_turns: int = Field(default=6, ge=1, le=200, description="N of Success@k / Telling@k.")
     stuck_after: int = Field(default=4, ge=1)
-    models: ModelRoles = Field(default_factory=ModelRoles)
-    model_options: dict[str, Any] = Field(default_factory=dict)
-    student_policy: Literal["rules", "llm"] = "rules"
-    concurrency: int = Field(default=1, ge=1, le=256)
     variants: list[Variant] = Field(min_length=1)
     reference: str | None = Field(default=None, description="Variant the ablation table compares to (default: first).")
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     examples_per_variant: int = Field(default=3, ge=0, le=50)
 
-    @field_validator("problems", mode="before")
-    @classmethod
-    def _problems_shorthand(cls, value: Any) -> Any:
-        # The same shorthands as generation specs: `toy`, `all`, or a list of ids.
-        return (
-            {"toy": True}
-            if value == "toy"
-            else {"all": True}
-            if value == "all"
-            else ({"ids": value} if isinstance(value, list) else value)
-        )
-
-    @field_validator("seeds", mode="before")
-    @classmethod
-    def _seed_count(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value < 1:
-                raise ValueError("a seed count must be at least 1")
-            return list(range(value))
-        return value
+    @model_serializer(mode="wrap")
+    def _without_unset_tutor(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A config that gives no shared `tutor:` dumps as before it could have one: same manifest, same
+        # config hash, so runs made before keep resuming.
+        data: dict[str, Any] = handler(self)
+        if "tutor" not in self.model_fields_set:
+            data.pop("tutor", None)
+        return data
 
     @model_validator(mode="after")
     def _names(self) -> EvalConfig:
@@ -133,20 +113,15 @@ class EvalConfig(_Model):
 
     def generation_spec(self, variant: Variant) -> GenerationSpec:
         """The generation spec that makes this variant's dialogues."""
-        models = ModelRoles(tutor=variant.model or self.models.tutor, student=self.models.student)
-        return GenerationSpec(
-            name=f"{self.name}-{variant.name}",
-            problems=self.problems,
-            profiles=self.profiles,
-            profile_paths=self.profile_paths,
-            seeds=self.seeds,
-            max_turns=self.max_turns,
-            stuck_after=self.stuck_after,
-            models=models,
-            model_options={**self.model_options, **variant.model_options},
-            student_policy=self.student_policy,
-            concurrency=self.concurrency,
-            tutor=dict(variant.tutor),
+        shared = {name: getattr(self, name) for name in GenerationSpec.model_fields}
+        return GenerationSpec.model_validate(
+            {
+                **shared,
+                "name": f"{self.name}-{variant.name}",
+                "models": ModelRoles(tutor=variant.model or self.models.tutor, student=self.models.student),
+                "model_options": {**self.model_options, **variant.model_options},
+                "tutor": merged(self.tutor, variant.tutor),
+            }
         )
 
 
@@ -172,22 +147,12 @@ def bundled_configs() -> list[str]:
 
 def load_config(path: str | Path) -> EvalConfig:
     """Read an eval config; errors name the file and the field."""
-    path = resolve_config_path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read eval config {path}: {exc}") from None
-    return parse_config(data, str(path))
+    return load_model(EvalConfig, resolve_config_path(path), what="eval config", hint=_HINT)
 
 
 def parse_config(data: Any, where: str = "(eval config)") -> EvalConfig:
     """Validate config data (e.g. from a run's manifest)."""
-    try:
-        return EvalConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(the config)"
-        raise ConfigError(f"{where}: field `{field}`: {first['msg']}", "see datasets/evals/default.yaml") from None
+    return validate_as(EvalConfig, data, where, whole="(the config)", error=ConfigError, hint=_HINT)
 
 
 __all__ = [

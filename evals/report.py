@@ -41,6 +41,7 @@ from evals.report_sections import (
 )
 from evals.scores import DialogueScore, TurnScore
 from student_sim.dialogue import Dialogue
+from student_sim.gen_spec import given_fields
 
 ABLATION_METRICS = ("success", "solve_rate", "leak_rate", "question_share", "calc_accuracy", "mastery_gain")
 
@@ -243,7 +244,7 @@ def _ablation(config: EvalConfig, scores: Sequence[DialogueScore], variants: lis
     for v in others:
         cells = []
         description = config.variant(v).description or ", ".join(
-            f"{k}={val}" for k, val in config.variant(v).tutor.items()
+            f"{k}={val}" for k, val in given_fields(config.variant(v).tutor).items()
         )
         for m in ABLATION_METRICS:
             d = bootstrap_difference(

@@ -21,15 +21,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from student_sim.dialogue import SCHEMA_VERSION
 from student_sim.profiles import StudentProfile, from_seed, get_profile, load_profile_file, load_profiles
 from student_sim.provenance import config_hash, job_id
+from tutor.agent import TutorConfig
 from tutor.errors import ConfigError, InputDataError
+from tutor.files import load_model
 from tutor.problems.bank import AnyProblem, ProblemBank
 from tutor.problems.labelled import StudentProfileSeed, read_labelled_jsonl
 from tutor.problems.schema import Domain
@@ -55,6 +56,20 @@ class ModelRoles(_Model):
     student: str | None = Field(default=None, description="Student model spec for the llm policy.")
 
 
+def given_fields(config: TutorConfig) -> dict[str, Any]:
+    return config.model_dump(mode="json", exclude_unset=True)
+
+
+# A tutor config written back as the fields the file gave, not every default: manifests read as the spec was
+# written, and a spec's config hash (hence its job ids and resuming) does not move when a default is added.
+GivenTutorConfig = Annotated[TutorConfig, PlainSerializer(given_fields, return_type=dict[str, Any])]
+
+
+def merged(base: TutorConfig, override: TutorConfig) -> TutorConfig:
+    """`override`'s given fields over `base`'s (both stay sparse: only given fields are set)."""
+    return TutorConfig.model_validate({**given_fields(base), **given_fields(override)})
+
+
 class GenerationSpec(_Model):
     """A generation run: problems x profiles x seeds under one tutor/student configuration."""
 
@@ -69,7 +84,7 @@ class GenerationSpec(_Model):
     model_options: dict[str, Any] = Field(default_factory=dict)
     student_policy: Literal["rules", "llm"] = "rules"
     concurrency: int = Field(default=1, ge=1, le=256)
-    tutor: dict[str, Any] = Field(default_factory=dict, description="tutor.agent.TutorConfig fields.")
+    tutor: GivenTutorConfig = Field(default_factory=TutorConfig, description="tutor.agent.TutorConfig fields.")
 
     @field_validator("problems", mode="before")
     @classmethod
@@ -99,7 +114,7 @@ class GenerationSpec(_Model):
             "student_policy": self.student_policy,
             "max_turns": self.max_turns,
             "stuck_after": self.stuck_after,
-            "tutor": dict(sorted(self.tutor.items())),
+            "tutor": dict(sorted(given_fields(self.tutor).items())),
             "model_options": dict(sorted(self.model_options.items())),
             "schema_version": SCHEMA_VERSION,
         }
@@ -107,17 +122,7 @@ class GenerationSpec(_Model):
 
 def load_spec(path: str | Path) -> GenerationSpec:
     """Read a spec file; errors name the file and the field."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read generation spec {path}: {exc}") from None
-    try:
-        return GenerationSpec.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(the spec)"
-        raise ConfigError(f"{path}: field `{field}`: {first['msg']}", "see datasets/generation/default.yaml") from None
+    return load_model(GenerationSpec, path, what="generation spec", hint="see datasets/generation/default.yaml")
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ class DialogueWorker:
             raise ConfigError(f"invalid model_options in the spec: {exc}") from None
 
     def __call__(self, job: Job) -> Dialogue:
-        from tutor.agent import TutorAgent, TutorConfig  # heavy imports stay out of `socratic --help`
+        from tutor.agent import TutorAgent  # heavy imports stay out of `socratic --help`
         from tutor.models import get_chat_model
         from tutor.sandbox import Sandbox
 
@@ -65,11 +65,7 @@ class DialogueWorker:
         student_model = None
         if self.spec.student_policy == "llm":
             student_model = get_chat_model(self.student_spec, options, cache_dir=self.settings.cache_dir)
-        try:
-            tutor_config = TutorConfig(**self.spec.tutor)
-        except ValueError as exc:
-            raise ConfigError(f"invalid tutor config in the spec: {exc}") from None
-        agent = TutorAgent(job.problem, tutor_model, self._sandbox, tutor_config)
+        agent = TutorAgent(job.problem, tutor_model, self._sandbox, self.spec.tutor)
         student = StudentSimulator(job.problem, job.profile, policy=self.spec.student_policy, model=student_model)
         info = RunInfo(
             tutor_model=self.tutor_spec,

@@ -40,7 +40,7 @@ ALLOWED = {
 # its own layer or below. Every unit must be listed, so a new one has to be placed.
 TUTOR_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
-    frozenset({"settings"}),
+    frozenset({"settings", "files"}),
     frozenset({"models", "sandbox", "problems"}),
     frozenset(
         {

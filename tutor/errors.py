@@ -7,6 +7,11 @@ why, and what to do, so the CLI and the app can show it without a traceback.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI imports this module first; pydantic is imported where it validates
+    from pydantic import ValidationError
+
 
 class TutorError(Exception):
     """Base of every error this project raises on purpose.
@@ -67,3 +72,11 @@ class NotAllowedError(TutorError):
 
 class RateLimitedError(NotAllowedError):
     """Too many attempts of one action in a short time (log-ins, sign-ups, messages); try again later."""
+
+
+def validation_problem(exc: ValidationError, whole: str = "(the record)") -> str:
+    """Pydantic's first error in the project's format, ``field `a.b`: message`` (``whole`` names an error of
+    the whole object). One error is enough to fix the file and run again; the rest would bury it."""
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or whole
+    return f"field `{field}`: {str(first['msg']).removeprefix('Value error, ')}"
