@@ -28,7 +28,7 @@ def build_app(service: TutoringService) -> gr.Blocks:
         )
         shell.status.render()
         with gr.Tab("Log in", id="login"):
-            login = build_login_tab()
+            login = build_login_tab(service.signup_mode)
         with gr.Tab("Tutor", id="tutor"):
             tutor = build_tutor_tab(service)
         teacher = build_teacher_tab()
@@ -39,7 +39,10 @@ def build_app(service: TutoringService) -> gr.Blocks:
         filled = [
             tutor.sessions,
             tutor.thinking_box,
+            tutor.extras.classes,
             teacher.tab,
+            teacher.classes.table,
+            teacher.classes.pick,
             research.tab,
             *research.spec_boxes,
             research.spec_path,

@@ -25,7 +25,8 @@ from tutor.problems.schema import PROBLEM_ADAPTER
 from tutor.record import TutorTurn
 
 SCHEMA_VERSION = "1.0"
-Status = Literal["solved", "answer_leaked", "stuck", "max_turns"]
+# "in_progress": a live session from the app, exported before it ended.
+Status = Literal["solved", "answer_leaked", "stuck", "max_turns", "in_progress"]
 RejectReason = Literal["leak", "role_break", "loop", "empty_turn"]
 REJECT_REASONS: tuple[RejectReason, ...] = ("leak", "role_break", "loop", "empty_turn")
 
@@ -109,7 +110,7 @@ class Provenance(_Record):
     job_id: str
     tutor_model: str = Field(description="The tutor's model spec.")
     student_model: str = Field(default="", description="The student's model spec (llm policy; '' for rules).")
-    student_policy: Literal["rules", "llm"]
+    student_policy: Literal["rules", "llm", "human"] = Field(description="human: a session from the app.")
     seed: int
     max_turns: int
     config_hash: str = Field(description="Hash of the generation config (models, policy, limits, tutor config).")

@@ -58,7 +58,8 @@ class ChatLine:
 
 @dataclass(frozen=True)
 class SessionPage:
-    """A session as the acting user may see it. `thinking` (last turn's reasoning) is None for students."""
+    """A session as the acting user may see it. `thinking` (last turn's reasoning) and `problem_json` (the
+    whole problem with its answer key) are None for students."""
 
     session_id: str
     owner: str
@@ -72,7 +73,10 @@ class SessionPage:
     messages: tuple[ChatLine, ...]
     pending: str | None
     progress: Progress
+    created_at: str = ""
+    updated_at: str = ""
     thinking: str | None = None
+    problem_json: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The page as a JSON object (the stored-session export)."""
@@ -181,7 +185,10 @@ def session_page(
         messages=lines,
         pending=pending.text if pending is not None else None,
         progress=progress_of(TutorState.model_validate(session.state["tutor"]), problem),
+        created_at=session.created_at.isoformat(),
+        updated_at=session.updated_at.isoformat(),
         thinking=thinking_markdown(last) if staff else None,
+        problem_json=problem.model_dump_json() if staff else None,
     )
 
 

@@ -10,6 +10,7 @@ import gradio as gr
 
 from tutor.errors import TutorError
 from tutor.service import TutoringService
+from tutor.settings import SignupMode
 from tutor.storage.views import UserView
 from ui.common import Shell, refusal, state_of
 
@@ -21,20 +22,38 @@ OnLogin = Callable[[UserView], dict[Any, Any]]
 class LoginTab:
     username: gr.Textbox
     password: gr.Textbox
+    join_code: gr.Textbox
     login_btn: gr.Button
     signup_btn: gr.Button
     status: gr.Markdown
 
 
-def build_login_tab() -> LoginTab:
-    """The components of the Log in tab (call inside `gr.Tab`)."""
+_SIGNUP_NOTES: dict[SignupMode, str] = {
+    "open": "New here? Choose a name and a password, then press **Sign up**. Your class code is optional.",
+    "invite": "New here? Signing up needs the **class join code** your teacher gave you.",
+    "closed": "Sign-up is closed on this server: ask your teacher for an account.",
+}
+
+
+def build_login_tab(signup: SignupMode) -> LoginTab:
+    """The components of the Log in tab (call inside `gr.Tab`); `signup` is the server's sign-up mode."""
     with gr.Row():
         username = gr.Textbox(label="Username", elem_id="username")
-        password = gr.Textbox(label="Password (8+ characters)", type="password", elem_id="password")
+        password = gr.Textbox(
+            label="Password (8+ characters; a few unrelated words are easy to remember and hard to guess)",
+            type="password",
+            elem_id="password",
+        )
+    join_code = gr.Textbox(
+        label="Class join code" + (" (needed to sign up)" if signup == "invite" else " (optional)"),
+        visible=signup != "closed",
+        elem_id="join-code",
+    )
     with gr.Row():
         login_btn = gr.Button("Log in", variant="primary", elem_id="login-btn")
-        signup_btn = gr.Button("Sign up", elem_id="signup-btn")
-    return LoginTab(username, password, login_btn, signup_btn, gr.Markdown(elem_id="login-status"))
+        signup_btn = gr.Button("Sign up", visible=signup != "closed", elem_id="signup-btn")
+    gr.Markdown(_SIGNUP_NOTES[signup], elem_id="signup-note")
+    return LoginTab(username, password, join_code, login_btn, signup_btn, gr.Markdown(elem_id="login-status"))
 
 
 def client_of(request: gr.Request | None) -> str:
@@ -59,9 +78,10 @@ class LoginHandlers:
             updates.update(fill(user))
         return updates
 
-    def sign_up(self, username: str, password: str, request: gr.Request) -> dict[Any, Any]:
+    def sign_up(self, username: str, password: str, join_code: str, request: gr.Request) -> dict[Any, Any]:
         try:
-            return self._welcome(self.service.sign_up(username, password, client=client_of(request)))
+            user = self.service.sign_up(username, password, join_code=join_code, client=client_of(request))
+            return self._welcome(user)
         except TutorError as exc:
             return {self.tab.status: refusal(exc), self.tab.password: ""}
 
@@ -79,4 +99,4 @@ def connect_login(
     handlers = LoginHandlers(service, shell, tab, on_login)
     outputs = [shell.user_state, tab.status, tab.password, *filled]
     tab.login_btn.click(handlers.log_in, [tab.username, tab.password], outputs, api_name="log_in")
-    tab.signup_btn.click(handlers.sign_up, [tab.username, tab.password], outputs, api_name="sign_up")
+    tab.signup_btn.click(handlers.sign_up, [tab.username, tab.password, tab.join_code], outputs, api_name="sign_up")

@@ -17,6 +17,7 @@ from tutor.service import TutoringService
 from tutor.service_views import SessionPage, TurnResult
 from tutor.storage.views import UserView
 from ui.common import WAITING, Shell, chat_history, progress_html, refusal, statement_markdown, user_of
+from ui.tutor_extras import TutorExtras, build_tutor_extras, connect_tutor_extras
 
 NO_SESSION = "Log in, then pick a problem (or paste your own) to start."
 STAFF = ("teacher", "researcher")
@@ -42,6 +43,7 @@ class TutorTab:
     progress: gr.HTML
     thinking_box: gr.Accordion
     thinking: gr.Markdown
+    extras: TutorExtras
 
 
 def _choices(service: TutoringService, domain: str | None) -> list[tuple[str, str]]:
@@ -63,6 +65,7 @@ def build_tutor_tab(service: TutoringService) -> TutorTab:
             resume_btn = gr.Button("Resume", elem_id="resume-btn")
             with gr.Accordion("Your progress", open=True, elem_id="progress-box"):
                 progress = gr.HTML(elem_id="progress")
+            extras = build_tutor_extras()
         with gr.Column(scale=2):
             statement = gr.Markdown(NO_SESSION, elem_id="statement")
             chat = gr.Chatbot(label="Tutor", height=420, elem_id="chat")
@@ -96,6 +99,7 @@ def build_tutor_tab(service: TutoringService) -> TutorTab:
         progress,
         thinking_box,
         thinking,
+        extras,
     )
 
 
@@ -124,11 +128,13 @@ class TutorHandlers:
 
     def __init__(self, service: TutoringService, shell: Shell, tab: TutorTab) -> None:
         self.service, self.shell, self.tab = service, shell, tab
+        self.extras = connect_tutor_extras(service, shell, tab.extras, tab.session_id)
 
     def after_login(self, user: UserView) -> dict[Any, Any]:
         return {
             self.tab.sessions: gr.update(choices=session_choices(self.service, user), value=None),
             self.tab.thinking_box: gr.update(visible=user.role in STAFF),
+            **self.extras.after_login(user),
         }
 
     def problems(self, domain: str) -> dict[Any, Any]:

@@ -22,7 +22,9 @@ from tests.app.test_student_view import _dump
 RULES = {
     "problems": "public", "log_in": "public", "sign_up": "public",
     "start_problem": "tutor", "start_pasted": "tutor", "resume": "tutor", "send": "tutor", "run_tests": "tutor",
-    "list_sessions": "tutor", "open_dialogue": "tutor",
+    "list_sessions": "tutor", "open_dialogue": "tutor", "export_session": "tutor",
+    "join_class": "tutor", "save_session": "tutor",
+    "create_class": "staff", "set_reveal_policy": "staff", "export_class": "staff",
     "list_runs": "staff", "open_report": "staff",
     "save_models": "researcher", "start_generation": "researcher",
 }  # fmt: skip
@@ -61,10 +63,13 @@ class RawSession:
 def _args(endpoint: str, ctx: dict[str, str]) -> list[Any]:
     """Arguments for the endpoint's API parameters (state inputs are the server's, never the client's)."""
     return {
-        "problems": ["math"], "log_in": ["nobody", "wrong password"], "sign_up": [ctx["new_name"], "correct horse"],
+        "problems": ["math"], "log_in": ["nobody", "wrong password"], "sign_up": [ctx["new_name"], "correct horse", ""],
         "start_problem": ["toy-math-school-trip"], "start_pasted": ["Ann has 3 apples and buys 4 more. How many now?"],
         "resume": [ctx["other_session"]], "send": ["is it 7.40?", "", []], "run_tests": ["print(1)"],
-        "list_sessions": [], "open_dialogue": [ctx["other_session"]], "list_runs": [], "open_report": [ctx["run_id"]],
+        "list_sessions": ["", ""], "open_dialogue": [ctx["other_session"]],
+        "export_session": [ctx["other_session"], "JSON Lines"], "join_class": ["NOCLASS1"],
+        "save_session": ["Markdown"], "create_class": ["7B"], "set_reveal_policy": ["", "never", 3],
+        "export_class": ["", "JSON Lines"], "list_runs": [], "open_report": [ctx["run_id"]],
         "save_models": ["local", "local", "local", "local"], "start_generation": ["spec.yaml", ctx["out_dir"]],
     }[endpoint]  # fmt: skip
 
@@ -119,7 +124,8 @@ def _check(role: str, endpoint: str, response: str, ctx: dict[str, str]) -> None
         assert "only " in response and "⚠️" in response, (endpoint, response[:300])
     if role == "student" and endpoint in ("start_problem", "list_sessions"):  # own work goes through
         assert OWN_PROBLEM_TITLE in response, (endpoint, response[:300])
-    if endpoint in ("resume", "open_dialogue", "list_sessions"):  # nothing of the other student's session
+    # Nothing of the other student's session.
+    if endpoint in ("resume", "open_dialogue", "list_sessions", "export_session", "save_session"):
         assert OTHERS_PROBLEM_TITLE not in response and "pencils" not in response, (endpoint, response[:300])
 
 
@@ -137,7 +143,7 @@ def test_named_endpoints_through_gradio_client_refuse_what_the_role_may_not_do(w
     url, service, other, ctx = world
     client = Client(url, verbose=False)
     if role == "student":
-        client.predict("sam", "correct horse", api_name="/sign_up")
+        client.predict("sam", "correct horse", "", api_name="/sign_up")
     named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert {name.strip("/") for name in named} == set(RULES)
     for endpoint in sorted(RULES, key=lambda e: e in ("log_in", "sign_up")):  # log in/out last: they change who
@@ -159,7 +165,7 @@ def test_every_event_by_index_over_raw_http_refuses_what_the_role_may_not_do(wor
     components = {c["id"]: c["type"] for c in httpx.get(f"{url.rstrip('/')}/config").json()["components"]}
     by_name = {d["api_name"]: d for d in raw.dependencies}
     if role == "student":
-        raw.call(by_name["sign_up"]["id"], ["sam", "correct horse"])
+        raw.call(by_name["sign_up"]["id"], ["sam", "correct horse", ""])
     for fn_index, endpoint in sorted(_endpoint_names(url).items(), key=lambda kv: kv[1] in ("log_in", "sign_up")):
         if role == "student" and endpoint == "start_pasted":
             continue

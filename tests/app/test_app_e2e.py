@@ -21,7 +21,7 @@ def test_sign_up_start_and_chat_through_gradio_client(running_app):
 
     url, service = running_app
     client = Client(url, verbose=False)
-    client.predict("ivy", "correct horse", api_name="/sign_up")
+    client.predict("ivy", "correct horse", "", api_name="/sign_up")
     outputs = client.predict("toy-math-pencils", False, api_name="/start_problem")
     chat, statement = outputs[0], outputs[1]
     assert "How much do the 7 pencils cost" in _text(chat[0])

@@ -14,6 +14,7 @@ import difflib
 import html
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,7 +86,8 @@ def record_secrets(records: list[dict[str, Any]], said: list[str]) -> dict[str, 
             if len(output) >= 3 and not any(output in text for text in said):
                 found[f"soliloquy output {i}.{k}"] = re.escape(output)
         for k, attempt in enumerate(r["leak"]["attempts"]):
-            found[f"rejected draft {i}.{k}"] = re.escape(attempt["text"].strip())
+            if attempt["text"].strip():  # an empty draft holds nothing to keep (and would match everything)
+                found[f"rejected draft {i}.{k}"] = re.escape(attempt["text"].strip())
         for node in r["plan"]["nodes"]:
             if node["kind"] in ("understand", "fix"):
                 found[f"plan title {node['id']}"] = re.escape(node["title"])
@@ -129,9 +131,13 @@ def drive_as_student(client: Any, problem: Problem, service: Any) -> tuple[list[
     student = service.log_in("sam", "correct horse")
     session_id = service.list_sessions(student)[0].id
     assert session_id in payloads[0]
-    payloads.append(_dump(client.predict(api_name="/list_sessions")))
+    payloads.append(_dump(client.predict("", "", api_name="/list_sessions")))
     payloads.append(_dump(client.predict(session_id, api_name="/open_dialogue")))
     payloads.append(_dump(service.export(student, session_id)))  # the stored-session export, as the student
+    for fmt in ("JSON Lines", "Markdown"):  # the files a student downloads: "Save this conversation"
+        saved = client.predict(fmt, api_name="/save_session")[0]
+        payloads.append(Path(saved).read_text(encoding="utf-8"))
+    payloads.append(_dump(json.loads(payloads[-2])))  # the JSON record's fields, unescaped one by one
     return payloads, session_id
 
 
@@ -142,7 +148,7 @@ def test_a_student_receives_no_answer_fix_move_or_soliloquy(running_app, problem
     url, service = running_app
     problem = ProblemBank.load().get(problem_id)
     client = Client(url, verbose=False)
-    client.predict("sam", "correct horse", api_name="/sign_up")
+    client.predict("sam", "correct horse", "", api_name="/sign_up")
     payloads, session_id = drive_as_student(client, problem, service)
 
     owner = service.log_in("sam", "correct horse")
