@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tutor.files import write_json
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SUMMARY = "summary.json"
 _SKIP = {"benchmark", "when", "machine"}
@@ -138,9 +140,10 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     for b in summary["benchmarks"]:
         m = b["machine"]
+        load = m.get("load_avg_1m", m.get("load_avg_1m_at_start"))  # the older results name it so
         lines.append(
             f"| {b['benchmark']} | {b['when'] or '-'} | {m.get('cpu', '-')} | {m.get('cores', '-')} | "
-            f"{m.get('memory_gib', '-')} | {m.get('python', '-')} | {_load(m.get('load_avg_1m_at_start'))} |"
+            f"{m.get('memory_gib', '-')} | {m.get('python', '-')} | {_load(load)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -151,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     summary = collect(args.results)
     out = args.results / SUMMARY
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(out)
+    write_json(out, summary)
     print(markdown(summary))
     print(f"{len(summary['benchmarks'])} benchmark(s) -> {out}", file=sys.stderr)
     return 0

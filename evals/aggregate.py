@@ -8,9 +8,10 @@ averaged over the dialogues that have them.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from evals.labels import DIMENSIONS, GOOD
 from evals.scores import DialogueScore
@@ -221,12 +222,6 @@ class Difference:
         return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
 
 
-def _percentile(ordered: Sequence[float], q: float) -> float:
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 def pair_up(a: Scores, b: Scores) -> tuple[list[DialogueScore], list[DialogueScore]] | None:
     """The dialogues of A and B that share (problem, profile, seed), in matching order; None when none do.
 
@@ -261,23 +256,30 @@ def bootstrap_difference(
         a, b = paired
     value_a, value_b = fn(a), fn(b)
     diff = None if value_a is None or value_b is None else value_b - value_a
-    rng = random.Random(seed)
-    diffs: list[float] = []
+    low = high = None
     if diff is not None:
-        for _ in range(samples):
-            if paired is not None:
-                idx = [rng.randrange(len(a)) for _ in range(len(a))]
-                ra, rb = fn([a[i] for i in idx]), fn([b[i] for i in idx])
-            else:
-                ra = fn([a[rng.randrange(len(a))] for _ in range(len(a))])
-                rb = fn([b[rng.randrange(len(b))] for _ in range(len(b))])
-            if ra is not None and rb is not None:
-                diffs.append(rb - ra)
-    diffs.sort()
-    tail = (1 - confidence) / 2
-    low = _percentile(diffs, tail) if diffs else None
-    high = _percentile(diffs, 1 - tail) if diffs else None
+        diffs = _resampled_differences(fn, a, b, paired=paired is not None, samples=samples, seed=seed)
+        if not np.isnan(diffs).all():
+            tail = 100 * (1 - confidence) / 2
+            low, high = (float(x) for x in np.nanpercentile(diffs, [tail, 100 - tail]))
     return Difference(metric, value_a, value_b, diff, low, high, paired is not None, len(a), len(b))
+
+
+def _resampled_differences(
+    fn: MetricFn, a: Sequence[DialogueScore], b: Sequence[DialogueScore], *, paired: bool, samples: int, seed: int
+) -> np.ndarray:
+    """fn(resample of B) - fn(resample of A) per bootstrap draw; NaN where the metric is undefined on a draw.
+
+    Paired: one draw of indices serves both sides (they are in matching order)."""
+    rng = np.random.default_rng(seed)
+    draws_a = rng.integers(0, len(a), size=(samples, len(a)))
+    draws_b = draws_a if paired else rng.integers(0, len(b), size=(samples, len(b)))
+    out = np.full(samples, np.nan)
+    for k in range(samples):
+        ra, rb = fn([a[i] for i in draws_a[k]]), fn([b[i] for i in draws_b[k]])
+        if ra is not None and rb is not None:
+            out[k] = rb - ra
+    return out
 
 
 __all__ = [

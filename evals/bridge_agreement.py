@@ -388,10 +388,10 @@ def render_bridge_markdown(result: BridgeAgreement, level: int = 1) -> str:
 
 def write_bridge_report(result: BridgeAgreement, folder: Path) -> tuple[Path, Path]:
     """Write `bridge_agreement.md` and `bridge_agreement.json` into `folder`; returns both paths."""
-    from evals.files import write_atomic, write_json
+    from tutor.files import atomic_write_text, write_json
 
     markdown, data = folder / "bridge_agreement.md", folder / "bridge_agreement.json"
-    write_atomic(markdown, render_bridge_markdown(result))
+    atomic_write_text(markdown, render_bridge_markdown(result))
     write_json(data, result.to_json())
     return markdown, data
 

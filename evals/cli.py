@@ -251,9 +251,9 @@ def calibrate_command(
     from evals.calibrate import calibrate, load_labelled, render_markdown
     from evals.calibration_split import SEED
     from evals.calibration_suite import render_suite_markdown, run_suite
-    from evals.files import write_atomic, write_json
     from evals.judge_factory import make_judge
     from tutor.errors import ConfigError
+    from tutor.files import atomic_write_text, write_json
     from tutor.settings import Settings
 
     settings = Settings.load()
@@ -296,7 +296,7 @@ def calibrate_command(
             )
             document, text = report.to_json(), render_markdown(report)
     write_json(folder / "calibration.json", document)
-    write_atomic(folder / "calibration.md", text)
+    atomic_write_text(folder / "calibration.md", text)
     typer.echo(text)
     typer.echo(f"-> {folder / 'calibration.md'}, {folder / 'calibration.json'}")
 

@@ -15,7 +15,6 @@ Everything but the dialogues and the judge cache can be rebuilt from them withou
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Iterable
@@ -31,6 +30,7 @@ from evals.scores import DialogueScore
 from student_sim.dialogue import Dialogue
 from student_sim.runfolder import RunFolder
 from tutor.errors import NotFoundError
+from tutor.files import atomic_write_text
 
 MANIFEST = "manifest.json"
 SCORES = "scores.jsonl"
@@ -61,20 +61,9 @@ def read_dialogues(run_dir: Path, variant: str) -> list[Dialogue]:
     return RunFolder(variant_dir(run_dir, variant)).dialogues()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` all at once (a crash leaves the old file or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
 def write_scores(run_dir: Path, scores: Iterable[DialogueScore]) -> Path:
     path = run_dir / SCORES
-    write_atomic(path, "".join(s.model_dump_json() + "\n" for s in scores))
+    atomic_write_text(path, "".join(s.model_dump_json() + "\n" for s in scores))
     return path
 
 
@@ -88,10 +77,6 @@ def read_scores(run_dir: str | Path) -> list[DialogueScore]:
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-
-
-def write_json(path: Path, data: Any) -> None:
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 # ------------------------------------------------------------------------------------ judge cache
@@ -158,7 +143,5 @@ __all__ = [
     "read_scores",
     "run_config",
     "variant_dir",
-    "write_atomic",
-    "write_json",
     "write_scores",
 ]

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from evals.labels import DIMENSIONS, QUESTIONS, VOCABULARY, JudgeLabels, StrictJudgeLabels
 from student_sim.dialogue import Dialogue
-from tutor.errors import ModelOutputError
+from tutor.errors import ModelOutputError, validation_problem
 from tutor.problems.schema import DebuggingProblem, NumericAnswer
 
 _TEMPLATES = jinja2.Environment(
@@ -123,9 +123,7 @@ def _as_verdict(result: Any, latency: float) -> JudgeVerdict:
         try:
             return JudgeVerdict(StrictJudgeLabels.model_validate(result), "", latency)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(root)"
-            return JudgeVerdict(None, f"unreadable judge reply: invalid at '{where}': {first['msg']}", latency)
+            return JudgeVerdict(None, f"unreadable judge reply: {validation_problem(exc, '(the reply)')}", latency)
     return JudgeVerdict(None, f"unreadable judge reply: got {type(result).__name__}", latency)
 
 

@@ -25,7 +25,6 @@ trains on the BEA 2025 dev set under `TUTOR_REALDATA_DIR`. Trained models are ca
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ from evals.judge import JudgeInput, JudgeVerdict
 from evals.labels import DIMENSIONS, JudgeLabels
 from student_sim.fidelity import realdata_dir
 from tutor.errors import InputDataError
+from tutor.files import atomic_writer
 from tutor.problems.labelled import LabelledTutorResponse
 
 FEATURE_VERSION = "tfidf-reply-v2"
@@ -98,12 +98,9 @@ class LearnedJudge:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted judge (joblib); returns the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        joblib.dump({"vectoriser": self.vectoriser, "models": self.models, "info": self.info}, tmp)
-        os.replace(tmp, path)
-        return path
+        with atomic_writer(path) as handle:
+            joblib.dump({"vectoriser": self.vectoriser, "models": self.models, "info": self.info}, handle)
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> LearnedJudge:

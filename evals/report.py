@@ -16,7 +16,7 @@ from typing import Any
 
 from evals.aggregate import DEBUGGING, HEADLINE, METRICS, bootstrap_difference, group
 from evals.config import EvalConfig
-from evals.files import read_dialogues, read_judge, read_manifest, write_atomic
+from evals.files import read_dialogues, read_judge, read_manifest
 from evals.labels import DIMENSIONS, GOOD
 from evals.plots import curves_png, outcomes_png, rates_png
 from evals.render import (
@@ -42,6 +42,7 @@ from evals.report_sections import (
 from evals.scores import DialogueScore, TurnScore
 from student_sim.dialogue import Dialogue
 from student_sim.gen_spec import given_fields
+from tutor.files import atomic_write_text
 
 ABLATION_METRICS = ("success", "solve_rate", "leak_rate", "question_share", "calc_accuracy", "mastery_gain")
 
@@ -303,11 +304,11 @@ def write_report(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(block.png)
     for example in examples:
-        write_atomic(run_dir / example.md_path, example_markdown(example))
+        atomic_write_text(run_dir / example.md_path, example_markdown(example))
     md = run_dir / "report.md"
     html = run_dir / "report.html"
-    write_atomic(md, to_markdown(blocks))
-    write_atomic(html, to_html(f"Eval report: {config.name}", blocks))
+    atomic_write_text(md, to_markdown(blocks))
+    atomic_write_text(html, to_html(f"Eval report: {config.name}", blocks))
     return md, html
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from evals.audit import audit_dialogues, render_audit_markdown
 from evals.bridge_agreement import bridge_agreement, load_bridge, render_bridge_markdown
-from evals.files import variant_dir, write_json
+from evals.files import variant_dir
 from evals.render import Block, Heading, Markdown, Para, Table
 from student_sim.dialogue import Dialogue
 from student_sim.fidelity import (
@@ -26,6 +26,7 @@ from student_sim.fidelity import (
     render_fidelity_markdown,
 )
 from tutor.errors import TutorError
+from tutor.files import write_json
 from tutor.problems.bank import datasets_dir
 
 # The real public files a report is set beside, relative to the real-data folder (`TUTOR_REALDATA_DIR`).

@@ -11,8 +11,6 @@ The run is recorded in the database (kind `eval`) with its headline figures as t
 
 from __future__ import annotations
 
-import os
-import platform
 import secrets
 import time
 from collections.abc import Callable
@@ -35,7 +33,6 @@ from evals.files import (
     read_judge,
     run_config,
     variant_dir,
-    write_json,
     write_scores,
 )
 from evals.judge import Judge, JudgeLike, judge_inputs
@@ -44,9 +41,10 @@ from evals.metrics import score_dialogue
 from evals.scores import DialogueScore
 from student_sim.executors import Executor
 from student_sim.generate import generate
-from student_sim.provenance import config_hash, versions
+from student_sim.provenance import config_hash, machine, versions
 from student_sim.runfolder import RunFolder
 from tutor.errors import ConfigError, NotFoundError
+from tutor.files import write_json
 from tutor.settings import Settings
 from tutor.storage.store import Store
 
@@ -66,23 +64,6 @@ class EvalResult:
     judged: int  # tutor messages judged by this call
     duration_s: float
     summary: dict[str, Any]
-
-
-def machine() -> dict[str, Any]:
-    """The machine a run ran on (for reading its timings)."""
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
-    }
 
 
 def _now() -> str:
@@ -317,4 +298,4 @@ def rescore(run_dir: str | Path, *, report: bool = True) -> tuple[list[DialogueS
     return scores, summary
 
 
-__all__ = ["EvalResult", "headline", "judge_run", "machine", "rescore", "run_eval"]
+__all__ = ["EvalResult", "headline", "judge_run", "rescore", "run_eval"]

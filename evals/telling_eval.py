@@ -33,6 +33,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from student_sim.fidelity import realdata_dir
 from student_sim.telling import AnswerKey, TellingVerdict, answer_key, detect_telling
 from student_sim.telling_text import read_numbers
+from tutor.errors import InputDataError, validation_problem
 from tutor.guard.leak import LeakGuard
 from tutor.problems.bank import ProblemBank, datasets_dir
 from tutor.problems.importers.base import ImportedProblem
@@ -157,7 +158,7 @@ def read_labels(path: Path) -> list[LabelledReply]:
         try:
             rows.append(LabelledReply.model_validate_json(line))
         except ValidationError as exc:
-            raise ValueError(f"{path}:{number}: {exc.errors()[0]['msg']}") from exc
+            raise InputDataError(f"{path}: line {number}: {validation_problem(exc)}") from None
     return rows
 
 

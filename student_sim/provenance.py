@@ -1,9 +1,10 @@
-"""Provenance helpers: package versions, canonical config hashing, stable job ids."""
+"""Provenance helpers: package versions, the machine, canonical config hashing, stable job ids."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from functools import lru_cache
 from importlib import metadata
@@ -29,6 +30,28 @@ def versions() -> Versions:
         llama_cpp=_version("llama-cpp-python"),
         schema_version=SCHEMA_VERSION,
     )
+
+
+def _first_line_value(path: str, prefix: str) -> str | None:
+    """The value of the first `prefix: value` line of a /proc file (None where there is no such file)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return next((line.split(":", 1)[1].strip() for line in fh if line.startswith(prefix)), None)
+    except OSError:
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """The machine something ran on, for reading its timings: CPU, cores, memory, Python, load average."""
+    memory_kib = _first_line_value("/proc/meminfo", "MemTotal")
+    return {
+        "cpu": _first_line_value("/proc/cpuinfo", "model name") or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(memory_kib.split()[0]) / 1024 / 1024, 1) if memory_kib else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 def canonical_json(data: Any) -> str:

@@ -1,15 +1,14 @@
 """A generation run folder: `manifest.json`, `dialogues.jsonl`, `rejected.jsonl`, `errors.jsonl`.
 
 Appends are line-atomic: one complete line per `os.write` on an `O_APPEND` descriptor, then `fsync`,
-under a lock (a thread lock and an `fcntl` lock on the file). A process killed in the middle of a write
-can still leave a torn last line; `recover()` cuts it off before the run continues, so every line in the
-files is a whole record and every job id appears at most once. The manifest is replaced atomically
-(write a temporary file, fsync, rename). One generator at a time may hold a folder (`.lock`).
+under a thread lock; other processes are kept out by the folder's lock (`.lock`, a `filelock` lock: one
+generator at a time may hold a folder). A process killed in the middle of a write can still leave a torn
+last line; `recover()` cuts it off before the run continues, so every line in the files is a whole record
+and every job id appears at most once. The manifest is replaced atomically (`tutor.files`).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -18,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
+import filelock
 
 from student_sim.dialogue import REJECT_REASONS, Dialogue
-from tutor.errors import ConfigError, InputDataError, StorageError
+from tutor.errors import ConfigError, StorageError
+from tutor.files import atomic_write_bytes, validate_as, write_json
 
 FileKind = Literal["dialogues", "rejected", "errors"]
 FILES: dict[FileKind, str] = {
@@ -47,30 +47,28 @@ class RunFolder:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._lock_fd: int | None = None
+        self._folder_lock: filelock.BaseFileLock | None = None
 
     # -- exclusive use --------------------------------------------------------------------------
     def acquire(self) -> None:
         """Take the folder for this process; ConfigError when another generator holds it."""
+        # Not reentrant: a second RunFolder on the same folder in this process is refused like another process.
+        lock = filelock.FileLock(self.path / ".lock", is_singleton=False, thread_local=False)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StorageError(f"cannot use run folder {self.path}: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
             raise ConfigError(
                 f"another generator is writing to {self.path}", "wait for it to finish, or use another --out"
             ) from None
-        self._lock_fd = fd
+        except OSError as exc:
+            raise StorageError(f"cannot use run folder {self.path}: {exc.strerror or exc}") from None
+        self._folder_lock = lock
 
     def release(self) -> None:
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._folder_lock is not None:
+            self._folder_lock.release()
+            self._folder_lock = None
 
     def __enter__(self) -> RunFolder:
         self.acquire()
@@ -119,12 +117,7 @@ class RunFolder:
             records.append(record)
             good.append(line)
         if dropped:
-            tmp = path.with_name(path.name + ".tmp")
-            with open(tmp, "wb") as handle:
-                handle.write(b"".join(line + b"\n" for line in good))
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(path)
+            atomic_write_bytes(path, b"".join(line + b"\n" for line in good))
         return records, dropped
 
     def read(self, kind: FileKind) -> list[dict[str, Any]]:
@@ -139,17 +132,12 @@ class RunFolder:
     def dialogues(self) -> list[Dialogue]:
         """Every finished dialogue, accepted and rejected, validated against the dialogue schema."""
         out = []
-        for kind in ("dialogues", "rejected"):
-            for n, record in enumerate(self.read(kind), 1):  # type: ignore[arg-type]
-                try:
-                    out.append(Dialogue.model_validate(record))
-                except ValidationError as exc:
-                    first = exc.errors(include_url=False)[0]
-                    where = ".".join(str(p) for p in first["loc"])
-                    raise InputDataError(
-                        f"{self.file(kind)}: record {n}: field `{where}`: {first['msg']}",  # type: ignore[arg-type]
-                        "the dialogue schema changed since this run was made; rerun it into a new folder",
-                    ) from None
+        kinds: tuple[FileKind, ...] = ("dialogues", "rejected")
+        for kind in kinds:
+            for n, record in enumerate(self.read(kind), 1):
+                where = f"{self.file(kind)}: record {n}"
+                hint = "the dialogue schema changed since this run was made; rerun it into a new folder"
+                out.append(validate_as(Dialogue, record, where, whole="(the dialogue)", hint=hint))
         return out
 
     # -- writing --------------------------------------------------------------------------------
@@ -161,7 +149,6 @@ class RunFolder:
         with self._lock:
             fd = os.open(self.file(kind), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
                 written = os.write(fd, payload)
                 while written < len(payload):  # a short write on a regular file is rare, but finish it
                     written += os.write(fd, payload[written:])
@@ -170,14 +157,7 @@ class RunFolder:
                 os.close(fd)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        path = self.path / MANIFEST
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(manifest, handle, indent=2, sort_keys=False, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
+        write_json(self.path / MANIFEST, manifest)
 
     def read_manifest(self) -> dict[str, Any] | None:
         path = self.path / MANIFEST

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -22,8 +24,10 @@ from tutor.errors import ConfigError, InputDataError, TutorError, validation_pro
 M = TypeVar("M", bound=BaseModel)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Replace `path` with `data` all at once: a crash at any point leaves the old file or the new one.
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file that replaces `path` when the block ends, and never if it raises: a crash at any point
+    leaves the old file or the new one, never a part.
 
     The bytes go to a unique temporary file in the same folder (so concurrent writers never share one),
     are flushed to disk, and the file is renamed over `path`."""
@@ -32,14 +36,20 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Replace `path` with `data` all at once (see `atomic_writer`)."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
+    return Path(path)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -95,4 +105,12 @@ def load_model(
     return validate_as(model, data, str(path), whole=f"(the {what})", error=error, hint=hint)
 
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "load_model", "read_data", "validate_as", "write_json"]
+__all__ = [
+    "atomic_writer",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "load_model",
+    "read_data",
+    "validate_as",
+    "write_json",
+]

@@ -15,9 +15,9 @@ from typing import Any, Literal
 import limits
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from tutor.errors import ConfigError
+from tutor.errors import ConfigError, validation_problem
 
 APP_NAME = "socratic-tutor"
 Role = Literal["tutor", "student", "judge", "hint"]
@@ -112,30 +112,21 @@ def config_file_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 
-class _TomlFileSource(PydanticBaseSettingsSource):
-    """Reads the settings file; lowest priority after defaults."""
+class _TomlFileSource(TomlConfigSettingsSource):
+    """pydantic-settings' TOML source (lowest priority after defaults), with the project's errors: a file
+    that is not TOML, or that holds a secret, is a `ConfigError` naming it. A missing file gives nothing."""
 
     def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
-        super().__init__(settings_cls)
-        self.path = path
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        if not self.path.exists():
-            return {}
         try:
-            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+            super().__init__(settings_cls, toml_file=path)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"settings file {self.path} is not valid TOML: {exc}", "fix or remove it") from exc
+            raise ConfigError(f"settings file {path} is not valid TOML: {exc}", "fix or remove it") from exc
         for secret in ("api_key", "openai_api_key"):
-            if _contains_key(data, secret):
+            if _contains_key(self.toml_data, secret):
                 raise ConfigError(
-                    f"settings file {self.path} contains '{secret}'",
+                    f"settings file {path} contains '{secret}'",
                     "secrets come only from the environment, e.g. OPENAI_API_KEY",
                 )
-        return data
 
 
 def _contains_key(data: Any, key: str) -> bool:
@@ -179,10 +170,9 @@ class Settings(BaseSettings):
         try:
             return cls(**clean)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
             raise ConfigError(
-                f"invalid setting '{where}': {first['msg']}", "check the settings file and TUTOR_* variables"
+                f"invalid settings: {validation_problem(exc, '(the settings)')}",
+                "check the settings file and TUTOR_* variables",
             ) from exc
 
     def spec_for(self, role: Role) -> str:

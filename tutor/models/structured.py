@@ -13,7 +13,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, ValidationError
 
-from tutor.errors import ModelOutputError
+from tutor.errors import ModelOutputError, validation_problem
 
 log = logging.getLogger(__name__)
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
@@ -52,9 +52,7 @@ def parse_structured(message: BaseMessage | str, schema: type[BaseModel] | dict[
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(root)"
-        raise ModelOutputError(f"the model's {name} is invalid at '{where}': {first['msg']}", raw=text) from exc
+        raise ModelOutputError(f"the model's {name} is invalid: {validation_problem(exc, '(root)')}", raw=text) from exc
 
 
 def structured_runnable(
