@@ -39,6 +39,7 @@ def build_app(service: TutoringService) -> gr.Blocks:
         filled = [
             tutor.sessions,
             tutor.thinking_box,
+            tutor.statement,
             tutor.extras.classes,
             teacher.tab,
             teacher.classes.table,

@@ -58,7 +58,12 @@ def _build_class_panel() -> ClassPanel:
             name = gr.Textbox(label="New class name", scale=3, elem_id="class-name")
             create_btn = gr.Button("Create class", scale=1, elem_id="create-class")
         table = gr.Dataframe(headers=CLASS_HEADERS, interactive=False, elem_id="classes-table")
-        pick = gr.Dropdown([ALL_CLASSES], value="", label="Class", elem_id="class-pick")
+        pick = gr.Dropdown(
+            [ALL_CLASSES],
+            value="",
+            label="Class (for its reveal policy, its sessions and its export)",
+            elem_id="class-pick",
+        )
         with gr.Row():
             reveal_mode = gr.Radio([NEVER, AFTER], value=NEVER, label="The tutor reveals the answer", scale=2)
             reveal_after = gr.Number(3, precision=0, minimum=1, maximum=20, label="N", scale=1)

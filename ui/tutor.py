@@ -20,6 +20,7 @@ from ui.common import WAITING, Shell, chat_history, progress_html, refusal, stat
 from ui.tutor_extras import TutorExtras, build_tutor_extras, connect_tutor_extras
 
 NO_SESSION = "Log in, then pick a problem (or paste your own) to start."
+READY = "Pick a problem (or paste your own) to start, or resume an earlier session."
 STAFF = ("teacher", "researcher")
 
 
@@ -134,6 +135,7 @@ class TutorHandlers:
         return {
             self.tab.sessions: gr.update(choices=session_choices(self.service, user), value=None),
             self.tab.thinking_box: gr.update(visible=user.role in STAFF),
+            self.tab.statement: READY,
             **self.extras.after_login(user),
         }
 

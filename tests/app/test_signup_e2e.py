@@ -1,0 +1,118 @@
+"""Sign-up modes and classes in real headless Chromium (Debian's, via Playwright): a teacher makes a class
+and sets its reveal policy in the Teacher tab; with invite-only sign-up a student needs that class's code;
+with sign-up closed there is no way to make an account in the browser. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from tests.app.test_app_e2e import ARTIFACTS
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.browser
+
+
+@contextmanager
+def _browser_on(service) -> Iterator[tuple[Any, Any]]:
+    """The app for `service` (built now, so it follows the service's sign-up mode) and a Chromium browser."""
+    import app as web
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    demo = web.build_app(service)
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with playwright.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            yield browser, f"http://127.0.0.1:{port}/"
+            browser.close()
+    finally:
+        demo.close()
+
+
+def _fill_login(page, username: str, password: str, code: str | None = None) -> None:
+    page.locator("#username input, #username textarea").first.fill(username)
+    page.locator("#password input").first.fill(password)
+    if code is not None:
+        page.locator("#join-code input, #join-code textarea").first.fill(code)
+
+
+def _teacher_makes_a_class(browser, url: str) -> str:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    page.goto(url)
+    _fill_login(page, "tess", "correct horse")
+    page.locator("#login-btn").click()
+    expect(page.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
+    page.get_by_role("tab", name="Teacher").click()
+    page.locator("#class-name input, #class-name textarea").first.fill("7B maths")
+    page.locator("#create-class").click()
+    status = page.locator("#status")
+    expect(status).to_contain_text("students join with the code", timeout=20_000)
+    code = status.inner_text().rsplit("code", 1)[1].strip(" .:\n*")
+    page.get_by_label("after N failed attempts").check()
+    page.locator("#save-policy").click()
+    expect(status).to_contain_text("reveals the answer after 3 failed attempts", timeout=20_000)
+    expect(page.locator("#classes-table")).to_contain_text(code, timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "teacher-classes.png"), full_page=True)
+    page.close()
+    return code
+
+
+def test_invite_only_sign_up_needs_the_class_code_made_in_the_teacher_tab(service):
+    from playwright.sync_api import expect
+
+    service.store.create_user("tess", "correct horse", "teacher")
+    service.settings.access.signup = "invite"
+    with _browser_on(service) as (browser, url):
+        code = _teacher_makes_a_class(browser, url)
+        assert len(code) == 8, code
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        expect(page.locator("#signup-note")).to_contain_text("class join code", timeout=20_000)
+        status = page.locator("#login-status")
+        for typed, refusal in (("", "needs your class's join code"), ("WRONG123", "no class has that join code")):
+            _fill_login(page, "ana", "violet kettle march", typed)
+            page.locator("#signup-btn").click()
+            expect(status).to_contain_text(refusal, timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "signup-invite-refused.png"), full_page=True)
+        _fill_login(page, "ana", "password1", code)
+        page.locator("#signup-btn").click()
+        expect(status).to_contain_text("password too weak", timeout=20_000)
+        _fill_login(page, "ana", "violet kettle march", code.lower())
+        page.locator("#signup-btn").click()
+        expect(status).to_contain_text("Logged in as", timeout=20_000)
+        page.get_by_role("tab", name="Tutor").click()
+        page.locator("#class-box").click()
+        expect(page.locator("#my-classes")).to_contain_text("7B maths", timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "signup-invite-joined.png"), full_page=True)
+    ana = service.log_in("ana", "violet kettle march")
+    assert service.reveal_policy(ana) == 3
+
+
+def test_closed_sign_up_offers_no_way_to_make_an_account(service):
+    from playwright.sync_api import expect
+
+    service.store.create_user("ada", "correct horse")
+    service.settings.access.signup = "closed"
+    with _browser_on(service) as (browser, url):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        expect(page.locator("#signup-note")).to_contain_text("Sign-up is closed", timeout=20_000)
+        assert page.locator("#signup-btn").count() == 0 or not page.locator("#signup-btn").is_visible()
+        assert not page.locator("#join-code").is_visible()
+        page.screenshot(path=str(ARTIFACTS / "signup-closed.png"), full_page=True)
+        _fill_login(page, "ada", "correct horse")
+        page.locator("#login-btn").click()
+        expect(page.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
