@@ -357,6 +357,15 @@ class HintText:
     hint: str
 
 
+@dataclass(frozen=True)
+class LadderShown:
+    """What a hint-ladder attempt is shown: the ladder's earlier hints in both arms, and the hint under
+    validation only in the with-hint arms, so both arms get the same help apart from this one hint."""
+
+    earlier: tuple[str, ...]
+    hint: str
+
+
 class CallCounter(BaseCallbackHandler):
     """Counts every chat-model call made under it, retries of structured output included."""
 
@@ -390,19 +399,10 @@ class StudentRepairer:
         self.base_seed = base_seed
         self.limits = limits
 
-    def attempt(self, task: RepairTask, arm: Arm, index: int, hint: HintText | None) -> AttemptRecord:
-        """One attempt; `hint` is shown only in the with-hint arms."""
+    def attempt(self, task: RepairTask, arm: Arm, index: int, hint: HintText | LadderShown | None) -> AttemptRecord:
+        """One attempt; `hint` is shown only in the with-hint arms (a ladder's earlier hints in every arm)."""
         seed = derive_seed(self.base_seed, arm, index)
-        shown = hint if arm != "without" else None
-        prompt = render_prompt(
-            "hint_repair.jinja",
-            statement=task.statement.strip(),
-            program=task.buggy_code.rstrip("\n"),
-            test_code=task.failing.code.rstrip("\n"),
-            test_message=task.failing.message,
-            explanation=shown.explanation if shown else "",
-            hint=shown.hint if shown else "",
-        )
+        prompt = _repair_prompt(task, arm, hint)
         counter = CallCounter()
         try:
             reply = self.model.invoke(
@@ -443,6 +443,25 @@ class StudentRepairer:
             calls=counter.count,
         )
 
-    def attempt_fn(self, task: RepairTask, hint: HintText | None) -> AttemptFn:
+    def attempt_fn(self, task: RepairTask, hint: HintText | LadderShown | None) -> AttemptFn:
         """The attempt function `run_validation` takes, for this task and hint."""
         return lambda arm, index: self.attempt(task, arm, index, hint)
+
+
+def _repair_prompt(task: RepairTask, arm: Arm, hint: HintText | LadderShown | None) -> str:
+    common = {
+        "statement": task.statement.strip(),
+        "program": task.buggy_code.rstrip("\n"),
+        "test_code": task.failing.code.rstrip("\n"),
+        "test_message": task.failing.message,
+    }
+    if isinstance(hint, LadderShown):
+        shown = hint.earlier + ((hint.hint,) if arm != "without" else ())
+        return render_prompt("hint_repair_ladder.jinja", hints=shown, **common)
+    text = hint if arm != "without" else None
+    return render_prompt(
+        "hint_repair.jinja",
+        explanation=text.explanation if text else "",
+        hint=text.hint if text else "",
+        **common,
+    )

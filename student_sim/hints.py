@@ -25,6 +25,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, ConfigDict, Field
 
+from student_sim.fix_leak import FixFacts, check_hint
 from student_sim.hint_validation import (
     AttemptRecord,
     CallCounter,
@@ -71,6 +72,9 @@ class HintConfig(_Record):
     full: bool = Field(
         default=False, description="Run both arms to n and every trial, whatever the decisions (curve data)."
     )
+    check_leaks: bool = Field(
+        default=True, description="Reject, before validation, a hint or explanation that tells the fix (fix_leak)."
+    )
 
 
 class HintDraft(_Record):
@@ -105,6 +109,7 @@ class TrialRecord(_Record):
         default=False, description="The explanation or hint quotes a line the fix adds (spacing ignored)."
     )
     label_useful: bool | None = Field(default=None, description="A human judgement of the hint, when someone gave one.")
+    leak_reasons: tuple[str, ...] = Field((), description="Why the fix-leak check says the text tells the fix.")
 
     @property
     def accepted(self) -> bool:
@@ -403,19 +408,23 @@ class HintPipeline:
             except (ModelOutputError, ModelBackendError) as exc:
                 trials.append(TrialRecord(trial=t, seed=seed, error=f"model: {exc.message}", calls=counter.count))
                 continue
-            validation = self._validate(repairer, task, HintText(draft.explanation, draft.hint), cache)
-            trials.append(
-                TrialRecord(
-                    trial=t,
-                    seed=seed,
-                    explanation=draft.explanation,
-                    reveals_fix=reveals_fix(draft, task.buggy_code, fixed),
-                    hint=draft.hint,
-                    calls=counter.count,
-                    validation=validation,
-                )
+            facts = FixFacts.from_programs(task.buggy_code, fixed)
+            leaks = check_hint(draft.explanation, facts).reasons + check_hint(draft.hint, facts).reasons
+            trial = TrialRecord(
+                trial=t,
+                seed=seed,
+                explanation=draft.explanation,
+                reveals_fix=reveals_fix(draft, task.buggy_code, fixed),
+                hint=draft.hint,
+                calls=counter.count,
+                leak_reasons=tuple(dict.fromkeys(leaks)),
             )
-            if validation.accepted and not self.config.full:
+            if leaks and self.config.check_leaks:
+                trials.append(trial)  # told the fix: rewritten without spending a student call
+                continue
+            validation = self._validate(repairer, task, HintText(draft.explanation, draft.hint), cache)
+            trials.append(trial.model_copy(update={"validation": validation}))
+            if trials[-1].accepted and not self.config.full:
                 break
         return trials
 

@@ -11,8 +11,10 @@ import typer
 from pydantic import ValidationError
 
 from student_sim.hint_curve import curve_points, plot_curve, write_points
+from student_sim.hint_ladder import LadderConfig, LadderPipeline
 from student_sim.hint_validation import Mode, ValidationConfig
 from student_sim.hints import FixSource, HintConfig, HintPipeline, HintRecord, ModelsUsed
+from student_sim.hints_ladder_cli import generate_ladders
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem
@@ -162,13 +164,30 @@ def generate_command(
     max_tokens: MaxTokensOpt = 512,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many problems.")] = None,
     problems_path: PathsOpt = None,
+    single: Annotated[
+        bool, typer.Option("--single", help="One hint per problem (hints.jsonl) instead of a ladder per bug.")
+    ] = False,
+    ladders: Annotated[
+        Path | None, typer.Option("--ladders", help="Ladder mode: also write the tutor's ladder file here.")
+    ] = None,
 ) -> None:
-    """Write and validate hints for debugging problems into OUT/hints.jsonl."""
+    """Write a validated hint ladder per bug (pointer, conceptual, next step) into OUT/ladders.jsonl and
+    OUT/ladders.json; with --single, one validated hint per problem into OUT/hints.jsonl."""
     from tutor.sandbox import Sandbox
 
     if fix not in ("problem", "model"):
         raise ConfigError(f"unknown --fix {fix!r}", "use problem or model")
     validation = _validation(mode, n, alpha, beta, threshold, early_stop and not curve_data)
+    if not single:
+        if curve_data or holdout or fix != "problem":
+            raise ConfigError("--curve-data, --holdout and --fix are for --single hints", "add --single")
+        ladder = LadderConfig(validation=validation, max_trials=trials, seed=seed)
+        chosen_problems = select_debugging(problems, problems_path)[:limit]
+        with Sandbox() as sandbox:
+            built = _pipeline(HintConfig(seed=seed), hint_model, student_model, max_tokens, sandbox)
+            pipeline = LadderPipeline(built.hint_model, built.student_model, sandbox, ladder, built.models)
+            generate_ladders(pipeline, chosen_problems, out, ladders)
+        return
     fix_source: FixSource = "model" if fix == "model" else "problem"
     config = HintConfig(
         validation=validation,

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from tutor.planning.plan import Outcome, PlanNode, PlanTree, PlanUpdate
+from tutor.problems.ladders import HINT_LEVELS, HintLevel
 from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem, Step
 from tutor.record import (
     Assessment,
@@ -20,6 +21,7 @@ from tutor.record import (
     BridgeStrategy,
     ClassAction,
     Decision,
+    HintGiven,
     SubproblemState,
 )
 
@@ -52,6 +54,7 @@ def _move(
     state: SubproblemState = "in_progress",
     error: BridgeError = "not-applicable",
     failure: bool = False,
+    hint: HintGiven | None = None,
 ) -> Move:
     """One move at one node, labelled in both taxonomies (CLASS action/state, Bridge error/strategy/intention)."""
     decision = Decision(
@@ -62,6 +65,7 @@ def _move(
         bridge_strategy=strategy,
         bridge_intention=intention,
         move_text=text,
+        hint=hint,
     )
     return Move(decision, updates=(PlanUpdate(node_id=node.id, outcome=outcome),), counts_as_failure=failure)
 
@@ -101,15 +105,51 @@ def bug_hints(problem: DebuggingProblem, node: PlanNode) -> list[str]:
     ]
 
 
+def bug_hint_ladder(problem: DebuggingProblem, node: PlanNode) -> list[HintGiven]:
+    """The bug's hint ladder for this node: validated hints (`Bug.hint_ladder`) where a level has one, else
+    the generic templates of `bug_hints`.
+
+    Understanding a bug walks pointer -> conceptual -> next step. Fixing it asks for the change first; the
+    validated next-step hint then replaces the second template.
+    """
+    bug = problem.bug(node.ref)
+    validated = {h.level: h for h in bug.hint_ladder}
+    templates = bug_hints(problem, node)
+    levels: tuple[HintLevel, ...] = (
+        HINT_LEVELS if node.kind == "understand" else ("next_step", "next_step", "next_step")
+    )
+    use_validated = (True, True, True) if node.kind == "understand" else (False, True, False)
+    ladder = []
+    for level, template, may in zip(levels, templates, use_validated, strict=True):
+        found = validated.get(level) if may else None
+        if found is None:
+            ladder.append(HintGiven(bug_id=bug.id, level=level, text=template, source="template"))
+            continue
+        ladder.append(
+            HintGiven(
+                bug_id=bug.id,
+                level=level,
+                text=found.text,
+                source="validated",
+                n1=found.n1,
+                n2=found.n2,
+                attempts=found.attempts,
+                student_model=found.student_model,
+            )
+        )
+    return ladder
+
+
 def next_question(problem: Problem, plan: PlanTree) -> str:
     """What the tutor asks next, from the plan (used for moves and as the safe fallback)."""
     node = plan.current_node
     if node is None:
         return "How would you check your answer?"
     if isinstance(problem, DebuggingProblem):
-        if node.kind == "understand":
-            return bug_hints(problem, node)[0]
-        return bug_hints(problem, node)[0] if node.failures == 0 else bug_hints(problem, node)[min(node.hint_level, 2)]
+        ladder = bug_hint_ladder(problem, node)
+        if node.kind == "understand" or node.failures == 0:
+            return ladder[0].text
+        return ladder[min(node.hint_level, 2)].text
     return _step(problem, node).question
 
 
@@ -211,42 +251,67 @@ def _decide_stepped(
     return _move(node, "retry", "incorrect", "give_hint", "hint", "diagnose", text, error="guess", failure=True)
 
 
-def _decide_other(a: Assessment, node: PlanNode, message: str, question: str, hint: str) -> Move:
-    """Questions, unclear and off-topic messages: no progress, but a useful nudge."""
+def _decide_other(
+    a: Assessment,
+    node: PlanNode,
+    message: str,
+    question: str,
+    hint: str,
+    given: tuple[HintGiven | None, HintGiven | None] = (None, None),
+) -> Move:
+    """Questions, unclear and off-topic messages: no progress, but a useful nudge.
+
+    `given` says which ladder hints `question` and `hint` are (debugging), for the turn record.
+    """
+    asked, hinted = given
     if ANSWER_REQUEST.search(message):
         text = (
             "They want the answer. Kindly say you will not give it, because working it out is how they learn. "
             + _nudge(hint, question)
         )
-        return _move(node, "hold", a.label, "answer_question", "hint", "support_thinking", text)
+        return _move(node, "hold", a.label, "answer_question", "hint", "support_thinking", text, hint=hinted)
     if a.label == "question":
-        text = f"Answer their question briefly without solving it for them. Ask: {question}"
-        return _move(node, "hold", "question", "answer_question", "explain_concept", "clarify", text)
+        text = f"Answer their question briefly without solving it for them. {_ask(question)}"
+        return _move(node, "hold", "question", "answer_question", "explain_concept", "clarify", text, hint=asked)
     if a.label == "off_topic":
-        text = f"Their message is off topic. Gently bring them back. Ask: {question}"
-        return _move(node, "hold", "off_topic", "redirect", "ask_question", "signal_goal", text)
+        text = f"Their message is off topic. Gently bring them back. {_ask(question)}"
+        return _move(node, "hold", "off_topic", "redirect", "ask_question", "signal_goal", text, hint=asked)
     if "stuck" in a.evidence:
         text = f"They are stuck. Encourage them. {_nudge(hint, question)}"
-        return _move(node, "retry", "unclear", "encourage", "encourage", "motivate", text)
-    return _move(node, "hold", "unclear", "re_ask", "simplify", "signal_goal", f"Ask: {question}")
+        return _move(node, "retry", "unclear", "encourage", "encourage", "motivate", text, hint=hinted)
+    return _move(node, "hold", "unclear", "re_ask", "simplify", "signal_goal", _ask(question), hint=asked)
+
+
+def _ask(text: str) -> str:
+    """Move text for a ladder entry: a question is asked, a validated statement is given as a hint."""
+    return f"Ask: {text}" if text.rstrip().endswith("?") else f"Give this hint: {text}"
 
 
 def _decide_debugging(
     a: Assessment, problem: DebuggingProblem, plan: PlanTree, node: PlanNode, message: str, allow_reveal: bool
 ) -> Move:
-    hints = bug_hints(problem, node)
+    ladder = bug_hint_ladder(problem, node)
     bug = problem.bug(node.ref)
-    deeper = hints[min(node.hint_level + 1, 2)]
+    deeper = ladder[min(node.hint_level + 1, 2)]
     if a.label == "correct":
         if node.kind == "understand":
-            text = f"They understood the bug; confirm briefly. Ask: {bug_hints(problem, plan.node(f'{bug.id}.fix'))[0]}"
+            first = bug_hint_ladder(problem, plan.node(f"{bug.id}.fix"))[0]
+            text = f"They understood the bug; confirm briefly. {_ask(first.text)}"
             return _move(
-                node, "advance", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed"
+                node,
+                "advance",
+                "correct",
+                "affirm_and_advance",
+                "affirm",
+                "elaborate",
+                text,
+                state="completed",
+                hint=first,
             )
         text = f"Their fix for this bug works; praise it. {_after_advance(problem, plan, node)}"
         return _move(node, "resolve", "correct", "affirm_and_advance", "affirm", "elaborate", text, state="completed")
     if a.label == "partially_correct":
-        text = f"They are on the right track ({a.evidence}). Ask: {deeper}"
+        text = f"They are on the right track ({a.evidence}). {_ask(deeper.text)}"
         return _move(
             node,
             "retry",
@@ -256,9 +321,11 @@ def _decide_debugging(
             "support_thinking",
             text,
             error="right-idea",
+            hint=deeper,
         )
     if a.label != "incorrect":
-        return _decide_other(a, node, message, question=hints[0], hint=hints[min(node.hint_level, 2)])
+        current = ladder[min(node.hint_level, 2)]
+        return _decide_other(a, node, message, question=ladder[0].text, hint=current.text, given=(ladder[0], current))
     if plan.needs_teaching(node.id):
         text = (
             f"Explain briefly what goes wrong: {bug.description} "
@@ -277,7 +344,16 @@ def _decide_debugging(
             error="diagnose",
             failure=True,
         )
-    text = f"Not yet ({a.evidence}). Ask: {deeper}"
+    text = f"Not yet ({a.evidence}). {_ask(deeper.text)}"
     return _move(
-        node, "retry", "incorrect", "give_hint", "hint", "hint_at_mistake", text, error="diagnose", failure=True
+        node,
+        "retry",
+        "incorrect",
+        "give_hint",
+        "hint",
+        "hint_at_mistake",
+        text,
+        error="diagnose",
+        failure=True,
+        hint=deeper,
     )

@@ -36,7 +36,7 @@ def scripts(tmp_path, average) -> dict[str, str]:
 
 def hints_args(out: Path, scripts: dict[str, str], student: str, *extra: str) -> list[str]:
     return [
-        "hints", "generate", "--problems", "toy-debug-average", "--out", str(out), "--n", "4",
+        "hints", "generate", "--single", "--problems", "toy-debug-average", "--out", str(out), "--n", "4",
         "--hint-model", scripts["hint"], "--student-model", scripts[student], *extra,
     ]  # fmt: skip
 

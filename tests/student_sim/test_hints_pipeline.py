@@ -44,7 +44,7 @@ def fenced(code: str) -> str:
 
 
 def hint_json(
-    explanation: str = "Line 4 replaces the total instead of adding to it.",
+    explanation: str = "Line 4 sets total to the current number on every pass, so only the last one is kept.",
     hint: str = "What should happen to total on each pass?",
 ) -> str:
     return json.dumps({"explanation": explanation, "hint": hint})
@@ -291,11 +291,16 @@ def test_revalidation_reuses_the_stored_hints_under_new_knobs(box, average):
     assert not rejected.accepted and rejected.hint is None
 
 
-def test_a_hint_that_quotes_the_fixed_line_is_flagged_but_still_validated(box, average):
-    leaky = hint_json(explanation="Write `total += n` on line 4.", hint="Use total+=n.")
-    hint_model = ScriptedChatModel(replies=[leaky])
+def test_a_hint_that_states_the_fix_is_rejected_and_rewritten_without_a_student_call(box, average):
+    # The hint the issue found accepted: a student handed the fix succeeds, so validation alone approves it.
+    leaky = hint_json(explanation="Write `total += n` on line 4.", hint="Use `total += n` instead of `total = n`.")
+    hint_model = ScriptedChatModel(replies=[leaky, hint_json()])
     student = student_by_arm(average, without=False, with_=True)
     record = HintPipeline(hint_model, student, box, HintConfig(), SPECS).generate(average)
-    assert record.trials[0].reveals_fix and record.accepted
-    clean = HintPipeline(ScriptedChatModel(replies=[hint_json()]), student, box, HintConfig(), SPECS)
-    assert not clean.generate(average).trials[0].reveals_fix
+    first, second = record.trials
+    assert first.reveals_fix and first.leak_reasons and first.validation is None and not first.accepted
+    assert second.accepted and record.accepted_trial == 1 and record.hint == "What should happen to total on each pass?"
+    assert record.calls.student == second.validation.calls == len(student.calls)
+    unchecked = HintConfig(check_leaks=False)
+    flagged = HintPipeline(ScriptedChatModel(replies=[leaky]), student, box, unchecked, SPECS).generate(average)
+    assert flagged.accepted and flagged.trials[0].leak_reasons  # recorded, not enforced, when switched off

@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from tutor.errors import InputDataError, NotFoundError
+from tutor.problems.ladders import LadderHint, ladder_files, merged_ladders
 from tutor.problems.schema import DOMAINS, DebuggingProblem, MathProblem, PhysicsProblem, parse_problem
 
 AnyProblem = MathProblem | PhysicsProblem | DebuggingProblem
@@ -237,6 +238,7 @@ class ProblemBank:
         include_bank: bool = True,
         include_toy: bool = True,
         root: str | Path | None = None,
+        ladders: bool = True,
     ) -> ProblemBank:
         """The bank (`datasets/problems/`), the toy set (`datasets/toy/`) and any extra files or folders.
 
@@ -245,6 +247,7 @@ class ProblemBank:
             include_bank: load `datasets/problems/`.
             include_toy: load `datasets/toy/`.
             root: the datasets folder (default: `datasets_dir()`).
+            ladders: attach the validated hint ladders of `<root>/hints/*.json` to the debugging bugs.
         """
         base = Path(root) if root is not None else datasets_dir()
         sources: list[Path] = []
@@ -261,6 +264,9 @@ class ProblemBank:
                 entries += [(p, extra) for p in load_collection_file(extra)]
             else:
                 raise InputDataError(f"{extra}: no such problem file or folder")
+        if ladders and (files := ladder_files(base / "hints")):
+            found = merged_ladders(files)
+            entries = [(with_ladders(p, found.get(p.id, {})), path) for p, path in entries]
         return cls(entries)
 
     def get(self, problem_id: str) -> AnyProblem:
@@ -301,6 +307,14 @@ class ProblemBank:
 
     def __iter__(self) -> Iterator[AnyProblem]:
         return iter(self.list())
+
+
+def with_ladders(problem: AnyProblem, ladders: Mapping[str, tuple[LadderHint, ...]]) -> AnyProblem:
+    """The problem with each bug's validated hint ladder attached (bugs without one are left as they are)."""
+    if not isinstance(problem, DebuggingProblem) or not ladders:
+        return problem
+    bugs = tuple(b.model_copy(update={"hint_ladder": ladders[b.id]}) if b.id in ladders else b for b in problem.bugs)
+    return problem.model_copy(update={"bugs": bugs})
 
 
 def problem_files(folder: Path) -> list[Path]:

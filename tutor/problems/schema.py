@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from tutor.problems.ladders import LadderHint
 
 ORIGINAL = "original"
 ID_PATTERN = r"^[a-z0-9-]+$"
@@ -281,6 +284,10 @@ class Bug(_Model):
     )
     depends_on: tuple[str, ...] = Field((), description="Bugs to understand/fix before this one.")
     concepts: tuple[Slug, ...] = Field((), description="Concepts behind this bug.")
+    # Not authored in problem files: the bank attaches validated ladders from `datasets/hints/*.json`.
+    hint_ladder: SkipJsonSchema[tuple[LadderHint, ...]] = Field(
+        (), exclude=True, description="Validated hints, pointer -> conceptual -> next step (tutor.problems.ladders)."
+    )
 
 
 class DebuggingProblem(ProblemBase):

@@ -1,0 +1,257 @@
+"""Does a hint give the fix away? A check built from the patch alone, independent of how the hint was written.
+
+A hint may point (which test, which line, which variable), describe what the program does against what it
+should do, or suggest what to try. It tells the fix when a student could make the edit from the hint alone:
+
+- **code**: it quotes the corrected line, or a code fragment the fix introduces (an operator such as `+=`, a
+  call such as `.lower()`, a literal) that the buggy program does not have;
+- **words**: a sentence prescribes a change (`should`, `instead of`, `change`, `use`, an imperative ...) and
+  names the operation the fix introduces (`add`, `or equal`, `lowercase`, `move ... inside`) together with
+  what it applies to (an identifier of the changed line, or a new literal);
+- **line**: it names a changed line together with a change to make there.
+
+The facts come from a line diff of the buggy and the fixed program (`FixFacts.from_programs`), never from
+the hint writer's prompt, so a generator cannot pass the check by wording its prompt differently. The
+labelling rule this check is measured against is in `datasets/evals/HINT_LABELS.md`.
+
+    facts = FixFacts.from_programs(buggy_code, fixed_code)
+    verdict = check_hint("Use `total += n` instead of `total = n`.", facts)
+    verdict.leaks, verdict.reasons           # True, ('quotes code the fix introduces: `total += n`', ...)
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+# Words that name what an operator, keyword or call does; the fix's own new tokens pick their entries.
+_OPERATION_WORDS: dict[str, tuple[str, ...]] = {
+    "+=": ("add", "adding", "added", "adds", "plus", "increase", "increment", "accumulat"),
+    "+": ("add", "adding", "added", "plus", "increase", "increment", "one more"),
+    "-=": ("subtract", "minus", "decrease", "decrement", "take away"),
+    "-": ("subtract", "minus", "decrease", "decrement", "take away", "one less"),
+    "*": ("multiply", "multiplied", "times", "product"),
+    "*=": ("multiply", "multiplied", "times"),
+    "/": ("divide", "divided", "division"),
+    "//": ("integer division", "floor division", "whole division", "round down"),
+    "%": ("remainder", "modulo", "modulus"),
+    "<=": ("or equal", "at most", "inclusive", "include", "including"),
+    ">=": ("or equal", "at least", "inclusive", "include", "including"),
+    "<": ("less than", "smaller than", "strictly", "exclusive", "exclude"),
+    ">": ("greater than", "more than", "bigger than", "larger than", "strictly", "exclusive", "exclude"),
+    "==": ("equal", "equals", "same as"),
+    "!=": ("not equal", "differ", "different"),
+    "not": ("not", "negat", "opposite"),
+    "and": ("both", " and "),
+    "or": ("either", " or "),
+    "break": ("break", "stop the loop", "leave the loop", "exit the loop"),
+    "continue": ("continue", "skip"),
+    "return": ("return",),
+    "None": ("none", "nothing"),
+    "lower": ("lower", "lowercase", "lower case", "lower-case"),
+    "upper": ("upper", "uppercase", "upper case"),
+    "strip": ("strip", "whitespace", "spaces"),
+    "len": ("length", "len"),
+    "abs": ("absolute",),
+    "append": ("append", "add it to the list"),
+    "sorted": ("sort",),
+    "sort": ("sort",),
+    "int": ("integer", "convert"),
+    "str": ("string", "convert"),
+    "float": ("float", "decimal", "convert"),
+    "round": ("round",),
+    "max": ("maximum", "largest", "biggest", "max"),
+    "min": ("minimum", "smallest", "min"),
+}
+_MOVE_WORDS = (
+    "move",
+    "moving",
+    "inside",
+    "into the function",
+    "within",
+    "before the loop",
+    "after the loop",
+    "first line",
+    "out of the loop",
+    "into the loop",
+    "indent",
+    "dedent",
+)
+_NUMBER_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "10": "ten"}
+# A sentence that prescribes a change rather than describing the program.
+_PRESCRIBES = re.compile(
+    r"(?i)\b(should|must|needs?\s+to|has\s+to|have\s+to|instead\s+of|rather\s+than|make\s+sure|ensure|"
+    r"change\s+(?:\S+\s+){0,5}?(?:to|into|so)|changing|replace|replacing|swap|switch|use|using|add|adding|move|moving|put|insert|remove|delete|"
+    r"initiali[sz]e|start|begin|increment|decrement|subtract|multiply|divide|convert|call|fix\s+it\s+by|"
+    r"try\s+\w+ing|you\s+(?:can|could|need)|correct\s+(?:line|code|version)\s+(?:is|would))\b"
+)
+_LINE_REF = re.compile(r"(?i)\blines?\s+(\d+)(?:\s*(?:,|and|-|to)\s*(\d+))*")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+# Tokens too common in prose or code to be a trace of the fix by themselves.
+_TRIVIAL = {"=", "(", ")", "[", "]", "{", "}", ":", ",", ".", "self", "i", "x", "a", "in", "for", "if", "def"}
+_AUGMENTED = {"+=", "-=", "*=", "/=", "//=", "%="}
+_MULTI_CHAR_OPS = re.compile(r"\+=|-=|\*=|/=|//|<=|>=|==|!=|\*\*")
+
+
+def _code_tokens(code: str) -> list[str]:
+    """Python tokens of a fragment (names, operators, literals), tolerant of incomplete code."""
+    out: list[str] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type in (tokenize.NAME, tokenize.OP, tokenize.NUMBER, tokenize.STRING):
+                out.append(tok.string)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        out = re.findall(r"\w+|\+=|-=|\*=|//|<=|>=|==|!=|\S", code)
+    return out
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+@dataclass(frozen=True)
+class FixFacts:
+    """What a fix changes, read off a line diff of the buggy and the fixed program.
+
+    Attributes:
+        added: the lines the fix adds (stripped).
+        removed: the lines it removes (stripped).
+        new_tokens: code tokens of the added lines that the removed lines lack (the edit itself).
+        operands: names on the added lines (what the edit applies to).
+        changed_lines: 1-based numbers of the buggy program's lines the fix touches.
+        moved: the fix moves a line unchanged (the edit is its position).
+        known_names: names the buggy program already uses (naming one points, it does not tell).
+    """
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    new_tokens: frozenset[str]
+    operands: frozenset[str]
+    changed_lines: frozenset[int]
+    moved: bool
+    known_names: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_programs(cls, buggy: str, fixed: str, bug_lines: tuple[int, ...] = ()) -> FixFacts:
+        """Facts of the edit from `buggy` to `fixed`; `bug_lines` (a bug's own line numbers) count as changed."""
+        old, new = buggy.splitlines(), fixed.splitlines()
+        added: list[str] = []
+        removed: list[str] = []
+        changed = set(bug_lines)
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+            if tag == "equal":
+                continue
+            removed += [line.strip() for line in old[i1:i2] if line.strip()]
+            added += [line.strip() for line in new[j1:j2] if line.strip()]
+            changed.update(range(i1 + 1, max(i2, i1 + 1) + 1))
+        removed_tokens = {t for line in removed for t in _code_tokens(line)}
+        added_tokens = [t for line in added for t in _code_tokens(line)]
+        new = {t for t in added_tokens if t not in removed_tokens and t not in _TRIVIAL}
+        # `x += y` is `x = x + y`: the binary operator is as much the fix as the augmented one.
+        new |= {t[:-1] for t in new if t in _AUGMENTED and t[:-1] not in removed_tokens}
+        new_tokens = frozenset(new)
+        known = frozenset(t for t in _code_tokens(buggy) if t.isidentifier())
+        operands = frozenset(t for t in added_tokens if t.isidentifier() and len(t) > 1 and t not in _KEYWORDS)
+        moved = bool(added) and set(added) <= set(removed) | {""} and not new_tokens
+        return cls(tuple(added), tuple(removed), new_tokens, operands, frozenset(changed), moved, known)
+
+
+_KEYWORDS = {"if", "else", "elif", "for", "while", "in", "def", "return", "and", "or", "not", "is", "True", "False"}
+
+
+@dataclass(frozen=True)
+class LeakVerdict:
+    """Whether a hint tells the fix, and each reason found (empty when it does not)."""
+
+    leaks: bool
+    reasons: tuple[str, ...] = ()
+
+
+def check_hint(text: str, facts: FixFacts) -> LeakVerdict:
+    """Check one hint against the facts of its fix (see the module docstring for the three rules)."""
+    reasons = _code_reasons(text, facts)
+    for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
+        reasons += _word_reasons(sentence, facts)
+        reasons += _line_reasons(sentence, facts)
+    unique = tuple(dict.fromkeys(reasons))
+    return LeakVerdict(bool(unique), unique)
+
+
+def _code_reasons(text: str, facts: FixFacts) -> list[str]:
+    """Quotes of the corrected line, or of code the fix introduces."""
+    reasons: list[str] = []
+    squeezed = _squeeze(text)
+    for line in facts.added:
+        key = _squeeze(line)
+        if len(key) >= 4 and key in squeezed and line not in facts.removed:
+            reasons.append(f"quotes the corrected line: `{line}`")
+    for span in _CODE_SPAN.findall(text):
+        tokens = _code_tokens(span)
+        new = [t for t in tokens if t in facts.new_tokens]
+        if new and any(_squeeze(span) in _squeeze(line) or _contains_run(line, tokens) for line in facts.added):
+            reasons.append(f"quotes code the fix introduces: `{span}`")
+        elif any(not t.isidentifier() or t not in facts.known_names for t in new):
+            reasons.append(f"quotes a token the fix introduces: `{span}`")
+    for op in set(_MULTI_CHAR_OPS.findall(text)) & facts.new_tokens:
+        reasons.append(f"writes the operator the fix introduces: {op}")
+    return reasons
+
+
+def _contains_run(line: str, tokens: list[str]) -> bool:
+    """Whether `tokens` (two or more) occur contiguously in `line`'s tokens."""
+    if len(tokens) < 2:
+        return False
+    have = _code_tokens(line)
+    return any(have[i : i + len(tokens)] == tokens for i in range(len(have) - len(tokens) + 1))
+
+
+def _operation_words(facts: FixFacts) -> list[tuple[str, str]]:
+    """(token, word) pairs naming what the fix's new tokens do."""
+    pairs = [(tok, word) for tok in facts.new_tokens for word in _OPERATION_WORDS.get(tok, ())]
+    pairs += [(tok, tok.lower()) for tok in facts.new_tokens if tok.isidentifier() and tok not in _OPERATION_WORDS]
+    for tok in facts.new_tokens:
+        if tok.isdigit():
+            pairs += [(tok, tok)] + ([(tok, _NUMBER_WORDS[tok])] if tok in _NUMBER_WORDS else [])
+    if facts.moved:
+        pairs += [("<position>", word) for word in _MOVE_WORDS]
+    return pairs
+
+
+def _mentions(sentence: str, word: str) -> bool:
+    if word.startswith(" ") or word.endswith(" "):
+        return word in f" {sentence} "
+    return re.search(rf"(?<![\w]){re.escape(word)}", sentence) is not None
+
+
+def _word_reasons(sentence: str, facts: FixFacts) -> list[str]:
+    """A prescription naming the fix's operation and what it applies to."""
+    low = sentence.lower()
+    if not _PRESCRIBES.search(sentence):
+        return []
+    operations = [(tok, w) for tok, w in _operation_words(facts) if _mentions(low, w)]
+    if not operations:
+        return []
+    operands = [o for o in facts.operands if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", low)]
+    literal = any(tok.isdigit() or tok[:1] in "\"'" for tok, _ in operations)
+    if operands or literal:
+        tok, word = operations[0]
+        target = operands[0] if operands else "a new literal"
+        return [f"prescribes the fix in words: '{word.strip()}' ({tok}) applied to {target}"]
+    return []
+
+
+def _line_reasons(sentence: str, facts: FixFacts) -> list[str]:
+    """A changed line named together with the change to make there."""
+    numbers = {int(n) for m in _LINE_REF.finditer(sentence) for n in m.groups() if n}
+    if not numbers & facts.changed_lines or not _PRESCRIBES.search(sentence):
+        return []
+    low = sentence.lower()
+    named = [w for _, w in _operation_words(facts) if _mentions(low, w)]
+    named += [t for t in facts.new_tokens if not t.isidentifier() and t in sentence]
+    if named:
+        return [f"names line {min(numbers & facts.changed_lines)} with the change: '{named[0].strip()}'"]
+    return []
