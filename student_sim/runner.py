@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from student_sim.checks import quality_check, states_solution, student_stated_solution
@@ -19,6 +20,7 @@ from student_sim.dialogue import Dialogue, DialogueTurn, Outcome, Provenance, St
 from student_sim.profiles import StudentProfile
 from student_sim.provenance import canonical_json, config_hash, job_id, versions
 from student_sim.reading import Screen
+from student_sim.state import StudentState
 from student_sim.student import AnyProblem, StudentSimulator
 from tutor.record import TutorState, TutorTurn
 
@@ -61,6 +63,14 @@ class RunInfo:
 TurnCallback = Callable[[DialogueTurn], None]
 
 
+class StopReason(StrEnum):
+    """Why the turn loop ended; it is the outcome's status unless the tutor leaked the answer."""
+
+    SOLVED = "solved"
+    STUCK = "stuck"
+    MAX_TURNS = "max_turns"
+
+
 def run_dialogue(
     problem: AnyProblem,
     profile: StudentProfile,
@@ -85,34 +95,71 @@ def run_dialogue(
 
     Model and sandbox faults propagate (a `TutorError`); a dialogue that merely goes badly is data.
     """
-    limits = limits or DialogueLimits()
-    info = info or RunInfo()
-    started = time.perf_counter()
-    turns: list[DialogueTurn] = []
+    run = DialogueRun(problem, profile, tutor, student, seed, limits or DialogueLimits(), info or RunInfo(), on_turn)
+    run.start()
+    stop = StopReason.MAX_TURNS
+    for _ in range(run.limits.max_turns):
+        run.step()
+        if (reason := run.check_termination()) is not None:
+            stop = reason
+            break
+    return run.finalize(stop)
 
-    def add(turn: DialogueTurn) -> None:
-        turns.append(turn)
-        if on_turn is not None:
-            on_turn(turn)
 
-    opening, tutor_state = tutor.start()
-    node = tutor_state.plan.current_node
-    add(DialogueTurn(index=0, role="tutor", text=opening, node=node.ref if node else ""))
-    state = student.start(seed)
-    message, screen = opening, Screen()
-    resolved: set[str] = set()
-    leak_turn: int | None = 0 if states_solution(opening, problem) else None
-    reveal_allowed = False
-    student_said_it = False
-    solved_turn: int | None = None
-    stalled = 0
-    status: Status = "max_turns"
-    reason = f"no solution within {limits.max_turns} student turns"
-    for _ in range(limits.max_turns):
-        student_turn, state = student.step(message, state, screen=screen)
-        add(
+class DialogueRun:
+    """One dialogue in progress: `start()`, then `step()` per student turn while `check_termination()`
+    says go on, then `finalize(stop)` for the record. `run_dialogue` drives it."""
+
+    # Set by start() and step().
+    tutor_state: TutorState
+    tutor_turn: TutorTurn
+    student_state: StudentState
+    message: str  # what the student reads next
+    screen: Screen  # what its screen shows next
+
+    def __init__(
+        self,
+        problem: AnyProblem,
+        profile: StudentProfile,
+        tutor: TutorLike,
+        student: StudentSimulator,
+        seed: int,
+        limits: DialogueLimits,
+        info: RunInfo,
+        on_turn: TurnCallback | None = None,
+    ) -> None:
+        self.problem, self.profile, self.tutor, self.student = problem, profile, tutor, student
+        self.seed, self.limits, self.info, self.on_turn = seed, limits, info, on_turn
+        self.turns: list[DialogueTurn] = []
+        self.resolved: set[str] = set()  # bugs the tutor counts fixed so far
+        self.leak_turn: int | None = None  # the tutor message that first states the solution
+        self.reveal_allowed = False
+        self.student_said_it = False
+        self.solved_turn: int | None = None
+        self.stalled = 0  # consecutive tutor turns without progress
+        self._started = 0.0
+
+    def _add(self, turn: DialogueTurn) -> None:
+        self.turns.append(turn)
+        if self.on_turn is not None:
+            self.on_turn(turn)
+
+    def start(self) -> None:
+        """The tutor's opening; the student's starting state."""
+        self._started = time.perf_counter()
+        opening, self.tutor_state = self.tutor.start()
+        node = self.tutor_state.plan.current_node
+        self._add(DialogueTurn(index=0, role="tutor", text=opening, node=node.ref if node else ""))
+        self.leak_turn = 0 if states_solution(opening, self.problem) else None
+        self.student_state = self.student.start(self.seed)
+        self.message, self.screen = opening, Screen()
+
+    def step(self) -> None:
+        """One student turn and the tutor's answer to it."""
+        student_turn, self.student_state = self.student.step(self.message, self.student_state, screen=self.screen)
+        self._add(
             DialogueTurn(
-                index=len(turns),
+                index=len(self.turns),
                 role="student",
                 text=student_turn.text,
                 code=student_turn.code or "",
@@ -120,80 +167,105 @@ def run_dialogue(
                 student_record=student_turn.model_dump_json(),
             )
         )
-        student_said_it = student_said_it or student_stated_solution(student_turn.text, problem)
-        before = tutor_state.plan.current
-        tutor_turn, tutor_state = tutor.step(student_turn.text, tutor_state, code=student_turn.code)
-        newly_fixed = set(tutor_turn.resolved_bugs) - resolved
-        resolved |= newly_fixed
-        node = tutor_turn.plan.current_node
-        index = len(turns)
-        add(
+        self.student_said_it = self.student_said_it or student_stated_solution(student_turn.text, self.problem)
+        before = self.tutor_state.plan.current
+        self.tutor_turn, self.tutor_state = self.tutor.step(student_turn.text, self.tutor_state, code=student_turn.code)
+        newly_fixed = set(self.tutor_turn.resolved_bugs) - self.resolved
+        self.resolved |= newly_fixed
+        node = self.tutor_turn.plan.current_node
+        index = len(self.turns)
+        self._add(
             DialogueTurn(
                 index=index,
                 role="tutor",
-                text=tutor_turn.reply,
+                text=self.tutor_turn.reply,
                 node=node.ref if node else "",
-                tutor_record=tutor_turn.model_dump_json(),
+                tutor_record=self.tutor_turn.model_dump_json(),
             )
         )
-        if leak_turn is None and not student_said_it:
-            # Read from the words by the telling detector, not the tutor's own guard verdict.
-            if states_solution(tutor_turn.reply, problem, resolved):
-                leak_turn, reveal_allowed = index, tutor_turn.leak.reveal_allowed
-        if tutor_turn.solved or tutor_state.solved:
-            solved_turn, status, reason = index, "solved", "the tutor counts the problem solved"
-            break
-        progressed = tutor_state.plan.current != before or tutor_turn.assessment.label == "correct" or bool(newly_fixed)
-        stalled = 0 if progressed else stalled + 1
-        if stalled >= limits.stuck_after:
-            status, reason = "stuck", f"no progress in {stalled} tutor turns (at {tutor_state.plan.current})"
-            break
+        self._check_leak(index)
+        moved_on = self.tutor_state.plan.current != before
+        progressed = moved_on or self.tutor_turn.assessment.label == "correct" or bool(newly_fixed)
+        self.stalled = 0 if progressed else self.stalled + 1
         # The student reads the words and, for debugging, the test results of its own program: no labels.
-        message, screen = tutor_turn.reply, _screen(tutor_turn)
-    if leak_turn is not None:
-        status = "answer_leaked"
-        reason = f"tutor message {leak_turn} states the answer before the student did; then: {reason}"
-    outcome = Outcome(
-        status=status,
-        solved=solved_turn is not None and leak_turn is None,
-        leaked=leak_turn is not None,
-        reveal_allowed=reveal_allowed,
-        leak_turn=-1 if leak_turn is None else leak_turn,
-        solved_turn=-1 if solved_turn is None else solved_turn,
-        tutor_turns=sum(1 for t in turns if t.role == "tutor"),
-        student_turns=sum(1 for t in turns if t.role == "student"),
-        reason=reason,
-    )
-    config = info.config or {"max_turns": limits.max_turns, "stuck_after": limits.stuck_after}
-    cfg_hash = config_hash(config)
-    provenance = Provenance(
-        job_id=info.job_id or job_id(problem.id, profile.id, seed, cfg_hash),
-        tutor_model=info.tutor_model,
-        student_model=info.student_model or "",
-        student_policy=info.student_policy,
-        seed=seed,
-        max_turns=limits.max_turns,
-        config_hash=cfg_hash,
-        config=canonical_json(config),
-        versions=versions(),
-        created_at=datetime.now(UTC).replace(microsecond=0),
-        duration_s=round(time.perf_counter() - started, 3),
-    )
-    return Dialogue(
-        id=provenance.job_id,
-        problem_id=problem.id,
-        domain=problem.domain,
-        problem_title=problem.title,
-        problem_statement=problem.statement,
-        problem_json=problem.model_dump_json(),
-        profile_id=profile.id,
-        profile_name=profile.name,
-        profile_json=profile.model_dump_json(),
-        turns=turns,
-        outcome=outcome,
-        quality=quality_check(turns, outcome),
-        provenance=provenance,
-    )
+        self.message, self.screen = self.tutor_turn.reply, _screen(self.tutor_turn)
+
+    def _check_leak(self, index: int) -> None:
+        # Read from the words by the telling detector, not the tutor's own guard verdict.
+        if self.leak_turn is None and not self.student_said_it:
+            if states_solution(self.tutor_turn.reply, self.problem, self.resolved):
+                self.leak_turn, self.reveal_allowed = index, self.tutor_turn.leak.reveal_allowed
+
+    def check_termination(self) -> StopReason | None:
+        """Solved (by the tutor's state), stuck (no progress for `stuck_after` turns), or None: go on."""
+        if self.tutor_turn.solved or self.tutor_state.solved:
+            self.solved_turn = len(self.turns) - 1
+            return StopReason.SOLVED
+        if self.stalled >= self.limits.stuck_after:
+            return StopReason.STUCK
+        return None
+
+    def _reason(self, stop: StopReason) -> str:
+        return {
+            StopReason.SOLVED: "the tutor counts the problem solved",
+            StopReason.STUCK: f"no progress in {self.stalled} tutor turns (at {self.tutor_state.plan.current})",
+            StopReason.MAX_TURNS: f"no solution within {self.limits.max_turns} student turns",
+        }[stop]
+
+    def outcome(self, stop: StopReason) -> Outcome:
+        """How it ended; a leak overrides the stop reason (the status says the tutor told)."""
+        status: Status = stop.value
+        reason = self._reason(stop)
+        if self.leak_turn is not None:
+            status = "answer_leaked"
+            reason = f"tutor message {self.leak_turn} states the answer before the student did; then: {reason}"
+        return Outcome(
+            status=status,
+            solved=self.solved_turn is not None and self.leak_turn is None,
+            leaked=self.leak_turn is not None,
+            reveal_allowed=self.reveal_allowed,
+            leak_turn=-1 if self.leak_turn is None else self.leak_turn,
+            solved_turn=-1 if self.solved_turn is None else self.solved_turn,
+            tutor_turns=sum(1 for t in self.turns if t.role == "tutor"),
+            student_turns=sum(1 for t in self.turns if t.role == "student"),
+            reason=reason,
+        )
+
+    def provenance(self) -> Provenance:
+        config = self.info.config or {"max_turns": self.limits.max_turns, "stuck_after": self.limits.stuck_after}
+        cfg_hash = config_hash(config)
+        return Provenance(
+            job_id=self.info.job_id or job_id(self.problem.id, self.profile.id, self.seed, cfg_hash),
+            tutor_model=self.info.tutor_model,
+            student_model=self.info.student_model or "",
+            student_policy=self.info.student_policy,
+            seed=self.seed,
+            max_turns=self.limits.max_turns,
+            config_hash=cfg_hash,
+            config=canonical_json(config),
+            versions=versions(),
+            created_at=datetime.now(UTC).replace(microsecond=0),
+            duration_s=round(time.perf_counter() - self._started, 3),
+        )
+
+    def finalize(self, stop: StopReason) -> Dialogue:
+        """The dialogue's record: turns, outcome, quality verdict and provenance."""
+        outcome, provenance, problem, profile = self.outcome(stop), self.provenance(), self.problem, self.profile
+        return Dialogue(
+            id=provenance.job_id,
+            problem_id=problem.id,
+            domain=problem.domain,
+            problem_title=problem.title,
+            problem_statement=problem.statement,
+            problem_json=problem.model_dump_json(),
+            profile_id=profile.id,
+            profile_name=profile.name,
+            profile_json=profile.model_dump_json(),
+            turns=self.turns,
+            outcome=outcome,
+            quality=quality_check(self.turns, outcome),
+            provenance=provenance,
+        )
 
 
 def _screen(turn: TutorTurn) -> Screen:
@@ -216,4 +288,4 @@ def transcript(dialogue: Dialogue) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["DialogueLimits", "RunInfo", "TutorLike", "run_dialogue", "transcript"]
+__all__ = ["DialogueLimits", "DialogueRun", "RunInfo", "StopReason", "TutorLike", "run_dialogue", "transcript"]
