@@ -36,7 +36,13 @@ def run_command(
         str | None, typer.Option("--tutor-model", help="Tutor model spec for every variant without its own.")
     ] = None,
     concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Dialogues at once.")] = None,
-    executor: Annotated[str, typer.Option(help="auto | sequential | threads | processes.")] = "auto",
+    executor: Annotated[str, typer.Option(help="auto | sequential | threads | processes | ray.")] = "auto",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", help="With --executor ray: a running cluster (default: RAY_ADDRESS, else local)."
+        ),
+    ] = None,
     judge: Annotated[
         bool | None,
         typer.Option("--judge/--no-judge", help="Judge tutor turns (default: as the config says)."),
@@ -58,7 +64,11 @@ def run_command(
     if judge is not None:
         parsed = parsed.model_copy(update={"judge": parsed.judge.model_copy(update={"enabled": judge})})
     run_dir = out or Path("runs") / f"eval-{parsed.name}-{config_hash(parsed.model_dump(mode='json'))[:8]}"
-    chosen = None if executor == "auto" else make_executor(executor, concurrency or parsed.concurrency)
+    chosen = (
+        None
+        if executor == "auto"
+        else make_executor(executor, concurrency or parsed.concurrency, ray_address=ray_address)
+    )
     settings = Settings.load()
     with _store(db, settings) as store:
         try:

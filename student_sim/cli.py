@@ -23,7 +23,13 @@ def generate_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder (default: runs/<spec name>).")] = None,
     concurrency: Annotated[int | None, typer.Option("--concurrency", "-c", min=1, help="Dialogues at once.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Generate at most N new dialogues.")] = None,
-    executor: Annotated[str, typer.Option(help="auto | sequential | threads | processes.")] = "auto",
+    executor: Annotated[str, typer.Option(help="auto | sequential | threads | processes | ray.")] = "auto",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", help="With --executor ray: a running cluster (default: RAY_ADDRESS, else local)."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Generate tutor x simulated-student dialogues; rerun the same command to resume."""
@@ -34,7 +40,7 @@ def generate_command(
     parsed = load_spec(spec)
     run_dir = out or Path("runs") / parsed.name
     n = concurrency or parsed.concurrency
-    chosen = None if executor == "auto" else make_executor(executor, n)
+    chosen = None if executor == "auto" else make_executor(executor, n, ray_address=ray_address)
     try:
         report = generate(parsed, run_dir, concurrency=n, limit=limit, executor=chosen, progress=progress)
     except KeyboardInterrupt:

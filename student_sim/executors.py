@@ -5,8 +5,8 @@ pairs as jobs finish, in any order, where the outcome is the result or the excep
 It runs at most `concurrency` jobs at a time and submits lazily, so memory does not grow with the number of
 jobs. Results are consumed (and written) by the caller's thread only: there is one writer.
 
-A cluster executor (Ray, Dask, Slurm arrays) implements the same `run`; `DialogueWorker` is picklable
-and builds its models and sandbox on first use in whichever process runs it.
+`student_sim.ray_executor.RayExecutor` implements the same `run` on a Ray cluster (`make_executor("ray", n)`);
+`DialogueWorker` is picklable and builds its models and sandbox on first use in whichever process runs it.
 """
 
 from __future__ import annotations
@@ -111,15 +111,27 @@ class ProcessExecutor:
         yield from _PoolRunner[J, R](pool, self.concurrency).run(jobs, work)
 
 
+def _ray_executor(concurrency: int, address: str | None = None) -> Executor:
+    from student_sim.ray_executor import RayExecutor  # Ray is an optional extra, imported only when chosen
+
+    return RayExecutor(concurrency, address=address)
+
+
 EXECUTORS: dict[str, Callable[[int], Executor]] = {
     "sequential": lambda n: SequentialExecutor(),
     "threads": ThreadExecutor,
     "processes": ProcessExecutor,
+    "ray": _ray_executor,
 }
 
 
-def make_executor(name: str, concurrency: int) -> Executor:
-    """An executor by name: `sequential`, `threads` or `processes` (`threads` when concurrency > 1)."""
+def make_executor(name: str, concurrency: int, *, ray_address: str | None = None) -> Executor:
+    """An executor by name: `sequential`, `threads`, `processes` or `ray` (on the cluster at `ray_address`,
+    else `RAY_ADDRESS`, else a local Ray instance)."""
+    if name == "ray":
+        return _ray_executor(concurrency, ray_address)
+    if ray_address:
+        raise ConfigError("--ray-address goes with --executor ray")
     try:
         factory = EXECUTORS[name]
     except KeyError:
