@@ -1,0 +1,118 @@
+"""The Ray executor on a local 2-CPU Ray cluster: the same dialogues as the local executor, a killed worker's
+job retried, a killed driver resumed with no job lost and none done twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from student_sim.executors import ThreadExecutor, make_executor
+from student_sim.gen_spec import load_spec
+from student_sim.generate import generate
+from tests.student_sim.test_generate import ROOT, _default_sigint, _wait_for_lines, ids_in, write_spec
+
+ray = pytest.importorskip("ray")
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray instance for this module's in-process tests (the executor leaves it running)."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield
+    ray.shutdown()
+
+
+def _square_or_fail(job: tuple[int, str]) -> int:
+    """Squares n; n == 5 raises; n == 3 kills its own worker process the first time (a marker file says)."""
+    n, marker = job
+    if n == 3 and not Path(marker).exists():
+        Path(marker).write_text("killed once", encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGKILL)
+    if n == 5:
+        raise ValueError("five is not allowed")
+    return n * n
+
+
+def test_jobs_come_back_with_results_errors_and_a_killed_worker_retried(local_ray, tmp_path):
+    marker = str(tmp_path / "killed")
+    executor = make_executor("ray", 2)
+    outcomes = {job[0]: outcome for job, outcome in executor.run([(n, marker) for n in range(8)], _square_or_fail)}
+    assert Path(marker).exists()  # the worker running job 3 really died
+    assert {n: v for n, v in outcomes.items() if n != 5} == {n: n * n for n in range(8) if n != 5}
+    assert isinstance(outcomes[5], ValueError) and "five is not allowed" in str(outcomes[5])
+    assert "raised in a Ray worker" in outcomes[5].__notes__[0]  # the worker's traceback travels with it
+    assert sum(executor.nodes.values()) == 7
+
+
+TIMING_FIELDS = {"created_at", "duration_s", "timings", "latency_s", "first_token_s"}
+
+
+def _without_timing(value):
+    """The record with every clock reading taken out (turn records are JSON strings inside the dialogue)."""
+    if isinstance(value, str) and value.startswith("{"):
+        return _without_timing(json.loads(value))
+    if isinstance(value, dict):
+        return {k: _without_timing(v) for k, v in value.items() if k not in TIMING_FIELDS}
+    if isinstance(value, list):
+        return [_without_timing(v) for v in value]
+    return value
+
+
+def _content(run_dir: Path) -> dict[str, str]:
+    """Job id -> hash of the dialogue without its timings."""
+    found = {}
+    for kind in ("dialogues", "rejected"):
+        path = run_dir / f"{kind}.jsonl"
+        for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+            record = _without_timing(json.loads(line))
+            found[record["id"]] = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+    return found
+
+
+def test_a_ray_run_writes_the_same_dialogues_as_a_local_run(local_ray, tmp_path):
+    spec = load_spec(write_spec(tmp_path, seeds=1, profiles=["ava-adds-instead", "grace-strong-all-rounder"]))
+    local = generate(spec, tmp_path / "local", executor=ThreadExecutor(2), progress=False)
+    on_ray = generate(spec, tmp_path / "ray", executor=make_executor("ray", 2), progress=False)
+    assert (local.errors, on_ray.errors) == (0, 0)
+    assert local.generated == on_ray.generated == 14
+    assert _content(tmp_path / "local") == _content(tmp_path / "ray")
+    manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["runs"][-1]["executor"] == "RayExecutor"
+
+
+def _generate_on_ray(spec: Path, out: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "socratic_cli", "generate", "--spec", str(spec), "--out", str(out)]
+    return subprocess.Popen(
+        [*command, "--no-progress", "--executor", "ray", "--concurrency", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=_default_sigint,
+        env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"},  # a local instance of its own
+    )
+
+
+def test_a_killed_ray_driver_resumes_with_no_job_lost_and_none_done_twice(tmp_path):
+    spec_path = write_spec(tmp_path, seeds=2, profiles=["ava-adds-instead", "grace-strong-all-rounder"])
+    out = tmp_path / "run"
+    driver = _generate_on_ray(spec_path, out)
+    _wait_for_lines(out / "dialogues.jsonl", 4, driver, timeout=180)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait(timeout=30)
+    before = set(ids_in(out / "dialogues.jsonl")) | set(ids_in(out / "rejected.jsonl"))
+    rerun = _generate_on_ray(spec_path, out)
+    assert rerun.wait(timeout=240) == 0, rerun.stdout.read() if rerun.stdout else ""
+    done = ids_in(out / "dialogues.jsonl") + ids_in(out / "rejected.jsonl")
+    assert len(done) == len(set(done)) == 28 and before <= set(done)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["runs"][-1]["skipped"] == len(before) and manifest["runs"][-1]["executor"] == "RayExecutor"
