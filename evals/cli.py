@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tutor.errors import NotFoundError
+
+if TYPE_CHECKING:  # the commands import what they use when they run, so `socratic --help` stays fast
+    from evals.judge import JudgeLike
+    from tutor.problems.labelled import LabelledTutorResponse
 
 
 def _store(use_db: bool, settings: Any) -> Any:
@@ -256,11 +261,7 @@ def calibrate_command(
 ) -> None:
     """Measure judges against human labels: accuracy, macro-F1, Cohen's kappa and confusion matrices per
     dimension, on the held-out half of the file, beside the majority baseline; rerun to resume."""
-    from tqdm import tqdm
-
-    from evals.calibrate import calibrate, load_labelled, render_markdown
-    from evals.calibration_split import SEED
-    from evals.calibration_suite import render_suite_markdown, run_suite
+    from evals.calibrate import load_labelled
     from evals.judge_factory import make_judge
     from tutor.errors import ConfigError
     from tutor.files import atomic_write_text, write_json
@@ -274,41 +275,80 @@ def calibrate_command(
     name = _slug(data.stem) if split else f"{_slug(data.stem)}-{_slug(specs[0])}"
     folder = out or Path("runs") / f"calibration-{name}"
     folder.mkdir(parents=True, exist_ok=True)
-    # Verdicts are saved as they come, so an interrupted calibration resumes where it stopped.
-    cache = folder / "verdicts.jsonl"
-    done = _read_verdicts(cache)
     others = {s: make_judge(s, settings) for s in specs if not (split and s == "learned")}
-    with tqdm(disable=not progress, unit="resp", desc="calibrate") as bar:
-        save = _saver(cache, bar)
-        if split:
-            suite = run_suite(
-                records,
-                data=data.name,
-                llm_judges=others,
-                learned="learned" in specs,
-                sample_size=sample or None,
-                seed=SEED if seed is None else seed,
-                skipped=skipped,
-                done=done,
-                on_item=save,
-            )
-            document, text = suite.to_json(), render_suite_markdown(suite)
-        else:
-            spec = specs[0]
-            report = calibrate(
-                records[:limit] if limit else records,
-                others[spec],
-                judge_spec=spec,
-                data=str(data),
-                skipped=skipped,
-                done=done.get(spec),
-                on_item=lambda item: save(spec, item),
-            )
-            document, text = report.to_json(), render_markdown(report)
+    if split:
+        run = functools.partial(_calibrate_split, learned="learned" in specs, sample=sample, seed=seed)
+    else:
+        run = functools.partial(_calibrate_one, spec=specs[0], limit=limit)
+    document, text = run(data, records, skipped, others, folder / "verdicts.jsonl", progress)
     write_json(folder / "calibration.json", document)
     atomic_write_text(folder / "calibration.md", text)
     typer.echo(text)
     typer.echo(f"-> {folder / 'calibration.md'}, {folder / 'calibration.json'}")
+
+
+def _calibrate_split(
+    data: Path,
+    records: list[LabelledTutorResponse],
+    skipped: list[str],
+    judges: dict[str, JudgeLike],
+    cache: Path,
+    progress: bool,
+    *,
+    learned: bool,
+    sample: int,
+    seed: int | None,
+) -> tuple[dict[str, Any], str]:
+    """The judges and the majority baseline on the held-out half (the learned judge trained on the other)."""
+    from tqdm import tqdm
+
+    from evals.calibration_split import SEED
+    from evals.calibration_suite import render_suite_markdown, run_suite
+
+    # Verdicts are saved as they come, so an interrupted calibration resumes where it stopped.
+    with tqdm(disable=not progress, unit="resp", desc="calibrate") as bar:
+        suite = run_suite(
+            records,
+            data=data.name,
+            llm_judges=judges,
+            learned=learned,
+            sample_size=sample or None,
+            seed=SEED if seed is None else seed,
+            skipped=skipped,
+            done=_read_verdicts(cache),
+            on_item=_saver(cache, bar),
+        )
+    return suite.to_json(), render_suite_markdown(suite)
+
+
+def _calibrate_one(
+    data: Path,
+    records: list[LabelledTutorResponse],
+    skipped: list[str],
+    judges: dict[str, JudgeLike],
+    cache: Path,
+    progress: bool,
+    *,
+    spec: str,
+    limit: int | None,
+) -> tuple[dict[str, Any], str]:
+    """One judge on every response (or the first `limit`), without a split or a baseline."""
+    from tqdm import tqdm
+
+    from evals.calibrate import calibrate, render_markdown
+
+    with tqdm(disable=not progress, unit="resp", desc="calibrate") as bar:
+        save = _saver(cache, bar)
+        report = calibrate(
+            records[:limit] if limit else records,
+            judges[spec],
+            judge_spec=spec,
+            data=str(data),
+            skipped=skipped,
+            done=_read_verdicts(cache).get(spec),
+            on_item=lambda item: save(spec, item),
+        )
+    return report.to_json(), render_markdown(report)
 
 
 def list_command(limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20) -> None:

@@ -27,13 +27,13 @@ import builtins
 import keyword
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from evals.labels import JudgeLabels
 from evals.scores import DialogueScore, TurnScore
 from student_sim.checks import student_stated_solution
 from student_sim.cognition import CognitiveModel
-from student_sim.dialogue import Dialogue
+from student_sim.dialogue import Dialogue, DialogueTurn
 from student_sim.state import StudentTurn
 from student_sim.telling import answer_key, detect_telling
 from student_sim.telling_text import read_numbers
@@ -301,6 +301,116 @@ def _misconceptions(
     return shown, resolved
 
 
+@dataclass
+class _Walk:
+    """What scoring has seen so far, walking a dialogue's messages in order."""
+
+    problem: Problem
+    judged: Mapping[int, JudgedTurn]
+    k: int = 0  # student turns so far
+    resolved: set[str] = field(default_factory=set)
+    executed: list[float] = field(default_factory=list)  # numbers the tutor's code or tests produced
+    quoted: list[float] = field(default_factory=list)  # numbers the student wrote
+    said: list[str] = field(default_factory=list)
+    students: list[tuple[int, StudentTurn | None]] = field(default_factory=list)
+    tutor_records: dict[int, TutorTurn] = field(default_factory=dict)
+    last_tests: list[TestOutcome] | None = None
+    success_turn: int | None = None
+    telling_turn: int | None = None
+    guard_turn: int | None = None
+    reveal_allowed: bool = False
+    turns: list[TurnScore] = field(default_factory=list)
+
+    @property
+    def debugging(self) -> bool:
+        return isinstance(self.problem, DebuggingProblem)
+
+    def student(self, turn: DialogueTurn) -> None:
+        self.k += 1
+        self.quoted += [m.value for m in extract_numbers(turn.text)]
+        self.said.append(turn.text)
+        self.students.append((self.k, turn.student_turn()))
+        if not self.debugging and self.success_turn is None and student_stated_solution(turn.text, self.problem):
+            self.success_turn = self.k
+
+    def tutor(self, turn: DialogueTurn) -> None:
+        record = turn.tutor_turn()
+        if record is not None:
+            self._record(record)
+        tells, reasons = telling_check(self.problem, turn.text, self.resolved, student_said=self.said)
+        guard_tells, guard_reasons = guard_check(self.problem, turn.text, self.resolved)
+        if not self.debugging and self.success_turn is not None:
+            # confirming what the student already said is not telling
+            tells, reasons, guard_tells, guard_reasons = False, [], False, []
+        if tells and self.telling_turn is None:
+            self.telling_turn = self.k
+            self.reveal_allowed = bool(record and record.leak.reveal_allowed)
+        if guard_tells and self.guard_turn is None:
+            self.guard_turn = self.k
+        self.turns.append(self._turn_score(turn, tells, reasons, guard_tells, guard_reasons))
+
+    def _record(self, record: TutorTurn) -> None:
+        self.tutor_records[self.k] = record
+        self.resolved |= set(record.resolved_bugs)
+        self.executed += [s.value for s in record.soliloquies if s.ok and s.value is not None]
+        self.executed += [m.value for t in record.tests for m in extract_numbers(t.message)]
+        if record.tests:
+            self.last_tests = list(record.tests)
+            if self.debugging and self.success_turn is None and tests_all_pass(record.tests):
+                self.success_turn = self.k
+
+    def _turn_score(
+        self, turn: DialogueTurn, tells: bool, reasons: list[str], guard_tells: bool, guard_reasons: list[str]
+    ) -> TurnScore:
+        numbers = check_numbers(turn.text, self.problem, executed=self.executed, quoted=self.quoted)
+        targets = states_fix = None
+        if isinstance(self.problem, DebuggingProblem):
+            states_fix = tells
+            open_bugs = [b.id for b in self.problem.bugs if b.id not in self.resolved]
+            if open_bugs:
+                targets = refers_to_bug(turn.text, self.problem, open_bugs)
+        verdict = self.judged.get(turn.index)
+        return TurnScore(
+            index=turn.index,
+            k=self.k,
+            asks_question=asks_question(turn.text),
+            tells=tells,
+            tell_reasons=reasons,
+            guard_tells=guard_tells,
+            guard_reasons=guard_reasons,
+            numbers_stated=numbers.stated,
+            numbers_quoted=numbers.quoted,
+            numbers_correct=numbers.correct,
+            numbers_wrong=list(numbers.wrong),
+            targets_open_bug=targets,
+            states_fix=states_fix,
+            judge=verdict.labels if verdict else None,
+            judge_error=verdict.error if verdict else "",
+        )
+
+
+def _debugging_figures(walk: _Walk) -> dict[str, object]:
+    """Bugs, tests and bug targeting of a debugging dialogue (nothing for other domains)."""
+    problem, turns = walk.problem, walk.turns
+    if not isinstance(problem, DebuggingProblem):
+        return {}
+    broken = {name for b in problem.bugs for name in b.breaks_tests}
+    targeted = [t.targets_open_bug for t in turns if t.targets_open_bug is not None]
+    passed = (
+        sum(t.status == "passed" for t in walk.last_tests)
+        if walk.last_tests is not None
+        else len([t for t in problem.tests if t.name not in broken])
+    )
+    return {
+        "bugs_total": len(problem.bugs),
+        "bugs_fixed": len(walk.resolved & {b.id for b in problem.bugs}),
+        "tests_total": len(problem.tests),
+        "tests_passed": passed,
+        "open_bug_targeting": _mean([float(t) for t in targeted]),
+        "fix_statements": sum(bool(t.states_fix) for t in turns),
+    }
+
+
 def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, JudgedTurn] | None = None) -> DialogueScore:
     """Every metric of one dialogue (see the module docstring and `DialogueScore`).
 
@@ -310,100 +420,20 @@ def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, Judged
         judged: judge verdicts by message index (DialogueTurn.index), when the run was judged.
     """
     problem: Problem = dialogue.problem()
-    debugging = isinstance(problem, DebuggingProblem)
-    judged = judged or {}
-    k = 0
-    resolved: set[str] = set()
-    executed: list[float] = []
-    quoted: list[float] = []
-    students: list[tuple[int, StudentTurn | None]] = []
-    tutor_records: dict[int, TutorTurn] = {}
-    last_tests: list[TestOutcome] | None = None
-    success_turn: int | None = None
-    telling_turn: int | None = None
-    guard_turn: int | None = None
-    said: list[str] = []
-    reveal_allowed = False
-    turns: list[TurnScore] = []
+    walk = _Walk(problem, judged or {})
     for turn in dialogue.turns:
         if turn.role == "student":
-            k += 1
-            quoted += [m.value for m in extract_numbers(turn.text)]
-            said.append(turn.text)
-            students.append((k, turn.student_turn()))
-            if not debugging and success_turn is None and student_stated_solution(turn.text, problem):
-                success_turn = k
-            continue
-        record = turn.tutor_turn()
-        if record is not None:
-            tutor_records[k] = record
-            resolved |= set(record.resolved_bugs)
-            executed += [s.value for s in record.soliloquies if s.ok and s.value is not None]
-            executed += [m.value for t in record.tests for m in extract_numbers(t.message)]
-            if record.tests:
-                last_tests = list(record.tests)
-                if debugging and success_turn is None and tests_all_pass(record.tests):
-                    success_turn = k
-        tells, reasons = telling_check(problem, turn.text, resolved, student_said=said)
-        guard_tells, guard_reasons = guard_check(problem, turn.text, resolved)
-        if not debugging and success_turn is not None:
-            # confirming what the student already said is not telling
-            tells, reasons, guard_tells, guard_reasons = False, [], False, []
-        if tells and telling_turn is None:
-            telling_turn = k
-            reveal_allowed = bool(record and record.leak.reveal_allowed)
-        if guard_tells and guard_turn is None:
-            guard_turn = k
-        numbers = check_numbers(turn.text, problem, executed=executed, quoted=quoted)
-        targets = states_fix = None
-        if isinstance(problem, DebuggingProblem):
-            states_fix = tells
-            open_bugs = [b.id for b in problem.bugs if b.id not in resolved]
-            if open_bugs:
-                targets = refers_to_bug(turn.text, problem, open_bugs)
-        verdict = judged.get(turn.index)
-        turns.append(
-            TurnScore(
-                index=turn.index,
-                k=k,
-                asks_question=asks_question(turn.text),
-                tells=tells,
-                tell_reasons=reasons,
-                guard_tells=guard_tells,
-                guard_reasons=guard_reasons,
-                numbers_stated=numbers.stated,
-                numbers_quoted=numbers.quoted,
-                numbers_correct=numbers.correct,
-                numbers_wrong=list(numbers.wrong),
-                targets_open_bug=targets,
-                states_fix=states_fix,
-                judge=verdict.labels if verdict else None,
-                judge_error=verdict.error if verdict else "",
-            )
-        )
+            walk.student(turn)
+        else:
+            walk.tutor(turn)
+    turns = walk.turns
     replies = [t for t in turns if t.k > 0]
-    records = list(tutor_records.values())
-    shown, fixed_misconceptions = _misconceptions(students, tutor_records)
-    before, after = _mastery(dialogue, problem, [s for _, s in students if s is not None])
+    records = list(walk.tutor_records.values())
+    shown, fixed_misconceptions = _misconceptions(walk.students, walk.tutor_records)
+    before, after = _mastery(dialogue, problem, [s for _, s in walk.students if s is not None])
     checked = sum(t.numbers_stated - t.numbers_quoted for t in turns)
     correct = sum(t.numbers_correct for t in turns)
-    solved = success_turn is not None and telling_turn is None
-    debug: dict[str, object] = {}
-    if isinstance(problem, DebuggingProblem):
-        broken = {name for b in problem.bugs for name in b.breaks_tests}
-        targeted = [t.targets_open_bug for t in turns if t.targets_open_bug is not None]
-        debug = {
-            "bugs_total": len(problem.bugs),
-            "bugs_fixed": len(resolved & {b.id for b in problem.bugs}),
-            "tests_total": len(problem.tests),
-            "tests_passed": (
-                sum(t.status == "passed" for t in last_tests)
-                if last_tests is not None
-                else len([t for t in problem.tests if t.name not in broken])
-            ),
-            "open_bug_targeting": _mean([float(t) for t in targeted]),
-            "fix_statements": sum(bool(t.states_fix) for t in turns),
-        }
+    solved = walk.success_turn is not None and walk.telling_turn is None
     return DialogueScore(
         dialogue_id=dialogue.id,
         variant=variant,
@@ -413,15 +443,15 @@ def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, Judged
         seed=dialogue.provenance.seed,
         status=dialogue.outcome.status,
         quality_passed=dialogue.quality.passed,
-        student_turns=k,
+        student_turns=walk.k,
         tutor_turns=len(replies),
-        success_turn=success_turn,
-        telling_turn=telling_turn,
-        guard_telling_turn=guard_turn,
-        reveal_allowed=reveal_allowed,
+        success_turn=walk.success_turn,
+        telling_turn=walk.telling_turn,
+        guard_telling_turn=walk.guard_turn,
+        reveal_allowed=walk.reveal_allowed,
         solved=solved,
-        leaked=telling_turn is not None,
-        turns_to_solve=success_turn if solved else None,
+        leaked=walk.telling_turn is not None,
+        turns_to_solve=walk.success_turn if solved else None,
         question_share=_mean([float(t.asks_question) for t in replies]),
         numbers_stated=sum(t.numbers_stated for t in turns),
         numbers_checked=checked,
@@ -439,7 +469,7 @@ def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, Judged
         tutor_model_s=round(sum(c.latency_s for r in records for c in r.model_calls), 4),
         duration_s=dialogue.provenance.duration_s,
         turns=turns,
-        **debug,  # type: ignore[arg-type]
+        **_debugging_figures(walk),  # type: ignore[arg-type]
     )
 
 

@@ -142,8 +142,33 @@ def build_report(
 ) -> tuple[list[Block], list[Example]]:
     """The report's blocks (and the examples among them); `data_dir` holds the real public files the run is
     set beside (default: `$TUTOR_REALDATA_DIR`)."""
-    manifest = read_manifest(run_dir)
     variants = [v.name for v in config.variants if v.name in summary["variants"]]
+    by_variant = group(scores, "variant")
+    example_scores = {v: _pick_examples(by_variant.get((v,), []), config.examples_per_variant) for v in variants}
+    blocks = _run_section(read_manifest(run_dir), config, scores, summary)
+    blocks += _results_sections(scores, variants, example_scores)
+    blocks += _curves_section(config, summary, variants)
+    by_variant_dialogues = {v: read_dialogues(run_dir, v) for v in variants}
+    data_dir = realdata_dir(data_dir)
+    blocks += audit_section(run_dir, by_variant_dialogues)
+    blocks += fidelity_section(run_dir, by_variant_dialogues, data_dir)
+    blocks += bridge_section(run_dir, data_dir)
+    blocks += _ablation(config, scores, variants)
+    blocks += _judge_section(scores, variants)
+    judges = sorted({r.judge for r in read_judge(run_dir)}) if any(s.judged_turns for s in scores) else []
+    blocks += judge_calibration_section(judges)
+    examples = []
+    for v in variants:
+        dialogues = {d.id: d for d in by_variant_dialogues[v]}
+        examples += [_example(s, dialogues[s.dialogue_id]) for s in example_scores[v] if s.dialogue_id in dialogues]
+    blocks += examples
+    return blocks, examples
+
+
+def _run_section(
+    manifest: dict[str, Any], config: EvalConfig, scores: Sequence[DialogueScore], summary: dict[str, Any]
+) -> list[Block]:
+    """The title, what ran on what, and the dialogues that failed to run."""
     models = manifest.get("models", {})
     machine = manifest.get("machine", {})
     blocks: list[Block] = [
@@ -169,8 +194,14 @@ def build_report(
                 + ", ".join(f"{v}: {n}" for v, n in errors.items())
             )
         )
+    return blocks
+
+
+def _results_sections(
+    scores: Sequence[DialogueScore], variants: list[str], example_scores: dict[str, list[DialogueScore]]
+) -> list[Block]:
+    """The headline metrics per variant (with a link to its first example), per domain, and for debugging."""
     by_variant = group(scores, "variant")
-    example_scores = {v: _pick_examples(by_variant.get((v,), []), config.examples_per_variant) for v in variants}
     first_example = {v: picks[0] for v, picks in example_scores.items() if picks}
     overview = _metric_table([([v], by_variant.get((v,), [])) for v in variants], HEADLINE, ["Variant"])
     if first_example:
@@ -180,7 +211,7 @@ def build_report(
             row.append(
                 Link(s.dialogue_id[:8], f"examples/{v}/{s.dialogue_id}.md", f"#ex-{v}-{s.dialogue_id}") if s else "-"
             )
-    blocks += [Heading("Results per tutor variant"), overview]
+    blocks: list[Block] = [Heading("Results per tutor variant"), overview]
     domains = group(scores, "domain", "variant")
     blocks += [
         Heading("Results per domain"),
@@ -190,8 +221,13 @@ def build_report(
     if debugging:
         rows = [([v], items) for (v,), items in group(debugging, "variant").items()]
         blocks += [Heading("Debugging"), _metric_table(rows, DEBUGGING, ["Variant"])]
+    return blocks
+
+
+def _curves_section(config: EvalConfig, summary: dict[str, Any], variants: list[str]) -> list[Block]:
+    """Success@k and Telling@k (plot and table), and the rate plots."""
     k_header = [f"k={k}" for k in range(1, config.max_turns + 1)]
-    blocks += [
+    return [
         Heading("Success@k and Telling@k"),
         Para(
             "Success@k: the student stated the final answer (or the code passed all tests) within k "
@@ -213,25 +249,6 @@ def build_report(
         Image("plots/rates.png", "Leak rate and calculation accuracy", rates_png(summary, variants)),
         Image("plots/outcomes.png", "Solved without telling and question share", outcomes_png(summary, variants)),
     ]
-    by_variant_dialogues = {v: read_dialogues(run_dir, v) for v in variants}
-    data_dir = realdata_dir(data_dir)
-    blocks += audit_section(run_dir, by_variant_dialogues)
-    blocks += fidelity_section(run_dir, by_variant_dialogues, data_dir)
-    blocks += bridge_section(run_dir, data_dir)
-    blocks += _ablation(config, scores, variants)
-    blocks += _judge_section(scores, variants)
-    judges = sorted({r.judge for r in read_judge(run_dir)}) if any(s.judged_turns for s in scores) else []
-    blocks += judge_calibration_section(judges)
-    examples = []
-    dialogues = {}
-    for v in variants:
-        wanted = {s.dialogue_id for s in example_scores[v]}
-        dialogues.update({(v, d.id): d for d in by_variant_dialogues[v] if d.id in wanted})
-        examples += [
-            _example(s, dialogues[(v, s.dialogue_id)]) for s in example_scores[v] if (v, s.dialogue_id) in dialogues
-        ]
-    blocks += examples
-    return blocks, examples
 
 
 def _ablation(config: EvalConfig, scores: Sequence[DialogueScore], variants: list[str]) -> list[Block]:

@@ -110,105 +110,118 @@ def run_eval(
     """
     settings = settings or Settings.load()
     run_dir = Path(run_dir)
-    started = time.perf_counter()
-    started_at = _now()
+    started, started_at = time.perf_counter(), _now()
     config_json = config.model_dump(mode="json")
     cfg_hash = config_hash(config_json)
     folder = RunFolder(run_dir)
     with folder:
-        previous = folder.read_manifest()
-        if previous is not None and previous.get("config_hash") != cfg_hash:
-            raise ConfigError(
-                f"{run_dir} holds an eval run of another config "
-                f"(hash {previous.get('config_hash')}, this one {cfg_hash})",
-                "resume with the same config, or use another --out",
-            )
-        run_id = (
-            str(previous["run_id"])
-            if previous
-            else f"{config.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-        )
-        history = list(previous.get("runs", [])) if previous else []
-        manifest: dict[str, Any] = {
-            "kind": "eval",
-            "run_id": run_id,
-            "name": config.name,
-            "status": "running",
-            "config_hash": cfg_hash,
-            "config": config_json,
-            "models": _models(config, settings),
-            "machine": machine(),
-            "versions": versions().model_dump(),
-            "variants": {v.name: f"variants/{v.name}" for v in config.variants},
-            "runs": history,
-        }
+        manifest = _opening_manifest(config, settings, folder.read_manifest(), cfg_hash, run_dir)
+        run_id, history = str(manifest["run_id"]), manifest["runs"]
         folder.write_manifest(manifest)
         _record_start(store, run_id, config_json, run_dir)
-        generated = skipped = errors = jobs = judged = 0
-        status = "failed"
+        counts = _Counts()
         try:
-            for variant in config.variants:
-                spec = config.generation_spec(variant)
-                result = generate(
-                    spec,
-                    variant_dir(run_dir, variant.name),
-                    settings=settings,
-                    concurrency=concurrency,
-                    executor=executor,
-                    progress=progress,
-                )
-                jobs += result.jobs
-                generated += result.generated
-                skipped += result.skipped
-                errors += result.errors
+            _generate_variants(config, run_dir, settings, counts, concurrency, executor, progress)
             if config.judge.enabled:
                 judge_spec = config.judge.spec or settings.spec_for("judge")
-                judged = judge_run(
-                    run_dir,
-                    _judge(judge_spec, settings, judge_model),
-                    judge_spec,
-                    max_turns=config.judge.max_turns_per_dialogue,
-                    progress=progress,
-                )
-            status = "done" if errors == 0 else "partial"
+                judge = _judge(judge_spec, settings, judge_model)
+                max_turns = config.judge.max_turns_per_dialogue
+                counts.judged = judge_run(run_dir, judge, judge_spec, max_turns=max_turns, progress=progress)
+            counts.status = "done" if counts.errors == 0 else "partial"
         except KeyboardInterrupt:
-            status = "interrupted"
+            counts.status = "interrupted"
             raise
         finally:
-            duration = round(time.perf_counter() - started, 2)
-            history.append(
-                {
-                    "started_at": started_at,
-                    "finished_at": _now(),
-                    "duration_s": duration,
-                    "generated": generated,
-                    "skipped": skipped,
-                    "errors": errors,
-                    "judged": judged,
-                    "status": status,
-                }
-            )
-            manifest.update(status=status, runs=history)
+            history.append(counts.as_run(started_at, round(time.perf_counter() - started, 2)))
+            manifest.update(status=counts.status, runs=history)
             folder.write_manifest(manifest)
-            if status in ("failed", "interrupted"):
-                _record_end(store, run_id, "cancelled" if status == "interrupted" else "failed", None)
+            if counts.status in ("failed", "interrupted"):
+                _record_end(store, run_id, "cancelled" if counts.status == "interrupted" else "failed", None)
     try:
         scores, summary = rescore(run_dir, report=report)
     except BaseException:
         _record_end(store, run_id, "failed", None)
         raise
-    _record_end(store, run_id, "done" if errors == 0 else "failed", summary)
-    return EvalResult(
-        run_dir,
-        run_id,
-        jobs,
-        generated,
-        skipped,
-        errors,
-        judged,
-        round(time.perf_counter() - started, 2),
-        summary,
-    )
+    _record_end(store, run_id, "done" if counts.errors == 0 else "failed", summary)
+    duration = round(time.perf_counter() - started, 2)
+    c = counts
+    return EvalResult(run_dir, run_id, c.jobs, c.generated, c.skipped, c.errors, c.judged, duration, summary)
+
+
+@dataclass
+class _Counts:
+    """What one call of `run_eval` did; `status` stays "failed" unless the call gets to the end."""
+
+    jobs: int = 0
+    generated: int = 0
+    skipped: int = 0
+    errors: int = 0
+    judged: int = 0
+    status: str = "failed"
+
+    def as_run(self, started_at: str, duration: float) -> dict[str, Any]:
+        """This call's entry in the manifest's `runs`."""
+        return {
+            "started_at": started_at,
+            "finished_at": _now(),
+            "duration_s": duration,
+            "generated": self.generated,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "judged": self.judged,
+            "status": self.status,
+        }
+
+
+def _opening_manifest(
+    config: EvalConfig, settings: Settings, previous: dict[str, Any] | None, cfg_hash: str, run_dir: Path
+) -> dict[str, Any]:
+    """The manifest of a run that starts or resumes (a folder resumes only a run of the same config)."""
+    if previous is not None and previous.get("config_hash") != cfg_hash:
+        raise ConfigError(
+            f"{run_dir} holds an eval run of another config (hash {previous.get('config_hash')}, this one {cfg_hash})",
+            "resume with the same config, or use another --out",
+        )
+    fresh_id = f"{config.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    run_id = str(previous["run_id"]) if previous else fresh_id
+    return {
+        "kind": "eval",
+        "run_id": run_id,
+        "name": config.name,
+        "status": "running",
+        "config_hash": cfg_hash,
+        "config": config.model_dump(mode="json"),
+        "models": _models(config, settings),
+        "machine": machine(),
+        "versions": versions().model_dump(),
+        "variants": {v.name: f"variants/{v.name}" for v in config.variants},
+        "runs": list(previous.get("runs", [])) if previous else [],
+    }
+
+
+def _generate_variants(
+    config: EvalConfig,
+    run_dir: Path,
+    settings: Settings,
+    counts: _Counts,
+    concurrency: int | None,
+    executor: Executor | None,
+    progress: bool,
+) -> None:
+    """Each variant's dialogues, by the generator, into its own run folder (resuming what is there)."""
+    for variant in config.variants:
+        result = generate(
+            config.generation_spec(variant),
+            variant_dir(run_dir, variant.name),
+            settings=settings,
+            concurrency=concurrency,
+            executor=executor,
+            progress=progress,
+        )
+        counts.jobs += result.jobs
+        counts.generated += result.generated
+        counts.skipped += result.skipped
+        counts.errors += result.errors
 
 
 def _models(config: EvalConfig, settings: Settings) -> dict[str, Any]:

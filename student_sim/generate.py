@@ -23,7 +23,7 @@ from student_sim.executors import Executor, make_executor
 from student_sim.fidelity import fidelity_for_run, write_fidelity
 from student_sim.gen_spec import GenerationSpec, Job, expand_jobs
 from student_sim.provenance import canonical_json, config_hash, versions
-from student_sim.runfolder import FileKind, RunFolder
+from student_sim.runfolder import FileKind, Recovery, RunFolder
 from student_sim.runner import DialogueLimits, RunInfo, run_dialogue
 from student_sim.student import StudentSimulator
 from tutor.errors import ConfigError, TutorError
@@ -133,66 +133,26 @@ def generate(
     n_workers = concurrency or spec.concurrency
     executor = executor or make_executor("threads" if n_workers > 1 else "sequential", n_workers)
     folder = RunFolder(out_dir)
-    started = time.perf_counter()
-    started_at = _now()
+    started, started_at = time.perf_counter(), _now()
     with folder:
         previous = folder.read_manifest()
-        if previous is not None and previous.get("config_hash") != cfg_hash:
-            raise ConfigError(
-                f"{folder.path} holds a run made with another config (hash {previous.get('config_hash')}, "
-                f"this spec gives {cfg_hash})",
-                "resume with the same spec and models, or use another --out",
-            )
+        _refuse_another_config(folder, previous, cfg_hash)
         recovery = folder.recover()
         jobs = expand_jobs(spec, cfg_hash)
         pending = [j for j in jobs if j.id not in recovery.done]
         todo = pending[:limit] if limit is not None else pending
         runs = list(previous.get("runs", [])) if previous else []
-        manifest = _manifest(
-            spec, tutor_spec, student_spec, worker.config, cfg_hash, len(jobs), folder, runs, "running"
-        )
-        folder.write_manifest(manifest)
-        generated = errors = 0
-        interrupted = False
-        bar = tqdm(total=len(todo), disable=not progress, unit="dlg", desc=spec.name, dynamic_ncols=True)
+        folder.write_manifest(_manifest(worker, cfg_hash, len(jobs), folder, runs, "running"))
+        tally = _Tally()
         try:
-            for job, outcome in executor.run(todo, worker):
-                if isinstance(outcome, BaseException):
-                    errors += 1
-                    folder.append("errors", canonical_json(_error_record(job, outcome)))
-                else:
-                    kind: FileKind = "dialogues" if outcome.quality.passed else "rejected"
-                    folder.append(kind, outcome.to_json_line())
-                    generated += 1
-                bar.update(1)
-                bar.set_postfix(errors=errors, refresh=False)
-        except KeyboardInterrupt:
-            interrupted = True
-            raise
+            _run_jobs(executor, todo, worker, folder, tally, progress)
         finally:
-            bar.close()
             worker.close()
             duration = time.perf_counter() - started
-            runs.append(
-                {
-                    "started_at": started_at,
-                    "finished_at": _now(),
-                    "duration_s": round(duration, 2),
-                    "concurrency": n_workers,
-                    "executor": type(executor).__name__,
-                    "skipped": len(jobs) - len(pending),
-                    "generated": generated,
-                    "errors": errors,
-                    "dropped_lines": recovery.dropped_lines,
-                    "interrupted": interrupted,
-                    "dialogues_per_hour": round(generated / duration * 3600, 1) if duration > 0 else None,
-                }
-            )
-            left = len(pending) - generated
-            status = "interrupted" if interrupted else ("complete" if left == 0 else "partial")
-            manifest = _manifest(
-                spec, tutor_spec, student_spec, worker.config, cfg_hash, len(jobs), folder, runs, status
-            )
+            runs.append(tally.as_run(started_at, duration, n_workers, executor, len(jobs) - len(pending), recovery))
+            left = len(pending) - tally.generated
+            status = "interrupted" if tally.interrupted else ("complete" if left == 0 else "partial")
+            manifest = _manifest(worker, cfg_hash, len(jobs), folder, runs, status)
             folder.write_manifest(manifest)
         # From the folder's files, not this call's dialogues, so a resumed run gets the card of all of them.
         _, fidelity = write_fidelity(folder.path, fidelity_for_run(folder.path))
@@ -200,14 +160,74 @@ def generate(
         run_dir=folder.path,
         jobs=len(jobs),
         skipped=len(jobs) - len(pending),
-        generated=generated,
-        errors=errors,
+        generated=tally.generated,
+        errors=tally.errors,
         dropped_lines=recovery.dropped_lines,
-        interrupted=interrupted,
+        interrupted=tally.interrupted,
         duration_s=round(time.perf_counter() - started, 2),
         manifest=manifest,
         fidelity=fidelity,
     )
+
+
+def _refuse_another_config(folder: RunFolder, previous: dict[str, Any] | None, cfg_hash: str) -> None:
+    """A folder resumes only the run it holds: same config hash, hence the same job ids."""
+    if previous is not None and previous.get("config_hash") != cfg_hash:
+        raise ConfigError(
+            f"{folder.path} holds a run made with another config (hash {previous.get('config_hash')}, "
+            f"this spec gives {cfg_hash})",
+            "resume with the same spec and models, or use another --out",
+        )
+
+
+@dataclass
+class _Tally:
+    """What one call of `generate` did so far."""
+
+    generated: int = 0
+    errors: int = 0
+    interrupted: bool = False
+
+    def as_run(
+        self, started_at: str, duration: float, workers: int, executor: Executor, skipped: int, recovery: Recovery
+    ) -> dict[str, Any]:
+        """This call's entry in the manifest's `runs`."""
+        return {
+            "started_at": started_at,
+            "finished_at": _now(),
+            "duration_s": round(duration, 2),
+            "concurrency": workers,
+            "executor": type(executor).__name__,
+            "skipped": skipped,
+            "generated": self.generated,
+            "errors": self.errors,
+            "dropped_lines": recovery.dropped_lines,
+            "interrupted": self.interrupted,
+            "dialogues_per_hour": round(self.generated / duration * 3600, 1) if duration > 0 else None,
+        }
+
+
+def _run_jobs(
+    executor: Executor, todo: list[Job], worker: DialogueWorker, folder: RunFolder, tally: _Tally, progress: bool
+) -> None:
+    """Run the jobs, appending each result to the folder as it comes; Ctrl-C marks the tally interrupted."""
+    bar = tqdm(total=len(todo), disable=not progress, unit="dlg", desc=worker.spec.name, dynamic_ncols=True)
+    try:
+        for job, outcome in executor.run(todo, worker):
+            if isinstance(outcome, BaseException):
+                tally.errors += 1
+                folder.append("errors", canonical_json(_error_record(job, outcome)))
+            else:
+                kind: FileKind = "dialogues" if outcome.quality.passed else "rejected"
+                folder.append(kind, outcome.to_json_line())
+                tally.generated += 1
+            bar.update(1)
+            bar.set_postfix(errors=tally.errors, refresh=False)
+    except KeyboardInterrupt:
+        tally.interrupted = True
+        raise
+    finally:
+        bar.close()
 
 
 def _now() -> str:
@@ -229,16 +249,9 @@ def _error_record(job: Job, exc: BaseException) -> dict[str, Any]:
 
 
 def _manifest(
-    spec: GenerationSpec,
-    tutor_spec: str,
-    student_spec: str,
-    config: dict[str, Any],
-    cfg_hash: str,
-    n_jobs: int,
-    folder: RunFolder,
-    runs: list[dict[str, Any]],
-    status: str,
+    worker: DialogueWorker, cfg_hash: str, n_jobs: int, folder: RunFolder, runs: list[dict[str, Any]], status: str
 ) -> dict[str, Any]:
+    spec, tutor_spec, student_spec, config = worker.spec, worker.tutor_spec, worker.student_spec, worker.config
     summary = folder.summary()
     done = summary["accepted"] + summary["rejected"]
     return {
