@@ -98,6 +98,7 @@ def _generate_on_ray(spec: Path, out: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
         preexec_fn=_default_sigint,
+        start_new_session=True,  # its own process group: the driver and the Ray processes it starts
         env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"},  # a local instance of its own
     )
 
@@ -107,7 +108,7 @@ def test_a_killed_ray_driver_resumes_with_no_job_lost_and_none_done_twice(tmp_pa
     out = tmp_path / "run"
     driver = _generate_on_ray(spec_path, out)
     _wait_for_lines(out / "dialogues.jsonl", 4, driver, timeout=180)
-    driver.send_signal(signal.SIGKILL)
+    os.killpg(driver.pid, signal.SIGKILL)  # the driver and its local Ray instance die at once, as on a crash
     driver.wait(timeout=30)
     before = set(ids_in(out / "dialogues.jsonl")) | set(ids_in(out / "rejected.jsonl"))
     rerun = _generate_on_ray(spec_path, out)
