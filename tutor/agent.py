@@ -16,15 +16,30 @@ from typing import Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
+from tutor.acknowledge import acknowledgement
 from tutor.assess import Evidence, assess_code, assess_stepped, classify_without_answer, clip, judge_understanding
-from tutor.compose import Composition, RetryBuilder, build_messages, problem_text, render, vetted_stream
+from tutor.compose import (
+    Composition,
+    ReplyRequest,
+    RetryBuilder,
+    Vet,
+    authored_guidance,
+    authored_reply,
+    build_messages,
+    problem_text,
+    render,
+    reply_vetter,
+    vetted_stream,
+)
+from tutor.fewshot import examples_for
+from tutor.guard.consistency import ConsistencyCheck, TurnFacts, unreached_steps
 from tutor.guard.leak import LeakGuard
 from tutor.planning.knowledge import KnowledgeState
 from tutor.planning.plan import PlanTree, PlanUpdate
 from tutor.policy import decide, next_question
 from tutor.problems.numbers import extract_numbers
 from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
-from tutor.record import Assessment, LeakVerdict, Message, TutorState, TutorTurn
+from tutor.record import Assessment, Decision, Message, Soliloquy, TutorState, TutorTurn
 from tutor.sandbox import Sandbox
 from tutor.soliloquy.soliloquy import Soliloquist
 
@@ -41,6 +56,12 @@ class TutorConfig(BaseModel):
     use_plan: bool = True
     use_guard: bool = True
     reveal_after_failed_attempts: int | None = None
+    composition: Literal["guided", "scaffold", "free"] = Field(
+        "guided",
+        description="`guided`: the acknowledgement comes from the assessment and the model writes only the guiding "
+        "part (small models); `scaffold`: the guiding part is the scaffold's own text, no model call; `free`: the "
+        "model writes the whole reply (strong models).",
+    )
     max_leak_regenerations: int = 2
     max_code_repairs: int = 2
     reply_max_tokens: int = 160
@@ -62,6 +83,34 @@ def _window(history: list[Message], keep: int) -> list[Message]:
     step = max(1, keep // 2)
     start = -(-max(0, len(history) - keep) // step) * step  # round up to a multiple of `step`
     return history[start:]
+
+
+@dataclass(frozen=True)
+class TurnUpdate:
+    """The update stage's result: the new plan and knowledge, the move, and what the policy allows now."""
+
+    plan: PlanTree
+    knowledge: KnowledgeState
+    decision: Decision
+    failures: int
+    allow_reveal: bool
+    solved: bool
+
+
+def calculation_notes(soliloquies: list[Soliloquy]) -> str:
+    """What this turn's calculations found, for the reply prompt (Higgs: reply from the result), so the
+    feedback can name the actual slip ("their 7.4 is 7 + 0.4")."""
+    notes = []
+    for s in soliloquies:
+        if not s.ok or s.value is None:
+            continue
+        if s.purpose == "explain the student's number":
+            notes.append(f"the student's {s.value:g} is {(s.stdout or '').strip()}.")
+        elif s.decided_by == "rules":
+            notes.append(f"{s.reason}; running `{s.code}` prints {s.value:g}.")
+        else:
+            notes.append(f"{s.purpose}: running the program gives {s.value:g}.")
+    return " ".join(notes)
 
 
 @dataclass(frozen=True)
@@ -88,7 +137,11 @@ class TutorAgent:
         self._system = render(
             "assist_system.jinja" if self.config.mode == "assist" else "tutor_system.jinja",
             problem_text=problem_text(problem),
+            examples=examples_for(problem),
+            guided=self.config.composition != "free",
         )
+        bind = getattr(model, "bind", None)
+        self._reply_model = bind(max_tokens=self.config.reply_max_tokens) if bind is not None else model
 
     # -- session start ---------------------------------------------------------------------------
     def start(self) -> tuple[str, TutorState]:
@@ -122,10 +175,25 @@ class TutorAgent:
         return done.turn, done.state
 
     def stream(self, student_message: str, state: TutorState, *, code: str | None = None) -> Iterator[str | TurnDone]:
-        """Yield the vetted reply in pieces as soon as the guard passes them, then a `TurnDone`."""
+        """Yield the vetted reply in pieces as soon as the checks pass them, then a `TurnDone`.
+
+        The turn is a pipeline of stages that return values: assess -> update and decide -> compose -> vet
+        (streamed) -> record.
+        """
         started = time.perf_counter()
         message = (student_message or "")[:MAX_MESSAGE_CHARS]
         evidence = self._assess(message, state, code)
+        update = self._update(message, state, evidence)
+        request, vet = self._request(message, state, code, evidence, update)
+        if self.config.composition == "scaffold" and self.config.mode == "socratic":
+            composition = yield from authored_reply(request, vet, started)
+        else:
+            composition = yield from vetted_stream(self._reply_model, request, vet, started)
+        yield self._record(message, state, code, evidence, update, composition, started)
+
+    # -- stages ----------------------------------------------------------------------------------
+    def _update(self, message: str, state: TutorState, evidence: Evidence) -> TurnUpdate:
+        """Knowledge, plan and the move for this assessment; ablations switch the plan off."""
         assessment = evidence.assessment
         failures = state.failed_attempts
         allow_reveal = (
@@ -133,73 +201,94 @@ class TutorAgent:
             and failures >= self.config.reveal_after_failed_attempts
         )
         plan = state.plan
-        knowledge = self._update_knowledge(state, assessment)
+        move = decide(assessment, self.problem, plan, message, allow_reveal)
+        decision = move.decision
         if self.config.use_plan:
             for bug_id in evidence.resolved_bugs:
                 if bug_id != (plan.current_node.ref if plan.current_node else None):
                     plan = plan.apply(PlanUpdate(node_id=f"{bug_id}.fix", outcome="resolve"))
             move = decide(assessment, self.problem, plan, message, allow_reveal)
-            for update in move.updates:
-                plan = plan.apply(update)
+            for plan_update in move.updates:
+                plan = plan.apply(plan_update)
             decision = move.decision
             failures += int(move.counts_as_failure)
         else:
-            move = decide(assessment, self.problem, plan, message, allow_reveal)
-            decision = move.decision.model_copy(
+            decision = decision.model_copy(
                 update={"move_text": "Reply to the student with one guiding question; do not give the answer."}
             )
         if assessment.solved_problem:
             plan = plan.model_copy(update={"current": None})
-        code_status = self._code_status(evidence)
+        return TurnUpdate(
+            plan=plan,
+            knowledge=self._update_knowledge(state, assessment),
+            decision=decision,
+            failures=failures,
+            allow_reveal=allow_reveal,
+            solved=assessment.solved_problem or state.solved,
+        )
+
+    def _request(
+        self, message: str, state: TutorState, code: str | None, evidence: Evidence, update: TurnUpdate
+    ) -> tuple[ReplyRequest, Vet]:
+        """The prompt, the acknowledgement, the safe text and the checks for this turn's reply."""
+        assessment, decision = evidence.assessment, update.decision
+        socratic = self.config.mode == "socratic"
+        prefix = ""
+        if socratic and self.config.composition != "free":
+            prefix = acknowledgement(assessment, decision, message, state.turn_index)
         turn_values = {
             "student_message": clip(message) or "(empty message)",
             "move_text": decision.move_text,
-            "code_status": code_status,
+            "code_status": self._code_status(evidence),
+            "calculation": calculation_notes(evidence.soliloquies),
+            "said": prefix,
             "feedback": "",
         }
         history = _window(state.history, 2 * self.config.history_turns)
-        if self.config.mode == "assist":
-            turn_text = clip(message) or "(empty message)"
-        else:
-            turn_text = render("tutor_turn.jinja", **turn_values)
-        messages = build_messages(self._system, history, turn_text)
-        # Once the student has solved it, confirming the answer is not telling; fixed bugs are no secret.
-        fixed = frozenset(n.ref for n in plan.nodes if n.kind == "bug" and n.status == "done")
-        guard = self._guard(allow_reveal or assessment.solved_problem or state.solved, fixed)
-        fallback = self._fallback(plan, guard)
-        known = self._known_numbers(state, message, evidence, decision.move_text)
-        out = Composition(calls=list(evidence.model_calls), started=started)
-        model = self.model.bind(max_tokens=self.config.reply_max_tokens) if hasattr(self.model, "bind") else self.model
-        yield from vetted_stream(
-            model,
-            messages,
-            guard,
-            fallback,
-            known,
-            self.config.max_leak_regenerations,
-            out,
-            RetryBuilder(self._system, history, turn_values),
+        turn_text = render("tutor_turn.jinja", **turn_values) if socratic else clip(message) or "(empty message)"
+        guard = self._guard(update.allow_reveal or update.solved, update.plan)
+        student_code = code if code is not None else state.code or ""
+        consistency = self._consistency(message, state, student_code, update) if guard else None
+        vet = reply_vetter(guard, consistency, self._known_numbers(state, message, evidence, decision.move_text))
+        request = ReplyRequest(
+            messages=build_messages(self._system, history, turn_text),
+            retry=RetryBuilder(self._system, history, turn_values),
+            fallback=self._fallback(prefix, decision.move_text, update.plan, vet),
+            prefix=prefix,
             closing_question=_question_in(decision.move_text),
+            max_regenerations=self.config.max_leak_regenerations,
         )
-        solved = assessment.solved_problem or state.solved
-        verdict = out.verdict if guard else LeakVerdict(passed=True, checked=False)
-        verdict = verdict.model_copy(update={"reveal_allowed": allow_reveal})
+        return request, vet
+
+    def _record(
+        self,
+        message: str,
+        state: TutorState,
+        code: str | None,
+        evidence: Evidence,
+        update: TurnUpdate,
+        out: Composition,
+        started: float,
+    ) -> TurnDone:
+        checked = self.config.use_guard and self.config.mode == "socratic"
+        verdict = out.verdict.model_copy(update={"reveal_allowed": update.allow_reveal, "checked": checked})
+        calls = [*evidence.model_calls, *out.calls]
         total = time.perf_counter() - started
-        model_time = sum(c.latency_s for c in out.calls)
+        model_time = sum(c.latency_s for c in calls)
         turn = TutorTurn(
             index=state.turn_index + 1,
             student_message=message,
             reply=out.text,
-            assessment=assessment,
-            decision=decision,
-            plan=plan,
-            knowledge=knowledge,
+            assessment=evidence.assessment,
+            decision=update.decision,
+            plan=update.plan,
+            knowledge=update.knowledge,
             soliloquies=evidence.soliloquies,
             leak=verdict,
-            model_calls=out.calls,
+            model_calls=calls,
             tests=evidence.tests,
             resolved_bugs=evidence.resolved_bugs,
-            solved=solved,
+            solved=update.solved,
             timings={
                 "total_s": round(total, 4),
                 "model_s": round(model_time, 4),
@@ -207,23 +296,23 @@ class TutorAgent:
                 "outside_model_s": round(max(total - model_time, 0.0), 4),
             },
         )
-        new_history = [
+        history = [
             *state.history,
             Message(role="student", content=clip(message)),
             Message(role="tutor", content=out.text),
         ]
         new_state = state.model_copy(
             update={
-                "plan": plan,
-                "knowledge": knowledge,
-                "history": new_history,
-                "failed_attempts": failures,
+                "plan": update.plan,
+                "knowledge": update.knowledge,
+                "history": history,
+                "failed_attempts": update.failures,
                 "turn_index": state.turn_index + 1,
-                "solved": solved,
+                "solved": update.solved,
                 "code": code if code is not None else state.code,
             }
         )
-        yield TurnDone(turn=turn, state=new_state)
+        return TurnDone(turn=turn, state=new_state)
 
     # -- pieces ----------------------------------------------------------------------------------
     def _assess(self, message: str, state: TutorState, code: str | None) -> Evidence:
@@ -268,17 +357,36 @@ class TutorAgent:
             concepts = tuple(self.problem.concepts)
         return state.knowledge.update(concepts, "correct" if a.label == "correct" else "incorrect")
 
-    def _guard(self, allow_reveal: bool, resolved_bugs: frozenset[str] = frozenset()) -> LeakGuard | None:
+    def _guard(self, allow_reveal: bool, plan: PlanTree) -> LeakGuard | None:
         if not self.config.use_guard or self.config.mode == "assist":
             return None
-        return LeakGuard(self.problem, allow_reveal=allow_reveal, resolved_bugs=resolved_bugs)
+        # Once the student has solved it, confirming the answer is not telling; fixed bugs are no secret.
+        fixed = frozenset(n.ref for n in plan.nodes if n.kind == "bug" and n.status == "done")
+        return LeakGuard(self.problem, allow_reveal=allow_reveal, resolved_bugs=fixed)
 
-    def _fallback(self, plan: PlanTree, guard: LeakGuard | None) -> str:
-        """A safe question from the scaffold, itself checked by the guard."""
+    def _consistency(self, message: str, state: TutorState, code: str, update: TurnUpdate) -> ConsistencyCheck:
+        students = [m.content for m in state.history if m.role == "student"]
+        said = [*students, message, code]
+        open_steps = () if update.allow_reveal or update.solved else unreached_steps(self.problem, said)
+        facts = TurnFacts(
+            label=update.decision.class_evaluation,
+            praise_allowed=update.decision.class_evaluation == "correct" or update.solved,
+            student_message=message,
+            sources=(*said, update.decision.move_text),
+            unreached=open_steps,
+            student_code=code,
+        )
+        return ConsistencyCheck(self.problem, facts, self.sandbox)
+
+    def _fallback(self, prefix: str, move_text: str, plan: PlanTree, vet: Vet) -> str:
+        """The scaffold's own words for this move (its hint and question), itself checked; the plan's
+        question, or a generic one, when those do not pass."""
         question = next_question(self.problem, plan)
-        candidates = [f"Let's take it one step at a time. {question}", question, "What do you think the next step is?"]
+        candidates = [authored_guidance(move_text), question, "What do you think the next step is?"]
+        if not prefix:
+            candidates.insert(1, f"Let's take it one step at a time. {question}")
         for text in candidates:
-            if guard is None or guard.check(text).ok:
+            if text and not vet(f"{prefix} {text}".strip()):
                 return text
         return "What do you think the next step is?"
 

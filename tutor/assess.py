@@ -35,6 +35,11 @@ _GREETING = re.compile(
     r"(?i)^\s*(hi|hello|hey|yo|good\s+(morning|afternoon|evening)|thanks?|thank\s+you|ok(ay)?|cool)\b[\s!.]*$"
 )
 _WORD = re.compile(r"[a-zA-Z]{3,}")
+# "is it more than 100?": a question about the answer's size is not an answer (a "no" would tell).
+_SIZE_QUESTION = re.compile(
+    r"(?i)\b(more|less|bigger|smaller|greater|larger|higher|lower|over|under|above|below|between|at least"
+    r"|at most|close to|around|even|odd|negative|positive|round|digits?|decimals?)\b[^?]*\?"
+)
 _UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _NO_ANSWER = "no answer to the current question"
 _QUESTION = re.compile(r"[?\u061f\uff1f\u00bf]")  # ? in Latin, Arabic and full-width scripts, and Spanish ¿
@@ -134,6 +139,8 @@ def classify_without_answer(
         return Assessment(label="unclear", node_id=node_id, evidence="the message is not readable text")
     if ANSWER_REQUEST.search(text):
         return Assessment(label="question", node_id=node_id, evidence="the student asks for the answer")
+    if _SIZE_QUESTION.search(text):
+        return Assessment(label="question", node_id=node_id, evidence="the student asks about the answer's size")
     if _DONT_KNOW.search(text):
         return Assessment(label="unclear", node_id=node_id, evidence="the student says they are stuck")
     if isinstance(problem, DebuggingProblem) and node is not None and _mentions_bug(text, problem, node.ref):
@@ -159,7 +166,7 @@ def assess_stepped(
     """Math/physics: check the number against the current step (and the final answer, and other steps)."""
     text = clip(message)
     node = plan.current_node
-    if _garbled(text):
+    if _garbled(text) or _SIZE_QUESTION.search(text):
         return Evidence(classify_without_answer(text, problem, node))
     soliloquies: list[Soliloquy] = []
     if soliloquist is not None:
@@ -223,6 +230,11 @@ def assess_stepped(
         misconception = check.misconception
         evidence = check.reason
         arithmetic = soliloquies[0] if soliloquies else None
+        if arithmetic is None and check.value is not None and soliloquist is not None:
+            explained = soliloquist.explain_number(check.value, givens)
+            if explained is not None:
+                soliloquies.append(explained)
+                evidence += f"; their {check.value:g} is {(explained.stdout or '').strip()} (run in the sandbox)"
         if arithmetic and arithmetic.value is not None and check.value is not None:
             if abs(arithmetic.value - check.value) > max(1e-6, 1e-6 * abs(check.value)):
                 misconception = misconception or "arithmetic-slip"

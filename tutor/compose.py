@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,9 @@ import jinja2
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from tutor.acknowledge import is_refusal
 from tutor.errors import TutorError
+from tutor.guard.consistency import ConsistencyCheck
 from tutor.guard.leak import LeakGuard
 from tutor.problems.schema import DebuggingProblem
 from tutor.record import GuardAttempt, LeakVerdict, Message, ModelCall
@@ -63,21 +65,60 @@ def build_messages(system: str, history: list[Message], turn_text: str) -> list[
 
 @dataclass
 class Composition:
-    """The outcome of composing one reply.
-
-    `started` is when the turn began (so `first_visible_s` counts the assessment too); `vetted_stream`
-    uses its own start when it is not given.
-    """
+    """The outcome of composing one reply: the text that went out, the verdict and the reply's model calls."""
 
     text: str = ""
     verdict: LeakVerdict = field(default_factory=lambda: LeakVerdict(passed=True))
     calls: list[ModelCall] = field(default_factory=list)
     first_visible_s: float | None = None
-    started: float | None = None
 
 
-def _clean(piece: str, at_start: bool) -> str:
-    return _SPEAKER.sub("", piece, count=1) if at_start else piece
+Vet = Callable[[str], list[str]]  # the reasons a whole draft must not go out (empty: it may)
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    """What to compose: the prompt, how to re-prompt, the safe text, and what is already decided.
+
+    `prefix` is the acknowledgement from the assessment: it goes out first, before the model writes, and the
+    model's text continues it. `fallback` replaces (or completes) a reply no draft could make safe.
+    """
+
+    messages: list[BaseMessage]
+    retry: RetryBuilder
+    fallback: str
+    prefix: str = ""
+    closing_question: str = ""
+    max_regenerations: int = 2
+
+
+def reply_vetter(guard: LeakGuard | None, consistency: ConsistencyCheck | None, known: Iterable[float]) -> Vet:
+    """The checks every draft passes: readable text, no refusal formula, the leak guard, the consistency check."""
+    numbers = list(known)
+
+    def vet(text: str) -> list[str]:
+        reasons = []
+        if (why := garbage_reason(text)) is not None:
+            reasons.append(f"reply {why}")
+        if is_refusal(text):
+            reasons.append("refuses instead of guiding the student to the next step")
+        if guard is not None:
+            reasons += guard.check(text, numbers).reasons
+        if consistency is not None:
+            reasons += consistency.check(text).reasons
+        return reasons
+
+    return vet
+
+
+def _clean(piece: str, at_start: bool, prefix: str = "") -> str:
+    """A draft's first piece without a speaker label, or the acknowledgement the model repeated."""
+    if not at_start:
+        return piece
+    piece = _SPEAKER.sub("", piece, count=1)
+    if prefix and piece.lstrip().lower().startswith(prefix.lower()):
+        piece = piece.lstrip()[len(prefix) :]
+    return piece
 
 
 def garbage_reason(text: str) -> str | None:
@@ -124,125 +165,148 @@ def _sentence_end(buffer: str) -> int | None:
     return None
 
 
-def vetted_stream(
-    model: BaseChatModel,
-    messages: list[BaseMessage],
-    guard: LeakGuard | None,
-    fallback: str,
-    known_numbers: Iterable[float],
-    max_regenerations: int,
-    out: Composition,
-    retry_messages: RetryBuilder,
-    closing_question: str = "",
+@dataclass
+class _Draft:
+    """One model draft as it streams: what is on screen, what waits, and why it was stopped (if it was)."""
+
+    released: str
+    buffer: str = ""
+    rejected: list[str] | None = None
+    call: ModelCall | None = None
+
+
+def _stream_draft(
+    model: BaseChatModel, messages: list[BaseMessage], purpose: str, vet: Vet, draft: _Draft, prefix: str
 ) -> Iterator[str]:
-    """Yield vetted pieces of the reply; fill `out` with the full text, the verdict and the model calls.
-
-    A sentence goes out once the guard has passed everything released so far plus that sentence (the
-    reply's opening clause may go out on its own, so the student sees text sooner); a code block is held
-    until it is closed, so it is vetted whole. A draft the guard rejects is regenerated with
-    the reasons as feedback, at most `max_regenerations` times, then replaced by `fallback` (or, when part
-    of it is already on screen, completed by it). A backend fault of any kind ends in `fallback` at once.
-    """
-    known = list(known_numbers)
-    start = out.started if out.started is not None else time.perf_counter()
-    attempts: list[GuardAttempt] = []
-    current = messages
-
-    def vet(released: str, piece: str) -> list[str]:
-        reasons = []
-        if (why := garbage_reason(piece)) is not None:
-            reasons.append(f"reply {why}")
-        if guard is not None:
-            reasons += guard.check(released + piece, known).reasons
-        return reasons
-
-    for attempt in range(max_regenerations + 1):
-        released, buffer, rejected = "", "", None
-        call_start = time.perf_counter()
-        first_token, pieces = None, 0
-        try:
-            for chunk in model.stream(current):
-                piece = _SPECIAL_TOKEN.sub("", str(chunk.content))
-                if not piece:
+    """Stream one draft, yielding each piece the checks pass; fills `draft` with the rest and the call."""
+    call_start = time.perf_counter()
+    first_token, pieces, own_start = None, 0, len(draft.released)
+    try:
+        for chunk in model.stream(messages):
+            piece = _SPECIAL_TOKEN.sub("", str(chunk.content))
+            if not piece:
+                continue
+            pieces += 1
+            first_token = first_token if first_token is not None else time.perf_counter() - call_start
+            draft.buffer += piece
+            if _ROLE_BREAK.search(draft.buffer):  # the model started writing the student's part: stop there
+                draft.buffer = _ROLE_BREAK.split(draft.buffer)[0]
+                break
+            at_start = len(draft.released) == own_start
+            while (end := _sentence_end(draft.buffer) or (_clause_end(draft.buffer) if at_start else None)) is not None:
+                sentence = _clean(draft.buffer[:end], at_start, prefix)
+                sentence = _joiner(draft.released) + sentence.lstrip() if at_start else sentence
+                draft.buffer = draft.buffer[end:]
+                if not sentence.strip():
                     continue
-                pieces += 1
-                first_token = first_token if first_token is not None else time.perf_counter() - call_start
-                buffer += piece
-                if _ROLE_BREAK.search(buffer):  # the model started writing the student's part: stop there
-                    buffer = _ROLE_BREAK.split(buffer)[0]
+                if reasons := _garbage(draft.released[own_start:] + sentence) or vet(draft.released + sentence):
+                    draft.rejected = reasons
                     break
-                while (end := _sentence_end(buffer) or (None if released else _clause_end(buffer))) is not None:
-                    sentence = _clean(buffer[:end], not released)
-                    sentence = sentence if released else sentence.lstrip()
-                    reasons = vet(released, sentence)
-                    if reasons:
-                        rejected = reasons
-                        break
-                    buffer = buffer[end:]
-                    released += sentence
-                    out.first_visible_s = out.first_visible_s or time.perf_counter() - start
-                    yield sentence
-                if rejected:
-                    break
-        except Exception as exc:  # noqa: BLE001 - any backend fault must end in the scaffold's reply, not a traceback
-            message = exc.message if isinstance(exc, TutorError) else f"{type(exc).__name__}: {exc}"
-            log.warning("reply model call failed: %s", message)
-            out.calls.append(
-                ModelCall(
-                    purpose="reply" if attempt == 0 else "reply-regenerate",
-                    latency_s=time.perf_counter() - call_start,
-                    first_token_s=first_token,
-                    output_tokens=pieces,
-                    ok=False,
-                    error=message[:500],
-                )
-            )
-            rejected = rejected or [f"model failed: {message[:200]}"]
-        else:
-            out.calls.append(
-                ModelCall(
-                    purpose="reply" if attempt == 0 else "reply-regenerate",
-                    latency_s=time.perf_counter() - call_start,
-                    first_token_s=first_token,
-                    output_tokens=pieces,
-                )
-            )
-        if not rejected:
-            tail = _clean(buffer, not released).rstrip()
-            tail = tail if released else tail.lstrip()
-            if tail.strip() and any(ch.isalnum() for ch in tail):
-                reasons = vet(released, tail)
-                if reasons:
-                    rejected = reasons
-                else:
-                    released += tail
-                    out.first_visible_s = out.first_visible_s or time.perf_counter() - start
-                    yield tail
-        if not rejected and any(ch.isalpha() for ch in released):
-            if closing_question and "?" not in released and (guard is None or guard.check(closing_question, known).ok):
-                # A small model sometimes forgets to ask: the scaffold's question keeps the dialogue Socratic.
-                ending = _joiner(released) + closing_question
-                released += ending
-                yield ending
-            out.text = released.strip()
-            out.verdict = LeakVerdict(passed=True, checked=guard is not None, attempts=attempts)
+                draft.released += sentence
+                at_start = False
+                yield sentence
+            if draft.rejected:
+                break
+    except Exception as exc:  # noqa: BLE001 - any backend fault must end in the scaffold's reply, not a traceback
+        message = exc.message if isinstance(exc, TutorError) else f"{type(exc).__name__}: {exc}"
+        log.warning("reply model call failed: %s", message)
+        draft.rejected = draft.rejected or [f"model failed: {message[:200]}"]
+        draft.call = ModelCall(
+            purpose=purpose,
+            latency_s=time.perf_counter() - call_start,
+            first_token_s=first_token,
+            output_tokens=pieces,
+            ok=False,
+            error=message[:500],
+        )
+        return
+    draft.call = ModelCall(
+        purpose=purpose, latency_s=time.perf_counter() - call_start, first_token_s=first_token, output_tokens=pieces
+    )
+    if draft.rejected is None:
+        yield from _release_tail(vet, draft, own_start, prefix)
+
+
+def _garbage(own_text: str) -> list[str]:
+    """The model's own part of the reply (after the acknowledgement) must be readable text."""
+    why = garbage_reason(own_text)
+    return [f"reply {why}"] if why else []
+
+
+def _release_tail(vet: Vet, draft: _Draft, own_start: int, prefix: str) -> Iterator[str]:
+    """The text after the last sentence end, once the model has finished."""
+    at_start = len(draft.released) == own_start
+    tail = _clean(draft.buffer, at_start, prefix).rstrip()
+    tail = _joiner(draft.released) + tail.lstrip() if at_start else tail
+    if tail.strip() and any(ch.isalnum() for ch in tail):
+        if reasons := _garbage(draft.released[own_start:] + tail) or vet(draft.released + tail):
+            draft.rejected = reasons
             return
-        reasons = rejected or ["empty reply"]
-        attempts.append(GuardAttempt(text=(released + buffer)[:2000], reasons=reasons))
-        if released.strip():
-            # Part of the reply is already on the student's screen: finish it with the safe question.
-            ending = _continue_with(released, fallback)
-            yield ending
-            out.text = (released + ending).strip()
-            out.verdict = LeakVerdict(passed=True, checked=guard is not None, attempts=attempts, fallback_used=True)
-            return
-        if any(r.startswith("model failed") for r in reasons):
-            break  # a backend fault: do not hammer it, fall back now
-        current = retry_messages("; ".join(reasons))
+        draft.released += tail
+        yield tail
+    if len(draft.released) == own_start or not any(ch.isalpha() for ch in draft.released[own_start:]):
+        draft.rejected = ["empty reply"]
+
+
+def vetted_stream(
+    model: BaseChatModel, request: ReplyRequest, vet: Vet, started: float | None = None
+) -> Generator[str, None, Composition]:
+    """Yield the vetted reply in pieces and return the `Composition`.
+
+    The acknowledgement (`request.prefix`) goes out first. Then a sentence goes out once the checks have
+    passed everything released so far plus that sentence (the model's opening clause may go out on its own,
+    so the student sees text sooner); a code block is held until it is closed, so it is vetted whole. A draft
+    the checks reject is regenerated with the reasons as feedback, at most `max_regenerations` times, then
+    replaced by `request.fallback` (or, when part of it is already on screen, completed by it). A backend
+    fault of any kind ends in the fallback at once.
+    """
+    start = started if started is not None else time.perf_counter()
+    out = Composition()
+    attempts: list[GuardAttempt] = []
+    released = request.prefix
+    if released:
+        out.first_visible_s = time.perf_counter() - start
+        yield released
+    current = request.messages
+    for attempt in range(request.max_regenerations + 1):
+        draft = _Draft(released=released)
+        for piece in _stream_draft(
+            model, current, "reply" if attempt == 0 else "reply-regenerate", vet, draft, request.prefix
+        ):
+            out.first_visible_s = out.first_visible_s or time.perf_counter() - start
+            yield piece
+        if draft.call is not None:
+            out.calls.append(draft.call)
+        if not draft.rejected:
+            yield from _finish(request, vet, draft.released, attempts, out)
+            return out
+        attempts.append(
+            GuardAttempt(text=(draft.released[len(released) :] + draft.buffer)[:2000], reasons=draft.rejected)
+        )
+        if draft.released != released or any(r.startswith("model failed") for r in draft.rejected):
+            released = draft.released  # part of this draft is on screen, or the backend is down: no retry
+            break
+        current = request.retry("; ".join(draft.rejected))
+    ending = _continue_with(released, request.fallback)
     out.first_visible_s = out.first_visible_s or time.perf_counter() - start
-    yield fallback
-    out.text = fallback
-    out.verdict = LeakVerdict(passed=True, checked=guard is not None, attempts=attempts, fallback_used=True)
+    yield ending
+    out.text = (released + ending).strip()
+    out.verdict = LeakVerdict(passed=not vet(out.text), attempts=attempts, fallback_used=True)
+    return out
+
+
+def _finish(
+    request: ReplyRequest, vet: Vet, released: str, attempts: list[GuardAttempt], out: Composition
+) -> Iterator[str]:
+    """A passed draft: add the scaffold's question when the model forgot to ask one."""
+    closing = request.closing_question
+    if closing and "?" not in released and not vet(released + _joiner(released) + closing):
+        # A small model sometimes forgets to ask: the scaffold's question keeps the dialogue Socratic.
+        ending = _joiner(released) + closing
+        released += ending
+        yield ending
+    out.text = released.strip()
+    out.verdict = LeakVerdict(passed=True, attempts=attempts)
 
 
 def _joiner(released: str) -> str:
@@ -254,6 +318,30 @@ def _continue_with(released: str, fallback: str) -> str:
     if released.rstrip().endswith((",", ";")) and fallback[:1].isupper() and not fallback[1:2].isupper():
         fallback = fallback[0].lower() + fallback[1:]
     return _joiner(released) + fallback
+
+
+_MOVE_PARTS = re.compile(
+    r"(?:Give this hint|Teach briefly):\s*(?P<hint>.*?)\s*(?:Do not say the correct value\.\s*)?(?=Ask:|$)"
+)
+
+
+def authored_guidance(move_text: str) -> str:
+    """The scaffold's own words for a move: its hint (if the move gives one) and the question it asks."""
+    _, _, question = move_text.partition("Ask: ")
+    hint = _MOVE_PARTS.search(move_text)
+    parts = [hint.group("hint").strip() if hint else "", question.strip()]
+    if "Congratulate" in move_text and not question:
+        parts[1] = "How could you check your result?"
+    return " ".join(p for p in parts if p)
+
+
+def authored_reply(request: ReplyRequest, vet: Vet, started: float | None = None) -> Generator[str, None, Composition]:
+    """The reply without a model: the acknowledgement and the scaffold's own text (the `scaffold` composition)."""
+    start = started if started is not None else time.perf_counter()
+    text = (request.prefix + _continue_with(request.prefix, request.fallback)).strip()
+    yield text
+    verdict = LeakVerdict(passed=not vet(text), fallback_used=True)
+    return Composition(text=text, verdict=verdict, first_visible_s=time.perf_counter() - start)
 
 
 class RetryBuilder:

@@ -147,7 +147,7 @@ def role_of(messages: list[BaseMessage]) -> str:
 
 
 def scripted(
-    replies: dict[str, list[Any]] | None = None, default_reply: str = "Good thinking. What do you try next?"
+    replies: dict[str, list[Any]] | None = None, default_reply: str = "What could you try next?"
 ) -> ScriptedChatModel:
     """A scripted model that answers each kind of call (reply, decide, code, judge) from its own list;
     the last entry of a list repeats. Values that are dicts are sent as JSON; exceptions are raised."""

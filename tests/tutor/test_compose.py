@@ -3,7 +3,7 @@ replaced, code blocks vetted whole, and unreadable output or backend faults neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import jinja2
@@ -11,7 +11,16 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGenerationChunk
 
-from tutor.compose import Composition, RetryBuilder, build_messages, garbage_reason, render, vetted_stream
+from tutor.compose import (
+    Composition,
+    ReplyRequest,
+    RetryBuilder,
+    build_messages,
+    garbage_reason,
+    render,
+    reply_vetter,
+    vetted_stream,
+)
 from tutor.errors import ModelBackendError
 from tutor.guard.leak import LeakGuard
 from tutor.models.scripted import ScriptedChatModel
@@ -35,43 +44,48 @@ class WatchedModel(ScriptedChatModel):
 
 def _retry() -> RetryBuilder:
     return RetryBuilder(
-        "system", [], {"student_message": "hi", "move_text": "Ask: what?", "code_status": "", "feedback": ""}
+        "system",
+        [],
+        {
+            "student_message": "hi",
+            "move_text": "Ask: what?",
+            "code_status": "",
+            "calculation": "",
+            "said": "",
+            "feedback": "",
+        },
     )
+
+
+def _stream(
+    model: Any, guard: LeakGuard | None, closing: str = "", known: tuple[float, ...] = (), prefix: str = ""
+) -> Generator[str, None, Composition]:
+    request = ReplyRequest(
+        messages=[HumanMessage(content="hi")],
+        retry=_retry(),
+        fallback=FALLBACK,
+        prefix=prefix,
+        closing_question=closing,
+    )
+    return vetted_stream(model, request, reply_vetter(guard, None, known))
 
 
 def _compose(
-    model: Any, guard: LeakGuard | None, closing: str = "", known: tuple[float, ...] = ()
+    model: Any, guard: LeakGuard | None, closing: str = "", known: tuple[float, ...] = (), prefix: str = ""
 ) -> tuple[list[str], Composition]:
-    out = Composition()
-    pieces = list(
-        vetted_stream(
-            model,
-            [HumanMessage(content="hi")],
-            guard,
-            FALLBACK,
-            known,
-            2,
-            out,
-            _retry(),
-            closing_question=closing,
-        )
-    )
-    return pieces, out
+    stream = _stream(model, guard, closing, known, prefix)
+    pieces: list[str] = []
+    while True:
+        try:
+            pieces.append(next(stream))
+        except StopIteration as done:
+            return pieces, done.value
 
 
 def test_each_sentence_is_released_before_the_model_has_finished(bank):
     model = WatchedModel(replies=["Good try. Could seven pencils cost only $7.40? Think about it."])
     model.produced = []
-    stream = vetted_stream(
-        model,
-        [HumanMessage(content="x")],
-        LeakGuard(bank.get("toy-math-pencils")),
-        FALLBACK,
-        [7.4],
-        2,
-        Composition(),
-        _retry(),
-    )
+    stream = _stream(model, LeakGuard(bank.get("toy-math-pencils")), known=(7.4,))
     first = next(stream)
     assert first == "Good try. "
     assert "it." not in "".join(model.produced), "the first sentence went out while the model was still writing"
@@ -169,7 +183,7 @@ def test_an_unexpected_exception_is_a_fault_too(bank):
 
 def test_without_a_guard_anything_readable_passes(bank):
     _, out = _compose(ScriptedChatModel(replies=["She gets $2.20 back."]), None)
-    assert out.text == "She gets $2.20 back." and not out.verdict.checked
+    assert out.text == "She gets $2.20 back." and out.verdict.passed and not out.verdict.fallback_used
 
 
 def test_garbage_reason():
@@ -188,7 +202,15 @@ def test_messages_keep_a_stable_prefix_and_put_the_notes_last():
 
 
 def test_turn_template_is_strict():
-    text = render("tutor_turn.jinja", student_message="hi", move_text="Ask: what?", code_status="", feedback="")
+    text = render(
+        "tutor_turn.jinja",
+        student_message="hi",
+        move_text="Ask: what?",
+        code_status="",
+        calculation="",
+        said="",
+        feedback="",
+    )
     assert "TUTOR NOTES: Ask: what?" in text and "REWRITE" not in text
     with pytest.raises(jinja2.UndefinedError):
         render("tutor_turn.jinja", student_message="hi")
@@ -197,16 +219,7 @@ def test_turn_template_is_strict():
 def test_the_opening_clause_goes_out_before_its_sentence_ends(bank):
     model = WatchedModel(replies=["Good try, but could seven pencils really cost only $7.40?"])
     model.produced = []
-    stream = vetted_stream(
-        model,
-        [HumanMessage(content="x")],
-        LeakGuard(bank.get("toy-math-pencils")),
-        FALLBACK,
-        [7.4],
-        2,
-        Composition(),
-        _retry(),
-    )
+    stream = _stream(model, LeakGuard(bank.get("toy-math-pencils")), known=(7.4,))
     assert next(stream) == "Good try, "
     assert "$7.40?" not in "".join(model.produced)
     assert "".join(stream) == "but could seven pencils really cost only $7.40?"

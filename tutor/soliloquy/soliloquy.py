@@ -55,6 +55,19 @@ _OP_WORDS = re.compile(r"(?i)\b(times|multipl\w*|divid\w*|plus|minus|add\w*|subt
 _FENCE = re.compile(r"```(?:python)?\s*\n(.*?)```", re.DOTALL)
 
 
+_EXPLAIN = """import itertools
+value, numbers = {value!r}, {numbers!r}
+ops = {{"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+       "/": lambda a, b: a / b if b else None}}
+for a, b in itertools.permutations(numbers, 2):
+    for sign, op in ops.items():
+        got = op(a, b)
+        if got is not None and abs(got - value) <= 1e-6 * max(1.0, abs(value)):
+            print(f"{{a:g}} {{sign}} {{b:g}}")
+            raise SystemExit
+"""
+
+
 @dataclass(frozen=True)
 class Expression:
     python: str
@@ -147,6 +160,28 @@ class Soliloquist:
             ok=value is not None,
             value=value,
             error=None if value is not None else (result.stderr[-300:] or "no numeric output"),
+        )
+
+    def explain_number(self, value: float, givens: list[float]) -> Soliloquy | None:
+        """Rules: which one operation on two of the problem's numbers gives the student's number ("7.4 is
+        7 + 0.4"), found by running a search in the sandbox. None when no such operation gives it."""
+        numbers = sorted({round(g, 6) for g in givens})[:12]
+        if len(numbers) < 2:
+            return None
+        code = _EXPLAIN.format(value=value, numbers=numbers)
+        result = self.sandbox.run(code, limits=self.limits)
+        found = result.stdout.strip().splitlines()[-1] if result.ok and result.stdout.strip() else ""
+        if not found:
+            return None
+        return Soliloquy(
+            needed=True,
+            decided_by="rules",
+            reason=f"how the student got {value:g}",
+            purpose="explain the student's number",
+            code=code,
+            stdout=result.stdout[-500:],
+            ok=True,
+            value=value,
         )
 
     def rules_cannot_tell(self, message: str) -> bool:
