@@ -6,7 +6,7 @@ wrong answers, an answer request and code submissions. Per turn: model calls, ti
 prompt building). Targets: at most one model call on the fast path; first visible text under 1.5 s from
 turn 2 on; under 5% of turn time outside the model.
 
-Run: .venv/bin/python bench/bench_tutor.py [--n-ctx 4096] [--no-ram-cache] [--spec local] [--out tutor]
+Run: .venv/bin/python bench/bench_tutor.py [--n-ctx 4096] [--spec local] [--out tutor]
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ def main() -> None:
     parser.add_argument("--spec", default="local", help="model spec (default: the bundled model)")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--out", default="tutor", help="result name under bench/results/")
-    parser.add_argument("--no-ram-cache", action="store_true", help="run without llama.cpp's RAM cache of saved states")
     args = parser.parse_args()
 
     from tutor.agent import TurnDone, TutorAgent
@@ -68,10 +67,9 @@ def main() -> None:
     bank = toy_bank()
     model = get_chat_model(args.spec, ModelOptions(temperature=0, n_ctx=args.n_ctx))
     start = time.perf_counter()
-    engine = model.engine() if hasattr(model, "engine") else None  # load the weights outside the measurement
+    if hasattr(model, "engine"):
+        model.engine()  # load the weights outside the measurement
     load_s = time.perf_counter() - start
-    if args.no_ram_cache and engine is not None:
-        engine.llm.set_cache(None)
 
     turns: list[dict[str, Any]] = []
     with Sandbox() as sandbox:
@@ -141,7 +139,6 @@ def main() -> None:
         {
             "model": args.spec,
             "n_ctx": args.n_ctx,
-            "ram_cache": not args.no_ram_cache,
             "load_s": round(load_s, 2),
             "first_use_warmup_s": round(warmup_s, 2),
             "turns": len(turns),

@@ -1,5 +1,6 @@
 """Collect the figures of every benchmark into one summary -> bench/results/summary.json, and print a
-Markdown table of the headline figures with the machine each benchmark ran on (for the README).
+Markdown table of the headline figures with the machine each benchmark ran on. The README's table is made
+from the summary by bench/readme_table.py.
 
 Every `bench/results/*.json` written by a bench script (`bench.common.write`) is read; all its numeric
 figures go into the JSON summary, flattened to dotted paths (`configs.warm-forkserver.tiny_ms.p50`), and
