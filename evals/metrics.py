@@ -40,10 +40,9 @@ from student_sim.telling_text import read_numbers
 from tutor.guard.leak import LeakGuard
 from tutor.problems.answers import extract_numbers, mentions_answer
 from tutor.problems.numbers import NumberMention
-from tutor.problems.schema import DebuggingProblem, MathProblem, NumericAnswer, PhysicsProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem, NumericAnswer
 from tutor.record import TestOutcome, TutorTurn
 
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
 _OPERATORS = {
     "+": "+",
@@ -81,7 +80,7 @@ def asks_question(text: str) -> bool:
 
 
 def telling_check(
-    problem: Problem,
+    problem: AnyProblem,
     text: str,
     resolved_bugs: Iterable[str] = (),
     *,
@@ -102,7 +101,7 @@ def telling_check(
     return verdict.tells, list(verdict.reasons)
 
 
-def guard_check(problem: Problem, text: str, resolved_bugs: Iterable[str] = ()) -> tuple[bool, list[str]]:
+def guard_check(problem: AnyProblem, text: str, resolved_bugs: Iterable[str] = ()) -> tuple[bool, list[str]]:
     """(flags, reasons): the tutor's own leak guard on `text` (answer and fix checks, numbers aside). Kept in
     the record as data; Telling@k does not use it."""
     check = LeakGuard(problem, check_numbers=False, resolved_bugs=frozenset(resolved_bugs)).check(text)
@@ -144,7 +143,7 @@ def arithmetic_claims(text: str, mentions: Sequence[NumberMention] | None = None
     return verdicts
 
 
-def answer_key_values(problem: Problem) -> list[float]:
+def answer_key_values(problem: AnyProblem) -> list[float]:
     """The numbers the answer key backs: givens, step questions, hints, answers; for debugging, every
     number in the programs and tests, and the bugs' line numbers."""
     texts = [problem.statement]
@@ -173,7 +172,7 @@ class NumberCheck:
 
 
 def check_numbers(
-    text: str, problem: Problem, *, executed: Iterable[float] = (), quoted: Iterable[float] = ()
+    text: str, problem: AnyProblem, *, executed: Iterable[float] = (), quoted: Iterable[float] = ()
 ) -> NumberCheck:
     """Check every number `text` states (see the module docstring).
 
@@ -258,7 +257,7 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _mastery(dialogue: Dialogue, problem: Problem, students: list[StudentTurn]) -> tuple[float | None, float | None]:
+def _mastery(dialogue: Dialogue, problem: AnyProblem, students: list[StudentTurn]) -> tuple[float | None, float | None]:
     """The simulated student's mean mastery before and after (None without student records)."""
     if not students:
         return None, None
@@ -305,7 +304,7 @@ def _misconceptions(
 class _Walk:
     """What scoring has seen so far, walking a dialogue's messages in order."""
 
-    problem: Problem
+    problem: AnyProblem
     judged: Mapping[int, JudgedTurn]
     k: int = 0  # student turns so far
     resolved: set[str] = field(default_factory=set)
@@ -419,7 +418,7 @@ def score_dialogue(dialogue: Dialogue, variant: str, judged: Mapping[int, Judged
         variant: the tutor variant that made it.
         judged: judge verdicts by message index (DialogueTurn.index), when the run was judged.
     """
-    problem: Problem = dialogue.problem()
+    problem: AnyProblem = dialogue.problem()
     walk = _Walk(problem, judged or {})
     for turn in dialogue.turns:
         if turn.role == "student":

@@ -38,9 +38,8 @@ from tutor.guard.leak import LeakGuard
 from tutor.problems.bank import ProblemBank, datasets_dir
 from tutor.problems.importers.base import ImportedProblem
 from tutor.problems.importers.mathdial import MathDialConversation, import_mathdial, read_conversations
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.problems.schema import AnyProblem
 
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 Split = Literal["tune", "test"]
 CLASSIFIERS = ("detector", "guard", "guard_answer_only")
 MATHDIAL_TUNE = 100  # the detector was tuned on the first 100 conversations of mathdial/dev.jsonl
@@ -86,7 +85,7 @@ class Example:
     text: str
     label: bool
     key: AnswerKey
-    problem: Problem | None  # for the guard (None: the guard cannot be run on it)
+    problem: AnyProblem | None  # for the guard (None: the guard cannot be run on it)
     student_numbers: tuple[float, ...] = ()
     reached_steps: frozenset[str] = frozenset()
     resolved_bugs: frozenset[str] = frozenset()
@@ -124,7 +123,9 @@ def mathdial_examples(path: Path) -> list[Example]:
     return examples
 
 
-def _conversation_examples(conversation: MathDialConversation, number: int, problem: Problem | None) -> list[Example]:
+def _conversation_examples(
+    conversation: MathDialConversation, number: int, problem: AnyProblem | None
+) -> list[Example]:
     key = AnswerKey.from_worked_solution(conversation.question, conversation.ground_truth)
     split: Split = "tune" if number < MATHDIAL_TUNE else "test"
     said = [conversation.student_incorrect_solution or ""]

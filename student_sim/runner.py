@@ -21,7 +21,8 @@ from student_sim.profiles import StudentProfile
 from student_sim.provenance import canonical_json, config_hash, job_id, versions
 from student_sim.reading import Screen
 from student_sim.state import StudentState
-from student_sim.student import AnyProblem, StudentSimulator
+from student_sim.student import StudentSimulator
+from tutor.problems.schema import AnyProblem
 from tutor.record import TutorState, TutorTurn
 
 

@@ -406,8 +406,11 @@ def _find_cycle(graph: dict[str, Sequence[str]]) -> list[str] | None:
 
 # ----------------------------------------------------------------------------------------------- union
 
-Problem = Annotated[MathProblem | PhysicsProblem | DebuggingProblem, Field(discriminator="domain")]
-"""Any problem; `domain` picks the model."""
+AnyProblem = MathProblem | PhysicsProblem | DebuggingProblem
+"""Any problem, as a type to annotate with (import this one rather than spelling the union out)."""
+
+Problem = Annotated[AnyProblem, Field(discriminator="domain")]
+"""Any problem, for validation: `domain` picks the model."""
 
 Domain = Literal["math", "physics", "debugging"]
 DOMAINS: tuple[Domain, ...] = ("math", "physics", "debugging")
