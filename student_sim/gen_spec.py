@@ -11,6 +11,8 @@
     model_options: {max_tokens: 160}          # tutor.settings.ModelOptions fields
     student_policy: rules            # rules | llm
     concurrency: 1
+    servers: []                      # OpenAI-compatible base URLs to spread jobs over (one per node)
+    max_in_flight_per_server: 4
     tutor: {}                        # tutor.agent.TutorConfig fields
 
 Every job is (problem, profile, seed) under one config; its id hashes those and the config hash, so the
@@ -84,6 +86,11 @@ class GenerationSpec(_Model):
     model_options: dict[str, Any] = Field(default_factory=dict)
     student_policy: Literal["rules", "llm"] = "rules"
     concurrency: int = Field(default=1, ge=1, le=256)
+    # Where jobs run, not what they are: left out of the config hash, so adding a server keeps the job ids.
+    servers: list[str] = Field(
+        default_factory=list, description="OpenAI-compatible base URLs the jobs spread over (openai: models)."
+    )
+    max_in_flight_per_server: int = Field(default=4, ge=1, le=256)
     tutor: GivenTutorConfig = Field(default_factory=TutorConfig, description="tutor.agent.TutorConfig fields.")
 
     @field_validator("problems", mode="before")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from student_sim.gen_spec import GenerationSpec, Job, expand_jobs
 from student_sim.provenance import canonical_json, config_hash, versions
 from student_sim.runfolder import FileKind, Recovery, RunFolder
 from student_sim.runner import DialogueLimits, RunInfo, run_dialogue
+from student_sim.servers import ServerPool, server_of, with_base_url
 from student_sim.student import StudentSimulator
 from tutor.errors import ConfigError, TutorError
 from tutor.settings import ModelOptions, Settings
@@ -40,6 +41,9 @@ class DialogueWorker:
         self.settings = settings
         self.config = spec.config(tutor_spec, student_spec)
         self._sandbox: Any = None
+        self.servers = ServerPool(spec.servers, spec.max_in_flight_per_server) if spec.servers else None
+        if spec.servers:
+            with_base_url(tutor_spec, spec.servers[0])  # refuses a model that cannot be spread over servers
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -53,7 +57,21 @@ class DialogueWorker:
         except ValueError as exc:
             raise ConfigError(f"invalid model_options in the spec: {exc}") from None
 
+    def for_worker(self, index: int) -> DialogueWorker:
+        """The copy a cluster's worker `index` runs (its server pool starts at a different server)."""
+        copy = DialogueWorker(self.spec, self.tutor_spec, self.student_spec, self.settings)
+        copy.servers = self.servers.for_worker(index) if self.servers is not None else None
+        return copy
+
     def __call__(self, job: Job) -> Dialogue:
+        if self.servers is None:
+            return self._run(job, self.tutor_spec, self.student_spec)
+        with self.servers.lease() as url:
+            llm_student = self.spec.student_policy == "llm" and self.student_spec.startswith("openai:")
+            student_spec = with_base_url(self.student_spec, url) if llm_student else self.student_spec
+            return self._run(job, with_base_url(self.tutor_spec, url), student_spec)
+
+    def _run(self, job: Job, tutor_spec: str, student_spec: str) -> Dialogue:
         from tutor.agent import TutorAgent  # heavy imports stay out of `socratic --help`
         from tutor.models import get_chat_model
         from tutor.sandbox import Sandbox
@@ -61,15 +79,15 @@ class DialogueWorker:
         if self._sandbox is None:
             self._sandbox = Sandbox()
         options = self._options(job.seed)
-        tutor_model = get_chat_model(self.tutor_spec, options, cache_dir=self.settings.cache_dir)
+        tutor_model = get_chat_model(tutor_spec, options, cache_dir=self.settings.cache_dir)
         student_model = None
         if self.spec.student_policy == "llm":
-            student_model = get_chat_model(self.student_spec, options, cache_dir=self.settings.cache_dir)
+            student_model = get_chat_model(student_spec, options, cache_dir=self.settings.cache_dir)
         agent = TutorAgent(job.problem, tutor_model, self._sandbox, self.spec.tutor)
         student = StudentSimulator(job.problem, job.profile, policy=self.spec.student_policy, model=student_model)
         info = RunInfo(
-            tutor_model=self.tutor_spec,
-            student_model=self.student_spec if self.spec.student_policy == "llm" else None,
+            tutor_model=tutor_spec,
+            student_model=student_spec if self.spec.student_policy == "llm" else None,
             student_policy=self.spec.student_policy,
             config=self.config,
             job_id=job.id,
@@ -180,6 +198,11 @@ def _refuse_another_config(folder: RunFolder, previous: dict[str, Any] | None, c
         )
 
 
+def _model_calls(dialogue: Dialogue) -> int:
+    """The tutor's model calls over the dialogue (from its turn records)."""
+    return sum(len(turn.model_calls) for t in dialogue.turns if (turn := t.tutor_turn()) is not None)
+
+
 @dataclass
 class _Tally:
     """What one call of `generate` did so far."""
@@ -187,6 +210,25 @@ class _Tally:
     generated: int = 0
     errors: int = 0
     interrupted: bool = False
+    # server ("" when the model names none) -> [dialogues, tutor model calls]
+    by_server: dict[str, list[int]] = field(default_factory=dict)
+
+    def count(self, dialogue: Dialogue) -> None:
+        self.generated += 1
+        counts = self.by_server.setdefault(server_of(dialogue.provenance.tutor_model), [0, 0])
+        counts[0] += 1
+        counts[1] += _model_calls(dialogue)
+
+    def per_server(self, duration: float) -> dict[str, dict[str, float | int | None]]:
+        """Dialogues, dialogues per hour and tutor model calls per dialogue, per server."""
+        return {
+            server or "default": {
+                "dialogues": n,
+                "dialogues_per_hour": round(n / duration * 3600, 1) if duration > 0 else None,
+                "model_calls_per_dialogue": round(calls / n, 2) if n else None,
+            }
+            for server, (n, calls) in sorted(self.by_server.items())
+        }
 
     def as_run(
         self, started_at: str, duration: float, workers: int, executor: Executor, skipped: int, recovery: Recovery
@@ -204,6 +246,9 @@ class _Tally:
             "dropped_lines": recovery.dropped_lines,
             "interrupted": self.interrupted,
             "dialogues_per_hour": round(self.generated / duration * 3600, 1) if duration > 0 else None,
+            "servers": self.per_server(duration),
+            # Machines that ran jobs (cluster executors report them) -> jobs each finished.
+            "nodes": dict(getattr(executor, "nodes", {}) or {"local": self.generated}),
         }
 
 
@@ -220,7 +265,7 @@ def _run_jobs(
             else:
                 kind: FileKind = "dialogues" if outcome.quality.passed else "rejected"
                 folder.append(kind, outcome.to_json_line())
-                tally.generated += 1
+                tally.count(outcome)
             bar.update(1)
             bar.set_postfix(errors=tally.errors, refresh=False)
     except KeyboardInterrupt:

@@ -92,8 +92,11 @@ class RayExecutor:
         actor_class = ray.remote(
             num_cpus=self.cpus_per_job, max_restarts=self.max_retries, max_task_retries=self.max_retries
         )(JobRunner)
-        work_ref = ray.put(work)
-        actors = [actor_class.remote(work_ref) for _ in range(min(self.concurrency, max(1, len(jobs))))]
+        # A worker that knows how to split itself (a server pool per actor) gets a copy per actor.
+        split = getattr(work, "for_worker", None)
+        n_actors = min(self.concurrency, max(1, len(jobs)))
+        shared = ray.put(work) if split is None else None
+        actors = [actor_class.remote(shared if split is None else split(k)) for k in range(n_actors)]
         try:
             yield from self._dispatch(ray, actors, iter(jobs))
         finally:

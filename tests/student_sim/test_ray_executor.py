@@ -117,3 +117,49 @@ def test_a_killed_ray_driver_resumes_with_no_job_lost_and_none_done_twice(tmp_pa
     assert len(done) == len(set(done)) == 28 and before <= set(done)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["runs"][-1]["skipped"] == len(before) and manifest["runs"][-1]["executor"] == "RayExecutor"
+
+
+def _served_by(run_dir: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in (run_dir / "dialogues.jsonl").read_text(encoding="utf-8").splitlines():
+        server = json.loads(line)["provenance"]["tutor_model"].split("base_url=", 1)[1]
+        counts[server] = counts.get(server, 0) + 1
+    return counts
+
+
+def test_jobs_spread_over_several_servers_with_a_bound_per_server(tmp_path):
+    from bench.bench_generation import SlotServer
+
+    with SlotServer(slots=8, latency_s=0.02) as one, SlotServer(slots=8, latency_s=0.02) as two:
+        spec = load_spec(write_spec(tmp_path, seeds=1, models={"tutor": "openai:sim"}, servers=[one.url, two.url]))
+        spec = spec.model_copy(update={"max_in_flight_per_server": 2})
+        report = generate(spec, tmp_path / "run", executor=ThreadExecutor(6), progress=False)
+    assert (report.generated, report.errors) == (21, 0)
+    assert one.max_in_flight <= 2 and two.max_in_flight <= 2  # 6 threads, but 2 jobs per server at most
+    served = _served_by(tmp_path / "run")
+    assert set(served) == {one.url, two.url} and sum(served.values()) == 21
+    figures = report.manifest["runs"][-1]["servers"]
+    assert {url: f["dialogues"] for url, f in figures.items()} == served
+    assert all(f["model_calls_per_dialogue"] and f["model_calls_per_dialogue"] >= 1 for f in figures.values())
+
+
+def test_ray_actors_spread_over_the_servers_and_the_manifest_says_who_served_what(local_ray, tmp_path):
+    from bench.bench_generation import SlotServer
+
+    with SlotServer(slots=8, latency_s=0.02) as one, SlotServer(slots=8, latency_s=0.02) as two:
+        spec = load_spec(write_spec(tmp_path, seeds=1, models={"tutor": "openai:sim"}, servers=[one.url, two.url]))
+        report = generate(spec, tmp_path / "run", executor=make_executor("ray", 2), progress=False)
+    assert (report.generated, report.errors) == (21, 0)
+    served = _served_by(tmp_path / "run")
+    assert set(served) == {one.url, two.url}  # the two actors start at different servers
+    run = report.manifest["runs"][-1]
+    assert {url: f["dialogues"] for url, f in run["servers"].items()} == served
+    assert sum(run["nodes"].values()) == 21
+
+
+def test_servers_need_an_openai_compatible_model(tmp_path):
+    from tutor.errors import ConfigError
+
+    spec = load_spec(write_spec(tmp_path, servers=["http://127.0.0.1:9/v1"]))
+    with pytest.raises(ConfigError, match="cannot be spread over servers"):
+        generate(spec, tmp_path / "run", progress=False)
