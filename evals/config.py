@@ -70,6 +70,30 @@ class BootstrapConfig(_Model):
     seed: int = 0
 
 
+# The fields of an eval config when its runs were first stored (see EvalConfig's serializer).
+_FIELDS_OF_STORED_RUNS = frozenset(
+    {
+        "name",
+        "description",
+        "problems",
+        "profiles",
+        "profile_paths",
+        "seeds",
+        "max_turns",
+        "stuck_after",
+        "models",
+        "model_options",
+        "student_policy",
+        "concurrency",
+        "variants",
+        "reference",
+        "judge",
+        "bootstrap",
+        "examples_per_variant",
+    }
+)
+
+
 class EvalConfig(GenerationSpec):
     """An eval run: every variant on the same problems x profiles x seeds (a generation spec per variant)."""
 
@@ -84,12 +108,13 @@ class EvalConfig(GenerationSpec):
     examples_per_variant: int = Field(default=3, ge=0, le=50)
 
     @model_serializer(mode="wrap")
-    def _without_unset_tutor(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # A config that gives no shared `tutor:` dumps as before it could have one: same manifest, same
-        # config hash, so runs made before keep resuming.
+    def _without_unset_new_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # The dump is what a run's manifest stores and hashes, and a folder resumes only under the same hash:
+        # a field added since runs were first stored (the shared `tutor:`, anything new in GenerationSpec)
+        # appears only when the config gives it, so runs made before it keep resuming.
         data: dict[str, Any] = handler(self)
-        if "tutor" not in self.model_fields_set:
-            data.pop("tutor", None)
+        for name in set(data) - _FIELDS_OF_STORED_RUNS - self.model_fields_set:
+            del data[name]
         return data
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ import pytest
 
 from evals.config import load_config, parse_config
 from student_sim.gen_spec import GenerationSpec, given_fields, load_spec
+from student_sim.provenance import config_hash
 from tutor.errors import ConfigError
 
 
@@ -53,3 +54,49 @@ def test_bad_tutor_fields_are_named_in_every_file_format(tmp_path):
         load_spec(spec)
     with pytest.raises(ConfigError, match="not found"):
         load_spec(tmp_path / "missing.yaml")
+
+
+# The config of an eval run as its manifest stored it (runs/eval-default, before the configs shared one lineage).
+STORED = {
+    "name": "default",
+    "description": "The Socratic tutor against the assist baseline on one math and one debugging toy problem.",
+    "problems": {
+        "ids": ["toy-math-pencils", "toy-debug-average"],
+        "domains": [],
+        "toy": False,
+        "all": False,
+        "limit": None,
+        "extra_paths": [],
+    },
+    "profiles": ["gus-slow-learner", "marco-accumulator-reset"],
+    "profile_paths": [],
+    "seeds": [0, 1],
+    "max_turns": 6,
+    "stuck_after": 4,
+    "models": {"tutor": "local", "student": "local"},
+    "model_options": {"max_tokens": 160},
+    "student_policy": "rules",
+    "concurrency": 1,
+    "variants": [
+        {"name": "socratic", "description": "the full tutor", "tutor": {}, "model": None, "model_options": {}},
+        {
+            "name": "assist",
+            "description": "baseline that simply answers",
+            "tutor": {"mode": "assist"},
+            "model": None,
+            "model_options": {},
+        },
+    ],
+    "reference": "socratic",
+    "judge": {"enabled": False, "spec": None, "max_turns_per_dialogue": 2},
+    "bootstrap": {"samples": 2000, "seed": 0},
+    "examples_per_variant": 3,
+}
+
+
+def test_a_stored_eval_config_dumps_back_the_same_so_its_run_resumes():
+    # A run folder resumes only under the config hash its manifest holds: a field added to the configs (to
+    # GenerationSpec too, which EvalConfig extends) must not show up in the dump of a config that leaves it out.
+    again = parse_config(STORED).model_dump(mode="json")
+    assert again == STORED
+    assert config_hash(again) == "8ed65b00be9f305a"  # the hash in that run's manifest
