@@ -163,3 +163,22 @@ def test_servers_need_an_openai_compatible_model(tmp_path):
     spec = load_spec(write_spec(tmp_path, servers=["http://127.0.0.1:9/v1"]))
     with pytest.raises(ConfigError, match="cannot be spread over servers"):
         generate(spec, tmp_path / "run", progress=False)
+
+
+def test_an_eval_on_ray_scores_the_same_dialogues_as_a_local_eval(local_ray, tmp_path):
+    from evals.runner import run_eval
+    from tests.evals.test_runner import constant_judge, make_config
+    from tutor.settings import Settings
+
+    config = make_config(tmp_path)
+    results = {}
+    for name, executor in (("local", ThreadExecutor(2)), ("ray", make_executor("ray", 2))):
+        results[name] = run_eval(
+            config, tmp_path / name, settings=Settings.load(), judge_model=constant_judge, executor=executor,
+            progress=False,
+        )  # fmt: skip
+    local, on_ray = (
+        {v.name: _content(v) for v in sorted((tmp_path / name / "variants").iterdir())} for name in ("local", "ray")
+    )
+    assert local == on_ray and sorted(on_ray) == ["assist", "socratic"]
+    assert [len(dialogues) for dialogues in on_ray.values()] == [2, 2]  # 2 problems x 1 profile x 1 seed
