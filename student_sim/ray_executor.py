@@ -13,6 +13,7 @@ like a failed local job. Ray is an optional extra: `pip install -e '.[ray]'`.
 
 from __future__ import annotations
 
+import logging
 import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -77,7 +78,7 @@ class RayExecutor:
         """Join the cluster (or start a local instance); True when this run started Ray and must stop it."""
         if ray.is_initialized():
             return False
-        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
         if self.address:
             ray.init(address=self.address, **options)
         else:
