@@ -228,6 +228,17 @@ def test_no_import_cycle_between_tutor_subpackages():
     assert _cycle(tutor_unit_graph()) == []
 
 
+@pytest.mark.parametrize("leaf", ["tests", "scripts"])
+def test_no_package_imports_the_tests_or_the_scripts(leaf):
+    offenders = sorted(
+        f"{name} imports {target}"
+        for name, module in project_modules().items()
+        for target in imported_names(module)
+        if target == leaf or target.startswith(f"{leaf}.")
+    )
+    assert offenders == []
+
+
 def test_dynamic_imports_are_seen():
     # The checks above rely on this: student_sim's lazy export table names its modules only as strings.
     assert "student_sim.runner" in module_graph()["student_sim"]
