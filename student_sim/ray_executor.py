@@ -73,6 +73,7 @@ class RayExecutor:
         self.max_retries = max_retries
         self.cpus_per_job = cpus_per_job
         self.nodes: dict[str, int] = {}  # machine -> jobs it finished, filled by `run`
+        self._node_of: dict[Any, str] = {}
 
     def _connect(self, ray: Any) -> bool:
         """Join the cluster (or start a local instance); True when this run started Ray and must stop it."""
@@ -131,9 +132,11 @@ class RayExecutor:
         except ray.exceptions.RayError as exc:  # the actor died more often than it may restart, or similar
             return exc
         if ok:
-            try:
-                node = ray.get(actor.node.remote(), timeout=10)
-            except ray.exceptions.RayError:
-                node = "unknown"
+            node = self._node_of.get(actor)
+            if node is None:  # asked once per actor: an actor stays on its machine (a restart may move it)
+                try:
+                    node = self._node_of[actor] = ray.get(actor.node.remote(), timeout=10)
+                except ray.exceptions.RayError:
+                    node = "unknown"
             self.nodes[node] = self.nodes.get(node, 0) + 1
         return value
