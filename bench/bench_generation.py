@@ -74,6 +74,74 @@ def _instance(schema: dict[str, Any], defs: dict[str, Any], name: str = "") -> A
     )
 
 
+def _reply_message(body: dict[str, Any], n: int) -> dict[str, Any]:
+    """The assistant message for request number `n`: a tool call or JSON that fits the requested schema, else
+    one of the canned tutor lines."""
+    message: dict[str, Any] = {"role": "assistant", "content": TUTOR_LINES[n % len(TUTOR_LINES)]}
+    if body.get("tools"):
+        fn = body["tools"][0]["function"]
+        params = fn.get("parameters", {})
+        args = _instance(params, params.get("$defs", {}))
+        call = {"id": f"call{n}", "type": "function", "function": {"name": fn["name"], "arguments": json.dumps(args)}}
+        return {"role": "assistant", "content": None, "tool_calls": [call]}
+    if (fmt := body.get("response_format")) and fmt.get("type") == "json_schema":
+        schema = fmt["json_schema"]["schema"]
+        message["content"] = json.dumps(_instance(schema, schema.get("$defs", {})))
+    return message
+
+
+class _SlotHandler(BaseHTTPRequestHandler):
+    """One request to the `SlotServer` that owns this HTTP server (`self.server.slot_server`)."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._json({"object": "list", "data": [{"id": "sim", "object": "model"}]})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        n = self.server.slot_server.serve_one()  # type: ignore[attr-defined]
+        message = _reply_message(body, n)
+        usage = {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18}
+        if body.get("stream"):
+            self._stream(body, n, message, usage)
+            return
+        self._json(
+            {
+                "id": f"c{n}",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "sim",
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": usage,
+            }
+        )
+
+    def _stream(self, body: dict[str, Any], n: int, message: dict[str, Any], usage: dict[str, int]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        base = {"id": f"c{n}", "object": "chat.completion.chunk", "created": 0, "model": "sim"}
+        chunks = [
+            {**base, "choices": [{"index": 0, "delta": message, "finish_reason": None}]},
+            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        ]
+        if (body.get("stream_options") or {}).get("include_usage"):
+            chunks.append({**base, "choices": [], "usage": usage})
+        for chunk in chunks:
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def _json(self, data: dict[str, Any]) -> None:
+        raw = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+
 class SlotServer:
     """An OpenAI-compatible chat server: each request takes `latency_s`, at most `slots` at once."""
 
@@ -84,87 +152,24 @@ class SlotServer:
         self.requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._json({"object": "list", "data": [{"id": "sim", "object": "model"}]})
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                with server.slots:
-                    with server.lock:
-                        server.requests += 1
-                        server.in_flight += 1
-                        server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                        n = server.requests
-                    time.sleep(server.latency_s)
-                    with server.lock:
-                        server.in_flight -= 1
-                self._reply(body, n)
-
-            def _reply(self, body: dict[str, Any], n: int) -> None:
-                message: dict[str, Any] = {"role": "assistant", "content": TUTOR_LINES[n % len(TUTOR_LINES)]}
-                if body.get("tools"):
-                    fn = body["tools"][0]["function"]
-                    params = fn.get("parameters", {})
-                    args = _instance(params, params.get("$defs", {}))
-                    message = {
-                        "role": "assistant",
-                        "content": None,
-                        "tool_calls": [
-                            {
-                                "id": f"call{n}",
-                                "type": "function",
-                                "function": {"name": fn["name"], "arguments": json.dumps(args)},
-                            }
-                        ],
-                    }
-                elif (fmt := body.get("response_format")) and fmt.get("type") == "json_schema":
-                    schema = fmt["json_schema"]["schema"]
-                    message["content"] = json.dumps(_instance(schema, schema.get("$defs", {})))
-                usage = {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18}
-                if not body.get("stream"):
-                    self._json(
-                        {
-                            "id": f"c{n}",
-                            "object": "chat.completion",
-                            "created": 0,
-                            "model": "sim",
-                            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                            "usage": usage,
-                        }
-                    )
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                base = {"id": f"c{n}", "object": "chat.completion.chunk", "created": 0, "model": "sim"}
-                chunks = [
-                    {**base, "choices": [{"index": 0, "delta": message, "finish_reason": None}]},
-                    {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-                ]
-                if (body.get("stream_options") or {}).get("include_usage"):
-                    chunks.append({**base, "choices": [], "usage": usage})
-                for chunk in chunks:
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.write(b"data: [DONE]\n\n")
-
-            def _json(self, data: dict[str, Any]) -> None:
-                raw = json.dumps(data).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SlotHandler)
+        self.httpd.slot_server = self  # type: ignore[attr-defined]
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def serve_one(self) -> int:
+        """Wait for a free slot, hold it `latency_s`, and return this request's number (from 1)."""
+        with self.slots:
+            with self.lock:
+                self.requests += 1
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                n = self.requests
+            time.sleep(self.latency_s)
+            with self.lock:
+                self.in_flight -= 1
+        return n
 
     def __enter__(self) -> SlotServer:
         self.thread.start()
