@@ -47,6 +47,7 @@ def _mount() -> None:
         "tutor.cli_tutor",
         "student_sim.cli",
         "student_sim.hints_cli",
+        "student_sim.cohort_cli",
         "evals.cli",
     ):
         try:
