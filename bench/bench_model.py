@@ -56,6 +56,55 @@ def read_bandwidth_gbs(threads: int, size_mb: int = 1024, repeats: int = 5) -> f
     return data.nbytes / best / 1e9
 
 
+def _ttft(llm: Any, messages: list[dict[str, str]]) -> float:
+    """Seconds to the first streamed token of a reply to `messages` (NaN when none came)."""
+    start = time.perf_counter()
+    first = float("nan")
+    # The whole reply is read, as a client would, so the engine ends each call in the same state.
+    for chunk in llm.create_chat_completion(messages=messages, max_tokens=24, temperature=0, stream=True):
+        if first != first and chunk["choices"][0]["delta"].get("content"):  # NaN until the first token
+            first = time.perf_counter() - start
+    return first
+
+
+def _conversation(llm: Any) -> tuple[list[dict[str, str]], list[float]]:
+    """A 5-turn conversation whose tutor replies are the model's own, ending on the 5th student message, and
+    the time to first token at each turn (the engine reuses the prefix it evaluated last)."""
+    messages = [{"role": "system", "content": SYSTEM}]
+    per_turn: list[float] = []
+    for text in STUDENT_TURNS:
+        messages.append({"role": "user", "content": text})
+        per_turn.append(_ttft(llm, messages))
+        reply = llm.create_chat_completion(messages=messages, max_tokens=40, temperature=0)
+        messages.append({"role": "assistant", "content": reply["choices"][0]["message"]["content"]})
+    return messages[:-1], per_turn
+
+
+def _turn5_ttft(llm: Any, messages: list[dict[str, str]]) -> tuple[list[float], list[float]]:
+    """Time to first token of turn 5, with the prefix up to the 4th tutor reply cached, and cold."""
+    cached, cold = [], []
+    for _ in range(3):
+        llm.create_chat_completion(messages=messages[:-1] + [{"role": "user", "content": "ok"}], max_tokens=1)
+        cached.append(_ttft(llm, messages))
+        llm.reset()
+        cold.append(_ttft(llm, messages))
+    return cached, cold
+
+
+def _throughput(llm: Any) -> tuple[float, float]:
+    """Prompt and decode tokens per second."""
+    prompt_ids = llm.tokenize((" ".join(STUDENT_TURNS) * 3).encode())
+    llm.reset()
+    start = time.perf_counter()
+    llm.eval(prompt_ids)
+    prompt_tps = len(prompt_ids) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    out = llm.create_completion(prompt="Write a long story about a dragon.", max_tokens=64, temperature=0)
+    # Separate decode from the short prompt: subtract the prompt time measured at prompt_tps.
+    decode_s = max(time.perf_counter() - start - out["usage"]["prompt_tokens"] / prompt_tps, 1e-6)
+    return prompt_tps, out["usage"]["completion_tokens"] / decode_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -75,53 +124,9 @@ def main() -> None:
         model_path=str(path), n_ctx=args.n_ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False
     )
     load_s = time.perf_counter() - start
-
-    def ttft(messages: list[dict[str, str]]) -> tuple[float, int]:
-        start = time.perf_counter()
-        first = None
-        n = 0
-        for chunk in llm.create_chat_completion(messages=messages, max_tokens=24, temperature=0, stream=True):
-            if chunk["choices"][0]["delta"].get("content"):
-                n += 1
-                first = first or time.perf_counter() - start
-        return first or float("nan"), n
-
-    # Build a 5-turn conversation: the tutor's replies are the model's own.
-    messages = [{"role": "system", "content": SYSTEM}]
-    turn_ttft_cached: list[float] = []
-    for text in STUDENT_TURNS:
-        messages.append({"role": "user", "content": text})
-        first, _ = ttft(messages)
-        turn_ttft_cached.append(first)
-        reply = llm.create_chat_completion(messages=messages, max_tokens=40, temperature=0)
-        messages.append({"role": "assistant", "content": reply["choices"][0]["message"]["content"]})
-    messages = messages[:-1]  # end on the 5th student message
-
-    cached = []
-    cold = []
-    for _ in range(3):
-        # Warm: the engine already holds this conversation's prefix up to the 4th tutor reply.
-        llm.create_chat_completion(messages=messages[:-1] + [{"role": "user", "content": "ok"}], max_tokens=1)
-        cached.append(ttft(messages)[0])
-        llm.reset()
-        cold.append(ttft(messages)[0])
-
-    # Prompt and decode throughput from llama.cpp's own timings.
-    prompt_text = " ".join(t for t in STUDENT_TURNS) * 3
-    prompt_ids = llm.tokenize(prompt_text.encode())
-    llm.reset()
-    start = time.perf_counter()
-    llm.eval(prompt_ids)
-    prompt_tps = len(prompt_ids) / (time.perf_counter() - start)
-    n_decode = 64
-    start = time.perf_counter()
-    out = llm.create_completion(prompt="Write a long story about a dragon.", max_tokens=n_decode, temperature=0)
-    # Separate decode from the short prompt: subtract the prompt time measured at prompt_tps.
-    n_prompt = out["usage"]["prompt_tokens"]
-    total = time.perf_counter() - start
-    decode_s = max(total - n_prompt / prompt_tps, 1e-6)
-    decode_tps = out["usage"]["completion_tokens"] / decode_s
-
+    messages, turn_ttft_cached = _conversation(llm)
+    cached, cold = _turn5_ttft(llm, messages)
+    prompt_tps, decode_tps = _throughput(llm)
     bandwidth = read_bandwidth_gbs(args.threads)
     bound_tps = bandwidth * 1e9 / model_bytes
     write(
