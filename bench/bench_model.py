@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/bench_model.py [--spec local] [--threads N]
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -62,7 +63,7 @@ def _ttft(llm: Any, messages: list[dict[str, str]]) -> float:
     first = float("nan")
     # The whole reply is read, as a client would, so the engine ends each call in the same state.
     for chunk in llm.create_chat_completion(messages=messages, max_tokens=24, temperature=0, stream=True):
-        if first != first and chunk["choices"][0]["delta"].get("content"):  # NaN until the first token
+        if math.isnan(first) and chunk["choices"][0]["delta"].get("content"):
             first = time.perf_counter() - start
     return first
 
