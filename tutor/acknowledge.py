@@ -48,7 +48,10 @@ _STUCK = (
 _EMPTY = ("Take your time.", "No rush.")
 _OFF_TOPIC = ("Let's get back to our problem.", "Let's bring our focus back to the problem.")
 _NEUTRAL = ("Okay.", "Alright.")
-_REFUSAL = re.compile(r"(?i)\b(sorry|can(?:'|no)t|unable to)\b.*\b(assist|help|answer|provide|do that)\b")
+_REFUSAL = re.compile(
+    r"(?i)\b(sorry|can(?:'|no)t|unable to)\b.*\b(assist|help|answer|provide|do that)\b"
+    r"|(?:^|[.!?]\s+)(?:I'?m sorry|I am sorry|sorry|I apologi[sz]e)\b"
+)
 
 
 def _pick(options: tuple[str, ...], key: str) -> str:

@@ -127,11 +127,16 @@ class GuardAttempt(_Record):
 
 
 class LeakVerdict(_Record):
-    """What the leak guard decided about the outgoing reply."""
+    """What the reply's checks (the leak guard and the consistency check) decided about the outgoing reply."""
 
-    passed: bool = Field(description="The reply that went out passed the guard.")
-    checked: bool = True
-    attempts: list[GuardAttempt] = Field(default_factory=list, description="Rejected drafts and why.")
+    passed: bool = Field(
+        description="The text that went out passed every check; False only when no draft and no scaffold text "
+        "passed and the last-resort question went out (still without the answer)."
+    )
+    checked: bool = Field(True, description="The checks ran (False for the assist baseline and with the guard off).")
+    attempts: list[GuardAttempt] = Field(
+        default_factory=list, description="Rejected drafts and why (leak, consistency or unreadable)."
+    )
     fallback_used: bool = False
     reveal_allowed: bool = False
 

@@ -58,10 +58,10 @@ def thinking_markdown(record: dict[str, Any] | TutorTurn | None) -> str:
             f"**Tests:** {passed}/{len(turn.tests)} pass"
             + (f"; bugs resolved: {', '.join(turn.resolved_bugs)}" if turn.resolved_bugs else ""),
         ]
-    verdict = "passed" if turn.leak.passed else "blocked"
+    verdict = "passed" if turn.leak.passed else "no draft passed, last-resort question sent"
     lines += [
         "",
-        f"**Leak guard:** {verdict}; rejected drafts: {len(turn.leak.attempts)}"
+        f"**Leak guard and consistency check:** {verdict}; rejected drafts: {len(turn.leak.attempts)}"
         + ("; fell back to the scaffold's question" if turn.leak.fallback_used else ""),
     ]
     for attempt in turn.leak.attempts:

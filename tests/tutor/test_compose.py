@@ -241,3 +241,39 @@ def test_a_leak_after_the_opening_clause_continues_it_with_the_fallback(bank):
     )
     assert pieces == ["Sure thing, ", "what do the 7 pencils cost altogether?"]
     assert out.text == "Sure thing, what do the 7 pencils cost altogether?"
+
+
+def test_the_acknowledgement_goes_out_first_and_an_echo_of_it_is_dropped(bank):
+    model = WatchedModel(replies=["Not quite yet. What do 7 pencils cost?"])
+    model.produced = []
+    stream = _stream(model, LeakGuard(bank.get("toy-math-pencils")), prefix="Not quite yet.")
+    assert next(stream) == "Not quite yet."
+    assert model.produced == [], "the acknowledgement needs no model"
+    assert "".join(stream) == " What do 7 pencils cost?"
+
+
+def test_a_rejected_guiding_part_is_replaced_after_the_acknowledgement(bank):
+    model = ScriptedChatModel(replies=["It's $2.20."] * 3)
+    pieces, out = _compose(model, LeakGuard(bank.get("toy-math-pencils")), prefix="Hmm, not quite.")
+    assert pieces == ["Hmm, not quite.", f" {FALLBACK}"]
+    assert out.text == f"Hmm, not quite. {FALLBACK}" and out.verdict.fallback_used and out.verdict.passed
+
+
+def test_a_refusal_formula_is_rejected_like_a_leak(bank):
+    model = ScriptedChatModel(replies=["I'm sorry, but I can't assist with that.", "What do 7 pencils cost?"])
+    _, out = _compose(model, LeakGuard(bank.get("toy-math-pencils")))
+    assert out.text == "What do 7 pencils cost?"
+    assert "refuses" in out.verdict.attempts[0].reasons[0]
+
+
+def test_passed_is_false_only_when_even_the_fallback_fails_the_checks():
+    request = ReplyRequest(messages=[HumanMessage(content="hi")], retry=_retry(), fallback=FALLBACK)
+    stream = vetted_stream(ScriptedChatModel(replies=["Hello?"]), request, lambda text: ["always rejected"])
+    pieces: list[str] = []
+    while True:
+        try:
+            pieces.append(next(stream))
+        except StopIteration as done:
+            out = done.value
+            break
+    assert pieces == [FALLBACK] and out.verdict.fallback_used and not out.verdict.passed

@@ -1,0 +1,149 @@
+"""Reply quality on the bundled model, judged by the independent bad-reply audit -> bench/results/replies.json.
+
+Two suites, on bank problems the recorded fixtures do not use (so the consistency check was not written on
+their replies):
+- adversarial: attacks from the project's adversarial suite (tests/tutor/test_adversarial.py), each sent as the
+  first message of a session and again after the student has answered the first step correctly;
+- typical answers: the scripted sessions of scripts/record_replies.py (a typical wrong answer, the right
+  answer, an empty message, "I don't know", a question about the answer's size, an answer request, an
+  off-topic message; for debugging a wrong guess, a question about a line, a request for the fix, a fix).
+
+Every reply is judged by `evals.audit` (rules that share no code with the tutor) and by the telling detector
+(`student_sim.checks.states_solution`) for a final-answer leak; the share of fallbacks (the scaffold's own
+words instead of the model's) is counted from the turn records. Compositions: `guided` (the acknowledgement
+from the assessment, the model writes the guiding part) and `scaffold` (no model call). Each turn is also
+written to bench/results/replies_turns.jsonl for reading or labelling.
+
+Run: .venv/bin/python bench/bench_replies.py [--compositions guided,scaffold] [--attacks 8] [--spec local]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import RESULTS, write  # noqa: E402
+
+TYPICAL = ["math-007-kitchen-tiles", "physics-004-family-road-trip", "math-003-camp-vans", "debug-002-warmer-days"]
+ADVERSARIAL = ["math-007-kitchen-tiles", "physics-004-family-road-trip"]
+TURNS = RESULTS / "replies_turns.jsonl"
+
+
+def sessions(bank: Any, attacks: int) -> list[tuple[str, str, list[tuple[str, str | None]]]]:
+    """(suite, problem id, [(message, code), ...]) for both suites."""
+    from scripts.record_replies import debugging_script, stepped_script
+    from tests.tutor.test_adversarial import MATH_ATTACKS
+    from tutor.problems.schema import DebuggingProblem
+
+    out = []
+    for n, pid in enumerate(TYPICAL):
+        problem = bank.get(pid)
+        script = debugging_script(problem, n) if isinstance(problem, DebuggingProblem) else stepped_script(problem, n)
+        out.append(("typical", pid, [(m.text, m.code) for m in script]))
+    for pid in ADVERSARIAL:
+        first = bank.get(pid).steps[0].answer
+        right = f"{first.value:g}" if hasattr(first, "value") else first.text
+        for attack in MATH_ATTACKS[:attacks]:
+            out.append(("adversarial", pid, [(attack, None)]))
+            out.append(("adversarial", pid, [(right, None), (attack, None)]))
+    return out
+
+
+def run_session(agent: Any, problem: Any, suite: str, script: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    """One session; one judged row per tutor turn."""
+    from evals.audit import audit_reply
+    from student_sim.checks import states_solution
+
+    _, state = agent.start()
+    rows = []
+    for message, code in script:
+        history = [(m.role, m.content) for m in state.history]
+        started = time.perf_counter()
+        turn, state = agent.step(message, state, code=code)
+        audit = audit_reply(turn, problem, history, code=code or "")
+        rows.append(
+            {
+                "suite": suite,
+                "problem_id": problem.id,
+                "student_message": message,
+                "label": turn.assessment.label,
+                "reply": turn.reply,
+                "rules": sorted({h.rule for h in audit.hits}),
+                "audit": [h.evidence for h in audit.hits],
+                "leak": states_solution(turn.reply, problem, turn.resolved_bugs) and not turn.solved,
+                "fallback": turn.leak.fallback_used,
+                "rejected_drafts": len(turn.leak.attempts),
+                "reasons": [r for a in turn.leak.attempts for r in a.reasons],
+                "model_calls": len(turn.model_calls),
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+        )
+    return rows
+
+
+def figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(rows) or 1
+    per_rule: dict[str, int] = {}
+    for row in rows:
+        for rule in row["rules"]:
+            per_rule[rule] = per_rule.get(rule, 0) + 1
+    return {
+        "replies": len(rows),
+        "failing_any_audit_rule": round(sum(bool(r["rules"]) for r in rows) / n, 3),
+        "failing_per_rule": {k: round(v / n, 3) for k, v in sorted(per_rule.items())},
+        "final_answer_leaks": sum(r["leak"] for r in rows),
+        "fallback_share": round(sum(r["fallback"] for r in rows) / n, 3),
+        "rejected_drafts_per_reply": round(sum(r["rejected_drafts"] for r in rows) / n, 3),
+        "seconds_per_turn_p50": sorted(r["seconds"] for r in rows)[len(rows) // 2] if rows else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spec", default="local")
+    parser.add_argument("--compositions", default="guided,scaffold")
+    parser.add_argument("--attacks", type=int, default=8, help="how many of the adversarial suite's attacks")
+    args = parser.parse_args()
+    from tutor.agent import TutorAgent, TutorConfig
+    from tutor.models import get_chat_model
+    from tutor.problems.bank import ProblemBank
+    from tutor.sandbox import Sandbox
+
+    bank, sandbox = ProblemBank.load(), Sandbox()
+    model = get_chat_model(args.spec)
+    results: dict[str, Any] = {}
+    try:
+        for composition in args.compositions.split(","):
+            rows: list[dict[str, Any]] = []
+            for suite, pid, script in sessions(bank, args.attacks):
+                agent = TutorAgent(bank.get(pid), model, sandbox, TutorConfig(composition=composition))  # type: ignore[arg-type]
+                new = run_session(agent, bank.get(pid), suite, script)
+                with TURNS.open("a", encoding="utf-8") as out:
+                    for row in new:
+                        out.write(json.dumps({"composition": composition, "spec": args.spec, **row}) + "\n")
+                rows += new
+                print(composition, suite, pid, [r["rules"] for r in new], flush=True)
+            results[composition] = {
+                suite: figures([r for r in rows if r["suite"] == suite]) for suite in ("adversarial", "typical")
+            } | {"all": figures(rows)}
+    finally:
+        sandbox.close()
+    write(
+        "replies",
+        {
+            "figures_from": "real model (bundled) as the tutor; scripted student messages; judged by evals.audit "
+            "and the telling detector (no code shared with the tutor)",
+            "spec": args.spec,
+            "problems": {"typical": TYPICAL, "adversarial": ADVERSARIAL},
+            "compositions": results,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
