@@ -37,6 +37,8 @@ TABLES = {
     "runs",
     "classes",
     "class_members",
+    "student_mastery",
+    "practice_choices",
     "alembic_version",
 }
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -147,6 +148,30 @@ class KnowledgeSnapshot(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("tutoring_sessions.id", ondelete="CASCADE"))
     turn_index: Mapped[int] = mapped_column(Integer)
     mastery: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StudentMastery(Base):
+    """A student's mastery estimate of one concept as it stands now, carried from session to session."""
+
+    __tablename__ = "student_mastery"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    concept: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mastery: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PracticeChoice(Base):
+    """A problem chosen for a student to practise next, with the reason (what it targets, and why now)."""
+
+    __tablename__ = "practice_choices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    problem_id: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -45,6 +45,7 @@ from tutor.storage.clean import (
     clean_title,
     normalize_username,
 )
+from tutor.storage.learning import Learning, record_mastery
 from tutor.storage.migrate import SQLITE_BEGIN, build_engine, parse_url, safe_url, upgrade
 from tutor.storage.models import (
     RUN_CLASSES,
@@ -75,7 +76,7 @@ def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
         raise InputDataError(f"{what} {value!r} is not one of {', '.join(choices)}")
 
 
-class Store(Accounts):
+class Store(Accounts, Learning):
     """Users, tutoring sessions and runs in one SQL database (SQLite file or PostgreSQL).
 
     Build it with `Store.open(url)` or `Store.from_settings(settings)`; close it with `close()` or use it
@@ -334,6 +335,7 @@ class Store(Accounts):
                         session_id=row.id, turn_index=message.index, mastery=clean_knowledge, created_at=now
                     )
                 )
+                record_mastery(db, row.user_id, clean_knowledge, now)
                 db.flush()
             return MessageView.of(message)
 

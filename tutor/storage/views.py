@@ -16,6 +16,7 @@ from tutor.storage.models import (
     KnowledgeSnapshot,
     Message,
     MessageRole,
+    PracticeChoice,
     Run,
     RunStatus,
     SessionStatus,
@@ -209,4 +210,40 @@ class RunView:
             run_dir=row.run_dir,
             created_at=as_utc(row.created_at),
             finished_at=as_utc(row.finished_at) if row.finished_at is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class MasteryPoint:
+    """One measured value of a student's mastery of a concept."""
+
+    at: datetime
+    concept: str
+    mastery: float
+
+    @classmethod
+    def of(cls, at: datetime, concept: str, mastery: float) -> MasteryPoint:
+        return cls(at=as_utc(at), concept=concept, mastery=mastery)
+
+
+@dataclass(frozen=True)
+class PracticeChoiceView:
+    """A problem chosen for a student to practise, and why."""
+
+    id: int
+    user_id: int
+    problem_id: str
+    reason: str
+    details: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: PracticeChoice) -> PracticeChoiceView:
+        return cls(
+            id=row.id,
+            user_id=row.user_id,
+            problem_id=row.problem_id,
+            reason=row.reason,
+            details=row.details,
+            created_at=as_utc(row.created_at),
         )
