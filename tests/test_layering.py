@@ -55,6 +55,7 @@ TUTOR_LAYERS: tuple[frozenset[str], ...] = (
             "compose",
             "thinking",
             "agent",
+            "practice",
         }
     ),
     frozenset({"storage"}),

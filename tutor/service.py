@@ -27,6 +27,7 @@ from tutor.errors import ConfigError, InputDataError, NotAllowedError, NotFoundE
 from tutor.models import get_chat_model
 from tutor.models.spec import parse_spec
 from tutor.planning.scaffold import build_scaffold
+from tutor.practice import Attempt, Choice, choose_next
 from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem, Problem, parse_problem
 from tutor.record import TutorState
@@ -35,7 +36,7 @@ from tutor.service_limits import AbuseLimits
 from tutor.service_views import STAFF_ROLES, SessionPage, TurnResult, session_page, turn_result
 from tutor.settings import ROLES, Settings, SignupMode
 from tutor.storage.store import Store
-from tutor.storage.views import ClassView, RunView, SessionSummary, SessionView, UserView
+from tutor.storage.views import ClassView, MasteryPoint, RunView, SessionSummary, SessionView, UserView
 
 Action = Literal["tutor", "read_all_sessions", "manage_classes", "read_runs", "start_runs", "change_settings"]
 EVERYONE = frozenset({"student", "teacher", "researcher"})
@@ -248,6 +249,7 @@ class TutoringService:
             raise InputDataError("choose a problem or paste your own", "pick one from the list")
         agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config(me))
         opening, state = agent.start()
+        state = carry_mastery(state, self.store.mastery_of(me.id))
         payload: dict[str, Any] = {"tutor": state.model_dump(mode="json")}
         if problem.source == "pasted":
             payload["problem"] = problem.model_dump(mode="json")
@@ -257,6 +259,39 @@ class TutoringService:
             session.id, me, opening, {"opening": True}, payload, state.knowledge.model_dump(mode="json")
         )
         return self.open(me, session.id)
+
+    def next_problem(self, user: UserView | None, domain: str | None = None) -> Choice:
+        """Choose the problem the acting student should practise next (`tutor.practice`), and record the
+        choice with its reason. Raises NotFoundError when nothing is left within reach."""
+        me = self.require(user, "tutor")
+        history = [
+            Attempt(s.problem_id, s.status == "solved") for s in self.store.list_sessions(me, limit=None)
+            if s.owner_id == me.id
+        ]  # fmt: skip
+        choice = choose_next(self.bank.list(domain=domain or None), self.store.mastery_of(me.id), history)
+        if choice is None:
+            raise NotFoundError("nothing left to practise within reach", "pick any problem from the list")
+        self.store.record_practice_choice(me, choice.problem.id, choice.reason, choice.details)
+        return choice
+
+    def start_next(self, user: UserView | None, domain: str | None = None) -> tuple[SessionPage, Choice]:
+        """Choose the next problem for the acting student and start it."""
+        choice = self.next_problem(user, domain)
+        return self.start(user, problem_id=choice.problem.id), choice
+
+    def mastery_history(self, user: UserView | None, student: str | None = None) -> list[MasteryPoint]:
+        """A student's measured mastery over time: one's own, or (staff) any student's by name."""
+        me = self.require(user, "tutor")
+        if not student or me.role == "student":
+            return self.store.mastery_history(me.id)
+        self.require(me, "read_all_sessions")
+        return self.store.mastery_history(self.store.user_named(student).id)
+
+    def class_mastery(self, user: UserView | None, class_id: int) -> dict[str, dict[str, float]]:
+        """Student -> concept -> mastery for a class the acting teacher manages."""
+        me = self.require(user, "manage_classes")
+        self.store.class_members(me, class_id)  # refuses a class the user does not manage
+        return self.store.class_mastery(class_id)
 
     def open(self, user: UserView | None, session_id: str) -> SessionPage:
         """The session as the acting user may see it (students: their own, without the tutor's secrets)."""
@@ -377,6 +412,15 @@ class TutoringService:
         if not (spec_path or "").strip() or not (out_dir or "").strip():
             raise InputDataError("give a spec file and an output folder")
         return launch(self.store, spec_path.strip(), out_dir.strip(), self.settings)
+
+
+def carry_mastery(state: TutorState, measured: dict[str, float]) -> TutorState:
+    """The new session's knowledge starts from what earlier sessions measured (the prior elsewhere)."""
+    known = {c: measured[c] for c in state.knowledge.mastery if c in measured}
+    if not known:
+        return state
+    knowledge = state.knowledge.model_copy(update={"mastery": {**state.knowledge.mastery, **known}})
+    return state.model_copy(update={"knowledge": knowledge})
 
 
 def open_service(settings: Settings | None = None) -> TutoringService:

@@ -12,13 +12,13 @@ These views are built by `TutoringService` from the acting user's role, so nothi
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from tutor.agent import TurnDone
 from tutor.planning.plan import PlanTree
-from tutor.problems.schema import DebuggingProblem, Problem, TextAnswer
+from tutor.practice import answer_words, concept_words
+from tutor.problems.schema import DebuggingProblem, Problem
 from tutor.record import TutorState
 from tutor.storage.views import MessageView, SessionView
 from tutor.thinking import thinking_markdown
@@ -95,10 +95,6 @@ class TurnResult:
     thinking: str | None = None
 
 
-def _concept_words(concept: str) -> str:
-    return concept.replace("-", " ").replace("_", " ").strip().capitalize()
-
-
 def _steps(plan: PlanTree) -> tuple[list[StepProgress], str]:
     """The plan's leaves in plain words, and the sentence that says where the student is."""
     steps: list[StepProgress] = []
@@ -124,32 +120,13 @@ def _steps(plan: PlanTree) -> tuple[list[StepProgress], str]:
     return steps, where.strip() or "Every step is done: check your final answer."
 
 
-def _open_text_answers(problem: Problem, plan: PlanTree) -> list[str]:
-    """Text answers (and accepted phrasings) of steps not done yet, as lower-case words to keep back."""
-    if isinstance(problem, DebuggingProblem):
-        return []
-    done = {n.ref for n in plan.nodes if n.status == "done"}
-    words: list[str] = []
-    for step in problem.steps:
-        if step.id not in done and isinstance(step.answer, TextAnswer):
-            words += [w.lower() for w in (step.answer.text, *step.answer.accept) if len(w.strip()) >= 4]
-    return words
-
-
-def _concept_label(concept: str, keep_back: list[str]) -> str:
-    words = _concept_words(concept)
-    # A concept named by a step's answer ("constant acceleration" for "what stays the same?") would tell it.
-    if any(re.search(rf"\b{re.escape(w)}\b", words.lower()) for w in keep_back):
-        return "An idea you will name yourself"
-    return words
-
-
 def progress_of(state: TutorState, problem: Problem) -> Progress:
     """The student-safe progress for a tutor state on `problem`."""
     steps, where = _steps(state.plan)
-    keep_back = [] if state.solved else _open_text_answers(problem, state.plan)
+    done = {n.ref for n in state.plan.nodes if n.status == "done"}
+    keep_back = [] if state.solved else answer_words(problem, done)
     mastery = tuple(
-        (_concept_label(c, keep_back), max(0, min(100, round(float(v) * 100))))
+        (concept_words(c, keep_back).capitalize(), max(0, min(100, round(float(v) * 100))))
         for c, v in sorted(state.knowledge.mastery.items())
     )
     summary = "You solved it! Well done." if state.solved else where

@@ -112,6 +112,18 @@ class Accounts:
                     row.password_hash = new_hash
         return view
 
+    def user_named(self, username: str) -> UserView:
+        """The user with this name (case-insensitive). Raises NotFoundError."""
+        try:
+            name = normalize_username(username)
+        except InputDataError:
+            raise NotFoundError(f"no user is called {username!r}") from None
+        with self._tx(write=False) as db:
+            row = db.scalar(select(User).where(User.username == name))
+            if row is None:
+                raise NotFoundError(f"no user is called {name!r}")
+            return UserView.of(row)
+
     def get_user(self, user_id: int) -> UserView:
         """The user with this id (e.g. to restore a logged-in viewer). Raises NotFoundError."""
         with self._tx(write=False) as db:
