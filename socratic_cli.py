@@ -109,6 +109,28 @@ def _users_reset_password(
     typer.echo(f"new password set for {user.role} '{user.username}'")
 
 
+@app.command("next")
+def _next_problem(
+    user: str = typer.Option(..., "--user", "-u", help="The student."),
+    domain: str | None = typer.Option(None, help="math, physics or debugging (default: any)."),
+) -> None:
+    """Choose the problem a student should practise next, say why, and record the choice."""
+    from tutor.service import open_service
+
+    service = open_service()
+    try:
+        choice = service.next_problem(service.store.user_named(user), domain)
+    finally:
+        service.store.close()
+        service.sandbox.close()
+    typer.echo(f"{choice.problem.id}  {choice.problem.title}")
+    typer.echo(f"  why: {choice.reason}")
+    targets = ", ".join(f"{c} {v:.2f}" for c, v in choice.targets)
+    typer.echo(
+        f"  targets: {targets}; level {choice.details['level']:g}, within reach up to {choice.details['ceiling']:g}"
+    )
+
+
 _mount()
 
 

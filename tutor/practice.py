@@ -98,13 +98,15 @@ def _score(problem: Problem, mastery: Mapping[str, float], recent: set[str], pri
 
 def _reason(problem: Problem, targets: Sequence[tuple[str, float]], measured: set[str], level: float) -> str:
     keep_back = answer_words(problem)
-
-    def words(concept: str, value: float) -> str:
-        name = concept_words(concept, keep_back)
-        return f"{name} ({round(value * 100)}%)" if concept in measured else f"{name} (new to you)"
-
-    named = ", ".join(words(c, v) for c, v in targets[:2])
-    return f"It practises {named}, where you have the most to gain, at level {level:g} of 5, within your reach."
+    weak = [(concept_words(c, keep_back), v) for c, v in targets if c in measured][:2]
+    new = [concept_words(c, keep_back) for c, _ in targets if c not in measured][:2]
+    parts = []
+    if weak:
+        named = " and ".join(f"{name} ({round(v * 100)}%)" for name, v in weak)
+        parts.append(f"It practises {named}, where you have the most to gain")
+    if new:
+        parts.append(("and it" if weak else "It") + f" starts you on {' and '.join(new)}")
+    return f"{', '.join(parts)}; level {level:g} of 5, within your reach."
 
 
 def choose_next(

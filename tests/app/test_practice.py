@@ -75,7 +75,7 @@ def test_mastery_outlives_the_session_and_the_next_one_starts_from_it(service):
 def test_next_problem_is_recorded_with_its_reason_and_started(service):
     ada = service.sign_up("ada", "correct horse")
     page, choice = service.start_next(ada, "math")
-    assert page.problem_id == choice.problem.id and choice.reason.startswith("It practises")
+    assert page.problem_id == choice.problem.id and choice.reason.startswith("It starts you on")
     recorded = service.store.practice_choices(ada.id)
     assert [(c.problem_id, c.reason) for c in recorded] == [(choice.problem.id, choice.reason)]
     assert service.next_problem(ada, "math").problem.id != choice.problem.id  # just seen: not again

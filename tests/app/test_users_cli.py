@@ -27,3 +27,16 @@ def test_staff_reset_a_students_password_from_the_command_line(data_dir, capsys)
     with Store.from_settings(Settings.load()) as store:
         assert store.authenticate("ada", "correct horse") is None
         assert store.authenticate("ada", "violet kettle march") is not None
+
+
+def test_socratic_next_names_the_problem_and_why_and_records_it(data_dir, capsys):
+    assert socratic_cli.main(["users", "create", "ada", "--password", "correct horse"]) == 0
+    capsys.readouterr()
+    assert socratic_cli.main(["next", "--user", "ada", "--domain", "math"]) == 0
+    out = capsys.readouterr().out
+    problem_id = out.split()[0]
+    assert problem_id.startswith("math-") and "why: It starts you on" in out and "targets:" in out
+    with Store.from_settings(Settings.load()) as store:
+        assert [c.problem_id for c in store.practice_choices(store.user_named("ada").id)] == [problem_id]
+    assert socratic_cli.main(["next", "--user", "nobody"]) == 1
+    assert "no user is called 'nobody'" in capsys.readouterr().err
