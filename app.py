@@ -40,6 +40,7 @@ def build_app(service: TutoringService) -> gr.Blocks:
             tutor.sessions,
             tutor.thinking_box,
             tutor.statement,
+            tutor.curve,
             tutor.extras.classes,
             teacher.tab,
             teacher.classes.table,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from tutor.errors import ConfigError, InputDataError, NotAllowedError, NotFoundE
 from tutor.models import get_chat_model
 from tutor.models.spec import parse_spec
 from tutor.planning.scaffold import build_scaffold
-from tutor.practice import Attempt, Choice, choose_next
+from tutor.practice import Attempt, Choice, answer_words, choose_next, concept_words
 from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem, Problem, parse_problem
 from tutor.record import TutorState
@@ -283,9 +284,20 @@ class TutoringService:
         """A student's measured mastery over time: one's own, or (staff) any student's by name."""
         me = self.require(user, "tutor")
         if not student or me.role == "student":
-            return self.store.mastery_history(me.id)
+            return self._own_history(me) if me.role == "student" else self.store.mastery_history(me.id)
         self.require(me, "read_all_sessions")
         return self.store.mastery_history(self.store.user_named(student).id)
+
+    def _own_history(self, me: UserView) -> list[MasteryPoint]:
+        """A student's curve, with concepts named in words, none of which tells an open step's answer."""
+        keep_back: list[str] = []
+        for session in self.store.list_sessions(me, limit=None):
+            if session.status != "solved":
+                keep_back += answer_words(self._problem_of(self.store.get_session(session.id, me)))
+        return [
+            replace(p, concept=concept_words(p.concept, keep_back).capitalize())
+            for p in self.store.mastery_history(me.id)
+        ]
 
     def class_mastery(self, user: UserView | None, class_id: int) -> dict[str, dict[str, float]]:
         """Student -> concept -> mastery for a class the acting teacher manages."""

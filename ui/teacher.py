@@ -17,6 +17,7 @@ from tutor.service import TutoringService
 from tutor.storage.views import ClassView, UserView
 from ui.common import Shell, refusal, statement_markdown, user_of
 from ui.exports import EXPORT_FORMATS, export_file
+from ui.plots import class_heatmap, mastery_curve
 
 HEADERS = ["session", "student", "problem", "domain", "status", "updated"]
 CLASS_HEADERS = ["class", "join code", "students", "reveals the answer", "teacher"]
@@ -50,6 +51,9 @@ class TeacherTab:
     export_session_btn: gr.Button
     export_class_btn: gr.Button
     export_file: gr.File
+    learning_btn: gr.Button
+    heatmap: gr.Plot
+    student_curve: gr.Plot
 
 
 def _build_class_panel() -> ClassPanel:
@@ -82,6 +86,10 @@ def build_teacher_tab() -> TeacherTab:
         dialogue_id = gr.Textbox(label="Session id to open", elem_id="dialogue-id")
         open_btn = gr.Button("Open dialogue", elem_id="open-dialogue")
         dialogue = gr.Markdown(elem_id="dialogue")
+        with gr.Accordion("Learning", open=True, elem_id="learning-box"):
+            learning_btn = gr.Button("Show the class's mastery (and the student's curve)", elem_id="learning-btn")
+            heatmap = gr.Plot(label="Class: students x concepts", elem_id="class-heatmap")
+            student_curve = gr.Plot(label="One student over time", elem_id="student-curve")
         with gr.Accordion("Export", open=False, elem_id="export-box"):
             export_format = gr.Radio(EXPORT_FORMATS, value="JSON Lines", label="Format", elem_id="export-format")
             with gr.Row():
@@ -90,7 +98,7 @@ def build_teacher_tab() -> TeacherTab:
             file = gr.File(label="Export", interactive=False, elem_id="export-file")
     return TeacherTab(
         tab, classes, student, refresh_btn, table, dialogue_id, open_btn, dialogue,
-        export_format, export_session_btn, export_class_btn, file,
+        export_format, export_session_btn, export_class_btn, file, learning_btn, heatmap, student_curve,
     )  # fmt: skip
 
 
@@ -172,6 +180,19 @@ class TeacherHandlers:
                 parts.append(f"<details><summary>tutor's thinking</summary>\n\n{line.thinking}\n\n</details>")
         return {self.tab.dialogue: "\n\n".join(parts)}
 
+    def learning(self, user_state: dict[str, Any] | None, class_id: str, student: str) -> dict[Any, Any]:
+        try:
+            user, picked = self.service.require(user_of(user_state), "manage_classes"), _class_id(class_id)
+            table = self.service.class_mastery(user, picked) if picked is not None else {}
+            name = (student or "").strip()
+            points = self.service.mastery_history(user, name) if name else []
+        except TutorError as exc:
+            return {self.shell.status: refusal(exc)}
+        heat = class_heatmap(table, "Mastery per student and concept") if picked is not None else None
+        curve = mastery_curve(points, f"{name}: mastery over time") if name else None
+        status = "" if heat or curve else "Nothing measured yet: pick a class, or name a student who has worked."
+        return {self.tab.heatmap: heat, self.tab.student_curve: curve, self.shell.status: status}
+
     def export_session(self, user_state: dict[str, Any] | None, session_id: str, fmt: str) -> dict[Any, Any]:
         try:
             page = self.service.open(user_of(user_state), (session_id or "").strip())
@@ -206,4 +227,10 @@ def connect_teacher(service: TutoringService, shell: Shell, tab: TeacherTab) -> 
         h.export_session, [user, tab.dialogue_id, tab.export_format], exports, api_name="export_session"
     )
     tab.export_class_btn.click(h.export_class, [user, c.pick, tab.export_format], exports, api_name="export_class")
+    tab.learning_btn.click(
+        h.learning,
+        [user, c.pick, tab.student],
+        [tab.heatmap, tab.student_curve, shell.status],
+        api_name="class_learning",
+    )
     return h

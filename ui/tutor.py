@@ -17,6 +17,7 @@ from tutor.service import TutoringService
 from tutor.service_views import SessionPage, TurnResult
 from tutor.storage.views import UserView
 from ui.common import WAITING, Shell, chat_history, progress_html, refusal, statement_markdown, user_of
+from ui.plots import mastery_curve
 from ui.tutor_extras import TutorExtras, build_tutor_extras, connect_tutor_extras
 
 NO_SESSION = "Log in, then pick a problem (or paste your own) to start."
@@ -30,6 +31,7 @@ class TutorTab:
     domain: gr.Dropdown
     problem: gr.Dropdown
     start_btn: gr.Button
+    next_btn: gr.Button
     pasted: gr.Textbox
     paste_btn: gr.Button
     sessions: gr.Dropdown
@@ -42,6 +44,7 @@ class TutorTab:
     tests_btn: gr.Button
     tests_out: gr.Markdown
     progress: gr.HTML
+    curve: gr.Plot
     thinking_box: gr.Accordion
     thinking: gr.Markdown
     extras: TutorExtras
@@ -59,6 +62,7 @@ def build_tutor_tab(service: TutoringService) -> TutorTab:
             domain = gr.Dropdown(["math", "physics", "debugging"], value="math", label="Domain", elem_id="domain")
             problem = gr.Dropdown(_choices(service, "math"), label="Problem", elem_id="problem")
             start_btn = gr.Button("Start this problem", variant="primary", elem_id="start-btn")
+            next_btn = gr.Button("Choose the next problem for me", elem_id="next-btn")
             with gr.Accordion("…or paste your own word problem", open=False):
                 pasted = gr.Textbox(lines=4, label="Your problem", elem_id="pasted")
                 paste_btn = gr.Button("Start with my problem")
@@ -66,6 +70,7 @@ def build_tutor_tab(service: TutoringService) -> TutorTab:
             resume_btn = gr.Button("Resume", elem_id="resume-btn")
             with gr.Accordion("Your progress", open=True, elem_id="progress-box"):
                 progress = gr.HTML(elem_id="progress")
+                curve = gr.Plot(label="What you know, over time", elem_id="my-curve")
             extras = build_tutor_extras()
         with gr.Column(scale=2):
             statement = gr.Markdown(NO_SESSION, elem_id="statement")
@@ -86,6 +91,7 @@ def build_tutor_tab(service: TutoringService) -> TutorTab:
         domain,
         problem,
         start_btn,
+        next_btn,
         pasted,
         paste_btn,
         sessions,
@@ -98,6 +104,7 @@ def build_tutor_tab(service: TutoringService) -> TutorTab:
         tests_btn,
         tests_out,
         progress,
+        curve,
         thinking_box,
         thinking,
         extras,
@@ -136,6 +143,7 @@ class TutorHandlers:
             self.tab.sessions: gr.update(choices=session_choices(self.service, user), value=None),
             self.tab.thinking_box: gr.update(visible=user.role in STAFF),
             self.tab.statement: READY,
+            self.tab.curve: mastery_curve(self.service.mastery_history(user), "What you know, over time"),
             **self.extras.after_login(user),
         }
 
@@ -166,6 +174,21 @@ class TutorHandlers:
             return self._page(self.service.start(user_of(user_state), problem_id=problem_id))
         except TutorError as exc:
             return {self.shell.status: refusal(exc)}
+
+    def next_problem(self, user_state: dict[str, Any] | None, domain: str) -> dict[Any, Any]:
+        try:
+            page, choice = self.service.start_next(user_of(user_state), domain)
+        except TutorError as exc:
+            return {self.shell.status: refusal(exc)}
+        return {**self._page(page), self.shell.status: f"**Why this problem?** {choice.reason}"}
+
+    def curve(self, user_state: dict[str, Any] | None) -> dict[Any, Any]:
+        """The student's mastery over time (empty until something is measured)."""
+        try:
+            points = self.service.mastery_history(user_of(user_state))
+        except TutorError as exc:
+            return {self.shell.status: refusal(exc)}
+        return {self.tab.curve: mastery_curve(points, "What you know, over time")}
 
     def start_pasted(self, user_state: dict[str, Any] | None, text: str) -> dict[Any, Any]:
         try:
@@ -230,11 +253,20 @@ def connect_tutor(service: TutoringService, shell: Shell, tab: TutorTab) -> Tuto
     t, user = tab, shell.user_state
     page = [t.session_id, t.chat, t.statement, t.code, t.tests_btn, t.tests_out, t.progress, t.thinking, shell.status]
     t.domain.change(h.problems, t.domain, [t.problem, shell.status], api_name="problems")
-    t.start_btn.click(h.start_problem, [user, t.problem], page, api_name="start_problem")
+    t.start_btn.click(h.start_problem, [user, t.problem], page, api_name="start_problem").then(
+        h.curve, user, [t.curve, shell.status], api_name="my_curve"
+    )
+    t.next_btn.click(h.next_problem, [user, t.domain], page, api_name="next_problem").then(
+        h.curve, user, [t.curve, shell.status], api_name=False
+    )
     t.paste_btn.click(h.start_pasted, [user, t.pasted], page, api_name="start_pasted")
-    t.resume_btn.click(h.resume, [user, t.sessions], page, api_name="resume")
+    t.resume_btn.click(h.resume, [user, t.sessions], page, api_name="resume").then(
+        h.curve, user, [t.curve, shell.status], api_name=False
+    )
     turn = [t.chat, t.message, t.progress, t.thinking, shell.status]
-    t.send_btn.click(h.send, [user, t.session_id, t.message, t.code, t.chat], turn, api_name="send")
+    t.send_btn.click(h.send, [user, t.session_id, t.message, t.code, t.chat], turn, api_name="send").then(
+        h.curve, user, [t.curve, shell.status], api_name=False
+    )
     t.message.submit(h.send, [user, t.session_id, t.message, t.code, t.chat], turn, api_name=False)
     t.tests_btn.click(h.run_tests, [user, t.session_id, t.code], t.tests_out, api_name="run_tests")
     return h

@@ -23,8 +23,8 @@ RULES = {
     "problems": "public", "log_in": "public", "sign_up": "public",
     "start_problem": "tutor", "start_pasted": "tutor", "resume": "tutor", "send": "tutor", "run_tests": "tutor",
     "list_sessions": "tutor", "open_dialogue": "tutor", "export_session": "tutor",
-    "join_class": "tutor", "save_session": "tutor",
-    "create_class": "staff", "set_reveal_policy": "staff", "export_class": "staff",
+    "join_class": "tutor", "save_session": "tutor", "next_problem": "tutor", "my_curve": "tutor",
+    "create_class": "staff", "set_reveal_policy": "staff", "export_class": "staff", "class_learning": "staff",
     "list_runs": "staff", "open_report": "staff",
     "save_models": "researcher", "start_generation": "researcher",
 }  # fmt: skip
@@ -68,7 +68,8 @@ def _args(endpoint: str, ctx: dict[str, str]) -> list[Any]:
         "resume": [ctx["other_session"]], "send": ["is it 7.40?", "", []], "run_tests": ["print(1)"],
         "list_sessions": ["", ""], "open_dialogue": [ctx["other_session"]],
         "export_session": [ctx["other_session"], "JSON Lines"], "join_class": ["NOCLASS1"],
-        "save_session": ["Markdown"], "create_class": ["7B"], "set_reveal_policy": ["", "never", 3],
+        "save_session": ["Markdown"], "next_problem": ["math"], "my_curve": [],
+        "create_class": ["7B"], "class_learning": ["", "olga"], "set_reveal_policy": ["", "never", 3],
         "export_class": ["", "JSON Lines"], "list_runs": [], "open_report": [ctx["run_id"]],
         "save_models": ["local", "local", "local", "local"], "start_generation": ["spec.yaml", ctx["out_dir"]],
     }[endpoint]  # fmt: skip

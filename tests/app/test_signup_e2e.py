@@ -116,3 +116,50 @@ def test_closed_sign_up_offers_no_way_to_make_an_account(service):
         _fill_login(page, "ada", "correct horse")
         page.locator("#login-btn").click()
         expect(page.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
+
+
+def _work(service, student, answers=("7 x 0.40 = 2.80", "5 - 2.80 = 2.20")) -> None:
+    from tutor.service_views import TurnResult
+
+    session = service.start(student, "toy-math-pencils").session_id
+    for text in answers:
+        assert any(isinstance(item, TurnResult) for item in service.send(student, session, text))
+
+
+def test_mastery_curves_the_next_problem_and_the_class_heat_map(service):
+    from playwright.sync_api import expect
+
+    tess = service.store.create_user("tess", "correct horse", "teacher")
+    klass = service.create_class(tess, "7B maths")
+    ada = service.sign_up("ada", "correct horse", join_code=klass.join_code)
+    bea = service.sign_up("bea", "correct horse", join_code=klass.join_code)
+    _work(service, ada)
+    _work(service, bea, ("is it 99?", "7 x 0.40 = 2.80"))
+    with _browser_on(service) as (browser, url):
+        page = browser.new_page(viewport={"width": 1280, "height": 1300})
+        page.goto(url)
+        _fill_login(page, "ada", "correct horse")
+        page.locator("#login-btn").click()
+        expect(page.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
+        page.get_by_role("tab", name="Tutor").click()
+        expect(page.locator("#my-curve img, #my-curve svg").first).to_be_visible(timeout=20_000)
+        page.locator("#next-btn").click()
+        expect(page.locator("#status")).to_contain_text("Why this problem?", timeout=30_000)
+        expect(page.locator("#my-curve img, #my-curve svg").first).to_be_visible(timeout=20_000)
+        page.wait_for_timeout(1500)  # the chained curve refresh settles before the picture is taken
+        page.screenshot(path=str(ARTIFACTS / "student-next-problem-curve.png"), full_page=True)
+        teacher = browser.new_page(viewport={"width": 1280, "height": 1600})
+        teacher.goto(url)
+        _fill_login(teacher, "tess", "correct horse")
+        teacher.locator("#login-btn").click()
+        expect(teacher.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
+        teacher.get_by_role("tab", name="Teacher").click()
+        teacher.locator("#class-pick input").first.click()
+        teacher.get_by_role("option", name="7B maths").click()
+        teacher.locator("#student-filter input, #student-filter textarea").first.fill("ada")
+        teacher.locator("#learning-btn").click()
+        expect(teacher.locator("#class-heatmap img, #class-heatmap svg").first).to_be_visible(timeout=30_000)
+        expect(teacher.locator("#student-curve img, #student-curve svg").first).to_be_visible(timeout=30_000)
+        teacher.wait_for_timeout(1000)
+        teacher.screenshot(path=str(ARTIFACTS / "teacher-heatmap-curve.png"), full_page=True)
+    assert [c.problem_id for c in service.store.practice_choices(ada.id)]  # the browser's choice was recorded
