@@ -203,8 +203,13 @@ def render_report(table: dict[str, Any], plot_name: str) -> str:
             "What the simulated difficulty can and cannot see: the rule-based student gets a step right with "
             "probability = its mastery of the step's concepts, and gives a step's typical wrong answer when it "
             "holds that misconception. A step's fitted difficulty therefore reflects which concepts the profile "
-            "library is weak on and which misconceptions it holds, not reading load, number size or the length "
-            "of the chain of steps, which the hand labels weigh.",
+            "library is weak on and which misconceptions it holds, not reading load or number size, which the "
+            "hand labels weigh. A problem taken as one item is harder the more steps it has (every step must be "
+            "right), which the hand labels also weigh.",
+            "",
+            "Reliability is of this cohort, not of a real class: the students of one profile share its masteries "
+            "and differ only by seed, so abilities spread between profiles far more than within them, which "
+            "raises both reliability figures.",
             "",
             "| problem | hand | b | a | share right |",
             "| --- | --- | --- | --- | --- |",
