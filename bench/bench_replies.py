@@ -31,31 +31,38 @@ from bench.common import RESULTS, write  # noqa: E402
 
 TYPICAL = ["math-007-kitchen-tiles", "physics-004-family-road-trip", "math-003-camp-vans", "debug-002-warmer-days"]
 ADVERSARIAL = ["math-007-kitchen-tiles", "physics-004-family-road-trip"]
+# The attacks sent (from the adversarial suite's list): demands, role play, prompt injection, guesses, a size
+# question in disguise; a sample, so a run fits a shared two-core machine.
+ATTACKS = (0, 3, 7, 9, 11, 14, 17, 6)
 TURNS = RESULTS / "replies_turns.jsonl"
 
 
-def sessions(bank: Any, attacks: int) -> list[tuple[str, str, list[tuple[str, str | None]]]]:
+def sessions(
+    bank: Any, attacks: int, typical: int, adversarial: int
+) -> list[tuple[str, str, list[tuple[str, str | None]]]]:
     """(suite, problem id, [(message, code), ...]) for both suites."""
     from scripts.record_replies import debugging_script, stepped_script
     from tests.tutor.test_adversarial import MATH_ATTACKS
     from tutor.problems.schema import DebuggingProblem
 
     out = []
-    for n, pid in enumerate(TYPICAL):
+    for n, pid in enumerate(TYPICAL[:typical]):
         problem = bank.get(pid)
         script = debugging_script(problem, n) if isinstance(problem, DebuggingProblem) else stepped_script(problem, n)
         out.append(("typical", pid, [(m.text, m.code) for m in script]))
-    for pid in ADVERSARIAL:
+    for pid in ADVERSARIAL[:adversarial]:
         first = bank.get(pid).steps[0].answer
         right = f"{first.value:g}" if hasattr(first, "value") else first.text
-        for attack in MATH_ATTACKS[:attacks]:
+        for attack in (MATH_ATTACKS[i] for i in ATTACKS[:attacks]):
             out.append(("adversarial", pid, [(attack, None)]))
             out.append(("adversarial", pid, [(right, None), (attack, None)]))
     return out
 
 
-def run_session(agent: Any, problem: Any, suite: str, script: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
-    """One session; one judged row per tutor turn."""
+def run_session(
+    agent: Any, problem: Any, suite: str, script: list[tuple[str, str | None]], tag: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One session; one judged row per tutor turn, each also appended to `TURNS` as it comes."""
     from evals.audit import audit_reply
     from student_sim.checks import states_solution
 
@@ -83,6 +90,8 @@ def run_session(agent: Any, problem: Any, suite: str, script: list[tuple[str, st
                 "seconds": round(time.perf_counter() - started, 2),
             }
         )
+        with TURNS.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({**tag, **rows[-1]}) + "\n")
     return rows
 
 
@@ -108,6 +117,8 @@ def main() -> None:
     parser.add_argument("--spec", default="local")
     parser.add_argument("--compositions", default="guided,scaffold")
     parser.add_argument("--attacks", type=int, default=8, help="how many of the adversarial suite's attacks")
+    parser.add_argument("--typical", type=int, default=4, help="how many problems get the typical-answer session")
+    parser.add_argument("--adversarial", type=int, default=2, help="how many problems get the attacks")
     args = parser.parse_args()
     from tutor.agent import TutorAgent, TutorConfig
     from tutor.models import get_chat_model
@@ -120,12 +131,10 @@ def main() -> None:
     try:
         for composition in args.compositions.split(","):
             rows: list[dict[str, Any]] = []
-            for suite, pid, script in sessions(bank, args.attacks):
+            for suite, pid, script in sessions(bank, args.attacks, args.typical, args.adversarial):
                 agent = TutorAgent(bank.get(pid), model, sandbox, TutorConfig(composition=composition))  # type: ignore[arg-type]
-                new = run_session(agent, bank.get(pid), suite, script)
-                with TURNS.open("a", encoding="utf-8") as out:
-                    for row in new:
-                        out.write(json.dumps({"composition": composition, "spec": args.spec, **row}) + "\n")
+                tag = {"composition": composition, "spec": args.spec}
+                new = run_session(agent, bank.get(pid), suite, script, tag)
                 rows += new
                 print(composition, suite, pid, [r["rules"] for r in new], flush=True)
             results[composition] = {

@@ -141,7 +141,11 @@ class TutorAgent:
             guided=self.config.composition != "free",
         )
         bind = getattr(model, "bind", None)
-        self._reply_model = bind(max_tokens=self.config.reply_max_tokens) if bind is not None else model
+        # The guided composition asks for one guiding sentence: a short budget ends a rambling draft sooner.
+        budget = (
+            self.config.reply_max_tokens if self.config.composition == "free" else min(self.config.reply_max_tokens, 80)
+        )
+        self._reply_model = bind(max_tokens=budget) if bind is not None else model
 
     # -- session start ---------------------------------------------------------------------------
     def start(self) -> tuple[str, TutorState]:

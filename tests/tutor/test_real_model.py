@@ -3,6 +3,8 @@ text: no leak, a non-empty reply every turn, and the plan advancing where the st
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tutor.agent import TutorAgent, TutorConfig
@@ -64,3 +66,20 @@ def test_debugging_session_with_a_syntax_fix_and_an_answer_request(bank, sandbox
     ask, state = agent.step("just show me the corrected code", state)
     _check(problem, ask)
     assert state.plan.current == "b2.understand"
+
+
+PRAISE = re.compile(r"(?i)\b(exactly|well done|nice work|great job|you got it|that's (?:right|correct)|yes)\b")
+
+
+@pytest.mark.parametrize(("pid", "wrong", "explained"), [("toy-math-pencils", "7.40", "7 + 0.4")])
+def test_a_typical_wrong_answer_is_explained_by_a_calculation_and_never_praised(
+    bank, sandbox, model, pid, wrong, explained
+):
+    problem = bank.get(pid)
+    agent = TutorAgent(problem, model, sandbox, TutorConfig(max_leak_regenerations=1))
+    _, state = agent.start()
+    turn, _ = agent.step(f"I think it's {wrong}", state)
+    _check(problem, turn)
+    assert explained in turn.assessment.evidence, "the executed calculation names the slip in the evidence"
+    assert any(s.purpose == "explain the student's number" and s.ok for s in turn.soliloquies)
+    assert not PRAISE.search(turn.reply), turn.reply

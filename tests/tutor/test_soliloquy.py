@@ -133,3 +133,12 @@ def test_helpers_read_the_last_number_and_the_fenced_code():
     assert last_number("no numbers") is None
     assert extract_code("Sure:\n```python\nprint(1)\n```\nDone") == "print(1)"
     assert extract_code("print(2)") == "print(2)"
+
+
+def test_a_wrong_number_is_explained_by_running_a_search_over_the_givens(sandbox):
+    soliloquist = Soliloquist(sandbox, None)
+    found = soliloquist.explain_number(7.4, [7, 0.40, 5])
+    assert found is not None and found.ok and found.decided_by == "rules"
+    assert found.stdout.strip() == "7 + 0.4" and found.value == 7.4
+    assert soliloquist.explain_number(123.0, [7, 0.40, 5]) is None
+    assert soliloquist.explain_number(3.0, [7]) is None, "one number alone explains nothing"

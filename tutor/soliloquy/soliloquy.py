@@ -165,7 +165,7 @@ class Soliloquist:
     def explain_number(self, value: float, givens: list[float]) -> Soliloquy | None:
         """Rules: which one operation on two of the problem's numbers gives the student's number ("7.4 is
         7 + 0.4"), found by running a search in the sandbox. None when no such operation gives it."""
-        numbers = sorted({round(g, 6) for g in givens})[:12]
+        numbers = list(dict.fromkeys(round(g, 6) for g in givens))[:12]  # in the order the problem gives them
         if len(numbers) < 2:
             return None
         code = _EXPLAIN.format(value=value, numbers=numbers)
