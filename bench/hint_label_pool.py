@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     settings = Settings.load()
-    model = get_chat_model(args.model, settings.model, cache_dir=settings.cache_dir, max_tokens=160)
+    model = get_chat_model(args.model, settings.model, cache_dir=settings.cache_dir, max_tokens=220)
     done = set()
     if args.out.exists():
         done = {(r["problem_id"], r["bug_id"]) for r in map(json.loads, args.out.read_text().splitlines())}

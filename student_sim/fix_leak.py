@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 # Words that name what an operator, keyword or call does; the fix's own new tokens pick their entries.
 _OPERATION_WORDS: dict[str, tuple[str, ...]] = {
-    "+=": ("add", "adding", "added", "adds", "plus", "increase", "increment", "accumulat"),
+    "+=": ("add", "adding", "added", "adds", "plus", "increase", "increment"),
     "+": ("add", "adding", "added", "plus", "increase", "increment", "one more"),
     "-=": ("subtract", "minus", "decrease", "decrement", "take away"),
     "-": ("subtract", "minus", "decrease", "decrement", "take away", "one less"),
@@ -65,6 +65,15 @@ _OPERATION_WORDS: dict[str, tuple[str, ...]] = {
     "round": ("round",),
     "max": ("maximum", "largest", "biggest", "max"),
     "min": ("minimum", "smallest", "min"),
+}
+_PUNCTUATION_WORDS: dict[str, tuple[str, ...]] = {
+    ":": ("colon",),
+    "(": ("parenthes", "bracket"),
+    ")": ("parenthes", "bracket"),
+    "[": ("square bracket", "bracket"),
+    "]": ("square bracket", "bracket"),
+    ",": ("comma",),
+    "=": ("equals sign", "assign"),
 }
 _MOVE_WORDS = (
     "move",
@@ -151,6 +160,8 @@ class FixFacts:
         removed_tokens = {t for line in removed for t in _code_tokens(line)}
         added_tokens = [t for line in added for t in _code_tokens(line)]
         new = {t for t in added_tokens if t not in removed_tokens and t not in _TRIVIAL}
+        if not new:  # a syntax fix (a missing colon or bracket): the punctuation is the whole edit
+            new = {t for t in added_tokens if t not in removed_tokens and t in _PUNCTUATION_WORDS}
         # `x += y` is `x = x + y`: the binary operator is as much the fix as the augmented one.
         new |= {t[:-1] for t in new if t in _AUGMENTED and t[:-1] not in removed_tokens}
         new_tokens = frozenset(new)
@@ -211,7 +222,8 @@ def _contains_run(line: str, tokens: list[str]) -> bool:
 
 def _operation_words(facts: FixFacts) -> list[tuple[str, str]]:
     """(token, word) pairs naming what the fix's new tokens do."""
-    pairs = [(tok, word) for tok in facts.new_tokens for word in _OPERATION_WORDS.get(tok, ())]
+    words = {**_PUNCTUATION_WORDS, **_OPERATION_WORDS}
+    pairs = [(tok, word) for tok in facts.new_tokens for word in words.get(tok, ())]
     pairs += [(tok, tok.lower()) for tok in facts.new_tokens if tok.isidentifier() and tok not in _OPERATION_WORDS]
     for tok in facts.new_tokens:
         if tok.isdigit():
@@ -236,11 +248,12 @@ def _word_reasons(sentence: str, facts: FixFacts) -> list[str]:
     if not operations:
         return []
     operands = [o for o in facts.operands if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", low)]
-    literal = any(tok.isdigit() or tok[:1] in "\"'" for tok, _ in operations)
+    # A new literal, or punctuation (a syntax fix), is the whole edit: naming it needs no operand.
+    literal = any(tok.isdigit() or tok[:1] in "\"'" or tok in _PUNCTUATION_WORDS for tok, _ in operations)
     if operands or literal:
         tok, word = operations[0]
-        target = operands[0] if operands else "a new literal"
-        return [f"prescribes the fix in words: '{word.strip()}' ({tok}) applied to {target}"]
+        target = operands[0] if operands else "the edit itself"
+        return [f"prescribes the fix in words: '{word.strip()}' ({tok}), {target}"]
     return []
 
 

@@ -20,7 +20,6 @@ the bug's ladder; `ladder_file` turns records into the tutor's format (`tutor.pr
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,20 +52,41 @@ LadderStatus = Literal["ok", "no_patch", "no_target_test"]
 LEVEL_INSTRUCTIONS: dict[HintLevel, tuple[str, str]] = {
     "pointer": (
         "pointer",
-        "Tell the student where to look: the failing test, and the line number or the variable to watch. "
-        "Do not say what is wrong there or how to change it.",
+        "ask the student ONE question that makes them look at that line and at the value a variable holds "
+        "there when the failing test runs. Do not say what is wrong.",
     ),
     "conceptual": (
         "conceptual",
-        "Say what the program does at that place compared with what the exercise needs it to do, in terms of "
-        "ideas and values rather than code. Do not say how to change the code.",
+        "in one sentence, say what the program currently does at that line (the value it produces) and what "
+        "the exercise expects instead, in words about values and ideas, not code.",
     ),
     "next_step": (
         "next-step",
-        "Suggest one concrete thing the student can do to find the fix on their own: trace a variable by hand "
-        "for a small input, print a value, or reread how a Python feature behaves. Do not say what the change is.",
+        "suggest ONE concrete experiment the student can do to see the mistake: a small input to trace by hand, "
+        "or a print() to add, and what to watch for.",
     ),
 }
+# Patterns per level with slots to fill: a small model copies whole examples, but fills a pattern's slots
+# from the program in front of it.
+LEVEL_EXAMPLES: dict[HintLevel, tuple[str, str]] = {
+    "pointer": (
+        "When <the failing test> runs, what value does <a variable> hold on line <N>?",
+        "Look at line <N> while <the failing test> runs: what happens to <a variable> there?",
+    ),
+    "conceptual": (
+        "Line <N> makes <a variable> <what it becomes now>, but the exercise needs <the result it expects>.",
+        "Right now <a variable> ends up as <its value now> for <the test's input>, while the test expects "
+        "<the expected value>.",
+    ),
+    "next_step": (
+        "Add print(<a variable>) on line <N> and run <the failing test>: does the value change the way you expect?",
+        "Work through <the test's input> by hand, writing down <a variable> after line <N> each time. "
+        "Where does it differ from what you want?",
+    ),
+}
+# Levels whose writer sees the corrected line: saying what the program should do needs it; pointing and
+# suggesting what to try do not, and a small model that sees the fix tends to repeat it.
+SHOWS_FIX: frozenset[HintLevel] = frozenset({"conceptual"})
 
 
 class _Record(BaseModel):
@@ -206,23 +226,22 @@ def write_level_hint(
         ModelOutputError, ModelBackendError: the model gave nothing usable.
     """
     task = bug.task
-    diff = "".join(
-        difflib.unified_diff(
-            task.buggy_code.splitlines(keepends=True), bug.fixed.splitlines(keepends=True), "buggy.py", "fixed.py", n=0
-        )
-    )
     numbered = "\n".join(f"{i:>2}  {line}" for i, line in enumerate(task.buggy_code.rstrip("\n").splitlines(), 1))
     name, instruction = LEVEL_INSTRUCTIONS[level]
+    lines = sorted(bug.facts.changed_lines) or [1]
     prompt = render_prompt(
         "hint_level.jinja",
         statement=task.statement.strip(),
         numbered_code=numbered,
         test_code=task.failing.code.rstrip("\n"),
         test_message=task.failing.message,
-        diff=diff.rstrip("\n"),
+        bug_lines=", ".join(str(n) for n in lines),
+        show_fix=level in SHOWS_FIX,
+        fixed_lines=list(bug.facts.added),
         earlier=list(earlier),
         level_name=name,
         level_instruction=instruction,
+        examples=list(LEVEL_EXAMPLES[level]),
     )
     structured = _sampled(model, seed, temperature).with_structured_output(LevelDraft)
     draft = structured.invoke([HumanMessage(content=prompt)], config={"callbacks": [counter]})

@@ -1,0 +1,260 @@
+"""Figures of the hint ladders -> bench/results/hint_ladders.json (each section says what made it).
+
+- `real_ladders` (real model): ladder records made with `--no-early-stop` by the bundled model as hint writer
+  and student. Coverage per level, hints rejected as telling the fix, calls per accepted hint with the
+  fixed-n procedure and with the early stop replayed on the recorded outcomes (each outcome depends only
+  on (arm, index) through its seed, so the replay is what an early-stopped run would have done).
+- `pool_check` (real model): the share of the bundled model's unvalidated hints, per level, that the
+  fix-leak check flags (bench/hint_label_pool.py).
+- `labels` (hand labels): the check's precision and recall on the held-out hand-labelled hints, by source,
+  and on the tuning split it was written against (datasets/evals/hint_labels.jsonl).
+- `templates` (scripted): the check on the tutor's generic template ladders of every bug (they are the
+  fallback, so they must not tell).
+- `simulated` (scripted hint writer, simulated student): the ladder pipeline over every bank bug with the real
+  sandbox: a writer whose first hint per level tells the fix, and a student whose success rate depends on
+  the problem and the hint; fixed n against early stop on the same seeds.
+
+Run: .venv/bin/python bench/bench_hint_ladders.py --real-records bench/results/hint_ladders_real_records.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from langchain_core.messages import AIMessage, BaseMessage  # noqa: E402
+from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
+
+from bench.common import write  # noqa: E402
+from student_sim.fix_leak import FixFacts, check_hint  # noqa: E402
+from student_sim.hint_ladder import LadderConfig, LadderPipeline, LadderRecord, bug_task  # noqa: E402
+from student_sim.hint_validation import AttemptRecord, ValidationConfig, run_validation  # noqa: E402
+from student_sim.hints import ModelsUsed  # noqa: E402
+from student_sim.hints_ladder_cli import ladder_summary  # noqa: E402
+from tutor.models.scripted import ScriptedChatModel  # noqa: E402
+from tutor.planning.plan import PlanTree  # noqa: E402
+from tutor.policy import bug_hints  # noqa: E402
+from tutor.problems.bank import ProblemBank  # noqa: E402
+from tutor.problems.ladders import HINT_LEVELS  # noqa: E402
+from tutor.problems.schema import DebuggingProblem  # noqa: E402
+from tutor.sandbox import Sandbox  # noqa: E402
+
+EVALS = Path(__file__).resolve().parent.parent / "datasets" / "evals"
+
+
+def replay_early_stop(records: list[LadderRecord]) -> dict[str, Any]:
+    """Student calls of the recorded fixed-n validations, and of the early stop replayed on them."""
+    fixed = early = agree = total = 0
+    for record in records:
+        for level in record.levels:
+            cache: dict[int, AttemptRecord] = {}
+            for trial in level.trials:
+                v = trial.validation
+                if v is None:
+                    continue
+                if not v.complete:
+                    raise SystemExit(f"{record.problem_id} {record.bug_id}: not validated with --no-early-stop")
+                outcomes = {(a.arm, a.index): a for a in v.attempts}
+
+                def attempt(
+                    arm: str, index: int, got: dict[tuple[str, int], AttemptRecord] = outcomes
+                ) -> AttemptRecord:
+                    return got[(arm, index)].model_copy(update={"reused": False, "calls": 1})
+
+                replay = run_validation(attempt, v.config.model_copy(update={"early_stop": True}), without_cache=cache)
+                fixed += v.calls
+                early += replay.calls
+                agree += replay.accepted == v.accepted
+                total += 1
+    return {"fixed_student_calls": fixed, "early_student_calls": early, "same_decisions": f"{agree}/{total}"}
+
+
+def real_section(path: Path) -> dict[str, Any]:
+    records = [LadderRecord.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
+    summary = ladder_summary(records)
+    replay = replay_early_stop(records)
+    accepted = sum(summary["accepted_per_level"].values())  # type: ignore[attr-defined]
+    hint_calls = int(summary["hint_calls"])  # type: ignore[call-overload]
+    per_hint = {
+        "fixed_n": round((hint_calls + replay["fixed_student_calls"]) / accepted, 2) if accepted else None,
+        "early_stop": round((hint_calls + replay["early_student_calls"]) / accepted, 2) if accepted else None,
+    }
+    return {
+        "label": "real model",
+        "records": path.name,
+        "models": records[0].models.model_dump(),
+        "validation": records[0].config.validation.model_dump(),
+        "max_trials": records[0].config.max_trials,
+        "bugs": [f"{r.problem_id}/{r.bug_id}" for r in records],
+        **summary,
+        **replay,
+        "calls_per_accepted_hint": per_hint,
+    }
+
+
+def pool_section(paths: list[Path]) -> dict[str, Any]:
+    rows = [json.loads(line) for p in paths if p.exists() for line in p.read_text().splitlines() if line.strip()]
+    by_level = {}
+    for level in HINT_LEVELS:
+        mine = [r for r in rows if r["level"] == level]
+        flagged = sum(r["check_leaks"] for r in mine)
+        by_level[level] = {"hints": len(mine), "flagged": flagged, "passing": len(mine) - flagged}
+    seconds = [r["seconds"] for r in rows]
+    return {
+        "label": "real model",
+        "model": rows[0]["model"] if rows else None,
+        "bugs": len({(r["problem_id"], r["bug_id"]) for r in rows}),
+        "per_level": by_level,
+        "mean_seconds_per_hint": round(sum(seconds) / len(seconds), 1) if seconds else None,
+    }
+
+
+def _ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    tp = sum(r["tells"] and r["check"] for r in rows)
+    fp = sum(not r["tells"] and r["check"] for r in rows)
+    fn = sum(r["tells"] and not r["check"] for r in rows)
+    return {
+        "hints": len(rows),
+        "labelled_telling": tp + fn,
+        "flagged": tp + fp,
+        "true_positive": tp,
+        "false_positive": fp,
+        "false_negative": fn,
+        "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+        "recall": round(tp / (tp + fn), 3) if tp + fn else None,
+    }
+
+
+def labels_section(path: Path, bank: ProblemBank) -> dict[str, Any]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for row in rows:
+        problem = bank.get(row["problem_id"])
+        assert isinstance(problem, DebuggingProblem)
+        bug = problem.bug(row["bug_id"])
+        row["check"] = check_hint(row["hint"], _facts(problem, bug.id)).leaks
+    held = [r for r in rows if r["split"] == "heldout"]
+    sources = sorted({r["source"] for r in held})
+    return {
+        "label": "hand labels",
+        "file": path.name,
+        "heldout": _ratios(held),
+        "heldout_by_source": {s: _ratios([r for r in held if r["source"] == s]) for s in sources},
+        "tuning": _ratios([r for r in rows if r["split"] == "tuning"]),
+    }
+
+
+def _facts(problem: DebuggingProblem, bug_id: str) -> FixFacts:
+    with Sandbox() as box:
+        task = bug_task(problem, problem.bug(bug_id), box)
+    if isinstance(task, str):
+        raise SystemExit(f"{problem.id} {bug_id}: {task}")
+    return task.facts
+
+
+def templates_section(bank: ProblemBank, box: Sandbox) -> dict[str, Any]:
+    flagged: list[str] = []
+    checked = 0
+    for problem in bank.list("debugging"):
+        assert isinstance(problem, DebuggingProblem)
+        plan = PlanTree.for_problem(problem)
+        for bug in problem.bugs:
+            task = bug_task(problem, bug, box)
+            if isinstance(task, str):
+                continue
+            for kind in ("understand", "fix"):
+                if f"{bug.id}.{kind}" not in {n.id for n in plan.nodes}:
+                    continue
+                for text in bug_hints(problem, plan.node(f"{bug.id}.{kind}")):
+                    checked += 1
+                    if check_hint(text, task.facts).leaks:
+                        flagged.append(f"{problem.id}/{bug.id}: {text}")
+    return {"label": "scripted", "templates_checked": checked, "flagged": flagged}
+
+
+def _u(*parts: object) -> float:
+    return random.Random(":".join(str(p) for p in parts)).random()
+
+
+class SimulatedStudent(ScriptedChatModel):
+    """Answers the fixed program with probability p(problem, hints shown), else the buggy one; the draw
+    depends only on the sampling seed."""
+
+    fixes: dict[str, tuple[str, str]]  # buggy program -> (fixed program, problem id)
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        text = str(messages[-1].content)
+        buggy = next(b for b in self.fixes if b.rstrip("\n") in text)
+        fixed, pid = self.fixes[buggy]
+        shown = text.split("Your tutor's hints:", 1)[1] if "Your tutor's hints:" in text else ""
+        p = 0.5 * _u("without", pid) + (0.5 * _u("with", pid, shown) if shown else 0.0)
+        code = fixed if _u("draw", kw["seed"]) < p else buggy
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=f"```python\n{code}```"))])
+
+
+def simulated_writer() -> ScriptedChatModel:
+    """A hint writer whose first hint of every level states the fixed line (the check must reject it)."""
+    seen: dict[str, int] = {}
+
+    def reply(messages: list[BaseMessage]) -> str:
+        prompt = str(messages[-1].content)
+        key = prompt.split("The mistake is on line", 1)[0] + prompt.split("Reply with", 1)[1]
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 1 and "For you only, the corrected line" in prompt:
+            fixed = prompt.split("never quote, describe or hint at this text):\n", 1)[1].splitlines()[0].strip()
+            return json.dumps({"hint": f"Write `{fixed}` there."})
+        return json.dumps({"hint": f"Look again at the failing test (hint {seen[key]})."})
+
+    return ScriptedChatModel(reply_fn=reply)
+
+
+def simulated_section(bank: ProblemBank, box: Sandbox, n: int) -> dict[str, Any]:
+    problems = [p for p in bank.list("debugging") if isinstance(p, DebuggingProblem) and not p.id.startswith("toy-")]
+    out: dict[str, Any] = {"label": "scripted writer, simulated student", "n": n}
+    decisions: dict[str, list[tuple[int | None, ...]]] = {}
+    for name, early in (("fixed_n", False), ("early_stop", True)):
+        fixes = {}
+        for p in problems:
+            for bug in p.bugs:
+                task = bug_task(p, bug, box)
+                if not isinstance(task, str):
+                    fixes[task.task.buggy_code] = (task.fixed, p.id)
+        student = SimulatedStudent(fixes=fixes)
+        config = LadderConfig(validation=ValidationConfig(n=n, early_stop=early))
+        pipeline = LadderPipeline(simulated_writer(), student, box, config, ModelsUsed(hint="scripted", student="sim"))
+        records = [r for p in problems for r in pipeline.generate(p)]
+        out[name] = ladder_summary(records)
+        decisions[name] = [tuple(lv.accepted_trial for lv in r.levels) for r in records]
+    same = sum(a == b for a, b in zip(decisions["fixed_n"], decisions["early_stop"], strict=True))
+    out["same_decisions"] = f"{same}/{len(decisions['fixed_n'])}"
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--real-records", type=Path, default=None)
+    parser.add_argument("--pool", type=Path, nargs="*", default=[EVALS / "hint_pool.jsonl"])
+    parser.add_argument("--labels", type=Path, default=EVALS / "hint_labels.jsonl")
+    parser.add_argument("--n", type=int, default=10)
+    args = parser.parse_args()
+    bank = ProblemBank.load(ladders=False)
+    figures: dict[str, Any] = {}
+    figures["real_ladders"] = real_section(args.real_records) if args.real_records else None
+    figures["pool_check"] = pool_section(args.pool)
+    figures["labels"] = labels_section(args.labels, bank) if args.labels.exists() else None
+    with Sandbox() as box:
+        figures["templates"] = templates_section(bank, box)
+        figures["simulated"] = simulated_section(bank, box, args.n)
+    path = write("hint_ladders", figures)
+    print(json.dumps(figures, indent=1)[:3000])
+    print(f"-> {path}")
+
+
+if __name__ == "__main__":
+    main()
