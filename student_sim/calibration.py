@@ -91,7 +91,12 @@ def build_table(
         "label": LABEL,
         "model": "2PL, marginal maximum likelihood",
         "library": f"girth {version('girth')}",
-        "cohort": {**cohort, "students": steps.students, "attempts": len(attempts)},
+        "cohort": {
+            **cohort,
+            "profiles": len({a.profile_id for a in attempts}),  # those that answered (domains may skip some)
+            "students": steps.students,
+            "attempts": len(attempts),
+        },
         "reliability": {
             "steps": {
                 "marginal": _round(steps.marginal_reliability),
