@@ -27,10 +27,14 @@ import re
 import tokenize
 from dataclasses import dataclass
 
+# "sum" as a verb names the operation; "the sum of" states a goal and is left alone.
+_SUM_VERBS = ("sum up", "summing", "sum the", "sum all", "sum each", "addition")
+# Adding a print() is an investigation, not the edit: its "add" must not count as naming addition.
+_PRINT_STEP = re.compile(r"(?i)\badd(?:ing)?\s+(?:a\s+)?print\s*(?:\([^)]*\))?(?:\s+statement)?")
 # Words that name what an operator, keyword or call does; the fix's own new tokens pick their entries.
 _OPERATION_WORDS: dict[str, tuple[str, ...]] = {
-    "+=": ("add", "adding", "added", "adds", "plus", "increase", "increment"),
-    "+": ("add", "adding", "added", "plus", "increase", "increment", "one more"),
+    "+=": ("add", "adding", "added", "adds", "plus", "increase", "increment", *_SUM_VERBS),
+    "+": ("add", "adding", "added", "plus", "increase", "increment", "one more", *_SUM_VERBS),
     "-=": ("subtract", "minus", "decrease", "decrement", "take away"),
     "-": ("subtract", "minus", "decrease", "decrement", "take away", "one less"),
     "*": ("multiply", "multiplied", "times", "product"),
@@ -92,7 +96,7 @@ _MOVE_WORDS = (
 _NUMBER_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "10": "ten"}
 # A sentence that prescribes a change rather than describing the program.
 _PRESCRIBES = re.compile(
-    r"(?i)\b(should|must|needs?\s+to|has\s+to|have\s+to|instead\s+of|rather\s+than|make\s+sure|ensure|"
+    r"(?i)\b(should|must|needs?\s+to|has\s+to|have\s+to|instead\s+of|rather\s+than|without|make\s+sure|ensure|"
     r"change\s+(?:\S+\s+){0,5}?(?:to|into|so)|changing|replace|replacing|swap|switch|use|using|add|adding|move|moving|put|insert|remove|delete|"
     r"initiali[sz]e|start|begin|increment|decrement|subtract|multiply|divide|convert|call|fix\s+it\s+by|"
     r"try\s+\w+ing|you\s+(?:can|could|need)|correct\s+(?:line|code|version)\s+(?:is|would))\b"
@@ -185,7 +189,7 @@ class LeakVerdict:
 def check_hint(text: str, facts: FixFacts) -> LeakVerdict:
     """Check one hint against the facts of its fix (see the module docstring for the three rules)."""
     reasons = _code_reasons(text, facts)
-    for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
+    for sentence in (_PRINT_STEP.sub("print", s) for s in _SENTENCE.split(text) if s.strip()):
         reasons += _word_reasons(sentence, facts)
         reasons += _line_reasons(sentence, facts)
     unique = tuple(dict.fromkeys(reasons))
