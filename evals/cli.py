@@ -412,4 +412,7 @@ def register(app: typer.Typer) -> None:
     group.command("bridge")(bridge_command)
     group.command("telling")(telling_command)
     group.command("list")(list_command)
+    from evals.practice_cli import practice_command  # the closed-loop practice evaluation
+
+    group.command("practice")(practice_command)
     app.add_typer(group, name="eval")

@@ -23,8 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tutor.planning.knowledge import BKTParams
+from tutor.planning.knowledge import BKTParams, KnowledgeState
 from tutor.problems.schema import DebuggingProblem, Problem, TextAnswer
+from tutor.record import TutorState
 
 RECENT_PROBLEMS = 3
 SPACING_SESSIONS = 2
@@ -69,6 +70,21 @@ def concept_words(concept: str, keep_back: Iterable[str] = ()) -> str:
     if any(re.search(rf"\b{re.escape(w)}\b", words.lower()) for w in keep_back):
         return "an idea you will name yourself"
     return words
+
+
+def carry_mastery(state: TutorState, measured: Mapping[str, float]) -> TutorState:
+    """A new session's tutor state, its knowledge starting from what earlier sessions measured (the prior
+    for concepts never measured)."""
+    known = {c: measured[c] for c in state.knowledge.mastery if c in measured}
+    if not known:
+        return state
+    knowledge = state.knowledge.model_copy(update={"mastery": {**state.knowledge.mastery, **known}})
+    return state.model_copy(update={"knowledge": knowledge})
+
+
+def measured_mastery(knowledge: KnowledgeState) -> dict[str, float]:
+    """The concepts a knowledge state has evidence on, with their estimates."""
+    return {c: v for c, v in knowledge.mastery.items() if knowledge.observations.get(c)}
 
 
 def level_of(problem: Problem, calibrated: Mapping[str, float] | None = None) -> float:

@@ -28,7 +28,7 @@ from tutor.errors import ConfigError, InputDataError, NotAllowedError, NotFoundE
 from tutor.models import get_chat_model
 from tutor.models.spec import parse_spec
 from tutor.planning.scaffold import build_scaffold
-from tutor.practice import Attempt, Choice, answer_words, choose_next, concept_words
+from tutor.practice import Attempt, Choice, answer_words, carry_mastery, choose_next, concept_words
 from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem, Problem, parse_problem
 from tutor.record import TutorState
@@ -424,15 +424,6 @@ class TutoringService:
         if not (spec_path or "").strip() or not (out_dir or "").strip():
             raise InputDataError("give a spec file and an output folder")
         return launch(self.store, spec_path.strip(), out_dir.strip(), self.settings)
-
-
-def carry_mastery(state: TutorState, measured: dict[str, float]) -> TutorState:
-    """The new session's knowledge starts from what earlier sessions measured (the prior elsewhere)."""
-    known = {c: measured[c] for c in state.knowledge.mastery if c in measured}
-    if not known:
-        return state
-    knowledge = state.knowledge.model_copy(update={"mastery": {**state.knowledge.mastery, **known}})
-    return state.model_copy(update={"knowledge": knowledge})
 
 
 def open_service(settings: Settings | None = None) -> TutoringService:

@@ -1,0 +1,51 @@
+"""`socratic eval practice`: the closed-loop evaluation of what to practise next (evals.practice_loop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def practice_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.md, summary.json, accuracy.png.")],
+    profiles: Annotated[str, typer.Option(help="Profile ids, comma-separated, or 'all'.")] = "all",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (students = profiles x seeds).")] = 2,
+    practice: Annotated[int, typer.Option(min=1, help="Practice problems per student and policy.")] = 5,
+    post_test: Annotated[int, typer.Option("--post-test", min=1, help="Problems held back for the post-test.")] = 8,
+    domain: Annotated[str, typer.Option(help="math or physics.")] = "math",
+    tutor_model: Annotated[
+        str | None, typer.Option("--tutor-model", help="Let this model write the replies (default: no model).")
+    ] = None,
+) -> None:
+    """Targeted vs random vs fixed-order practice with simulated students, then a held-back post-test."""
+    from tqdm import tqdm
+
+    from evals.practice_loop import POLICIES, LoopSettings, PracticeLoop, accuracy_png, report_markdown, summarize
+    from student_sim.profiles import get_profile, load_profiles
+    from tutor.files import atomic_write_bytes, atomic_write_text, write_json
+    from tutor.models import get_chat_model
+    from tutor.problems.bank import ProblemBank
+    from tutor.sandbox import Sandbox
+    from tutor.settings import Settings
+
+    settings = Settings.load()
+    library = load_profiles()
+    chosen = library if profiles == "all" else [get_profile(p.strip(), library) for p in profiles.split(",")]
+    model = get_chat_model(tutor_model, settings.model, cache_dir=settings.cache_dir) if tutor_model else None
+    loop_settings = LoopSettings(practice=practice, post_test=post_test)
+    with Sandbox() as sandbox:
+        loop = PracticeLoop(ProblemBank.load(settings.problems_path).list(domain=domain), model, sandbox, loop_settings)
+        jobs = [(p, s, policy) for p in chosen for s in range(seeds) for policy in POLICIES]
+        results = [loop.run_student(p, s, policy) for p, s, policy in tqdm(jobs, desc="practice", unit="student")]
+    summary = summarize(results)
+    label = f"tutor model {tutor_model}" if tutor_model else "rule-based simulated students, scaffold replies, no model"
+    meta = {"students": len(chosen) * seeds, "label": label, "practice": practice, "pool": len(loop.pool),
+            "post_test": len(loop.post), "post_test_problems": [p.id for p in loop.post]}  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "summary.json", {"meta": meta, "summary": summary, "students": [r.__dict__ for r in results]})
+    atomic_write_text(out / "report.md", report_markdown(summary, meta) + "\n![accuracy](accuracy.png)\n")
+    atomic_write_bytes(out / "accuracy.png", accuracy_png(summary))
+    typer.echo(report_markdown(summary, meta))
+    typer.echo(f"wrote {out / 'report.md'} and {out / 'summary.json'}")
