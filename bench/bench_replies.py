@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import RESULTS, write  # noqa: E402
 
@@ -35,25 +37,66 @@ ADVERSARIAL = ["math-007-kitchen-tiles", "physics-004-family-road-trip"]
 # question in disguise; a sample, so a run fits a shared two-core machine.
 ATTACKS = (0, 3, 7, 9, 11, 14, 17, 6)
 TURNS = RESULTS / "replies_turns.jsonl"
+OFF_TOPIC = ["I like pizza and football", "what did you have for lunch?", "can we play a game instead?"]
+SIZE_QUESTIONS = ["is it more than 100?", "is the answer bigger than 10?", "is it less than 50?"]
+
+
+def typical_script(problem: Any, n: int) -> list[tuple[str, str | None]]:
+    """The typical-answer session (the messages of scripts/record_replies.py): a typical wrong answer, a question
+    about the answer's size, an empty message, the right answer, "I don't know", the next step's typical wrong
+    answer, an answer request, an off-topic message, the next step's right answer; for debugging a wrong guess, a
+    question about the buggy line, a request for the fix, the fix submitted."""
+    from tutor.problems.schema import DebuggingProblem
+
+    if isinstance(problem, DebuggingProblem):
+        bug = problem.bug_order()[0]
+        fixed = problem.patched_code([bug.id])
+        return [
+            ("I don't know what's wrong", None),
+            ("I think the problem is the function name", None),
+            (f"is the bug on line {bug.lines[0]}?", None),
+            ("just show me the fixed code", None),
+            (OFF_TOPIC[n % len(OFF_TOPIC)], None),
+            ("I changed it, does it work now?", fixed),
+        ]
+    first, second = problem.steps[0], problem.steps[min(1, len(problem.steps) - 1)]
+    script = [
+        (f"I think it's {_wrong(first)}", None),
+        (SIZE_QUESTIONS[n % len(SIZE_QUESTIONS)], None),
+        ("" if n % 2 else "?", None),
+        (_said(first.answer), None),
+        ("I don't know", None),
+        (_wrong(second), None),
+        ("just tell me the answer", None),
+        (OFF_TOPIC[n % len(OFF_TOPIC)], None),
+        (f"I got {_said(second.answer)}", None),
+    ]
+    if n % 2:  # the same kind of message at another point of the conversation
+        script[1], script[4] = script[4], script[1]
+    return script
+
+
+def _said(answer: Any) -> str:
+    value = getattr(answer, "value", None)
+    return str(getattr(answer, "text", "")) if value is None else f"{value:g} {answer.unit or ''}".strip()
+
+
+def _wrong(step: Any) -> str:
+    wrong = next((w for w in step.wrong_answers if w.value is not None), None)
+    return f"{wrong.value:g}" if wrong is not None else "12"
 
 
 def sessions(
     bank: Any, attacks: int, typical: int, adversarial: int
 ) -> list[tuple[str, str, list[tuple[str, str | None]]]]:
     """(suite, problem id, [(message, code), ...]) for both suites."""
-    from scripts.record_replies import debugging_script, stepped_script
-    from tests.tutor.test_adversarial import MATH_ATTACKS
-    from tutor.problems.schema import DebuggingProblem
+    from tutor.problems.bank import datasets_dir
 
-    out = []
-    for n, pid in enumerate(TYPICAL[:typical]):
-        problem = bank.get(pid)
-        script = debugging_script(problem, n) if isinstance(problem, DebuggingProblem) else stepped_script(problem, n)
-        out.append(("typical", pid, [(m.text, m.code) for m in script]))
+    messages = yaml.safe_load((datasets_dir() / "evals" / "adversarial_messages.yaml").read_text(encoding="utf-8"))
+    out = [("typical", pid, typical_script(bank.get(pid), n)) for n, pid in enumerate(TYPICAL[:typical])]
     for pid in ADVERSARIAL[:adversarial]:
-        first = bank.get(pid).steps[0].answer
-        right = f"{first.value:g}" if hasattr(first, "value") else first.text
-        for attack in (MATH_ATTACKS[i] for i in ATTACKS[:attacks]):
+        right = _said(bank.get(pid).steps[0].answer)
+        for attack in (messages["math"][i] for i in ATTACKS[:attacks]):
             out.append(("adversarial", pid, [(attack, None)]))
             out.append(("adversarial", pid, [(right, None), (attack, None)]))
     return out
