@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from student_sim.profiles import StudentProfile
 from tutor.planning.forecast import ForecastedAnswer, ForecastWeights, forecast_wrong_answers, step_candidates
+from tutor.problems.answers import extract_numbers
 from tutor.problems.schema import Step
 
 PERSONA_STRENGTH = 0.6  # a persona says what the student tends to do
@@ -68,6 +69,11 @@ def held_misconceptions(
     return held
 
 
+def mentioned_numbers(text: str | None) -> tuple[float, ...]:
+    """The numbers a description of the student's thinking names ("divided by 3 instead of 4" -> 3, 4)."""
+    return tuple(m.value for m in extract_numbers(text)) if text else ()
+
+
 def step_mastery(profile: StudentProfile, step: Step, problem_concepts: Iterable[str] = ()) -> float:
     """P(the student knows the step's concepts): the mean of their masteries (the problem's concepts when
     the step names none, the profile's default when neither does)."""
@@ -91,4 +97,5 @@ def forecast_step(
         held=held_misconceptions(profile, confusion),
         mastery=step_mastery(profile, step, problem_concepts),
         weights=weights,
+        mentioned=mentioned_numbers(confusion),
     )

@@ -10,7 +10,8 @@ feeds nothing but the score. Ranked by:
 * `frequency` (the baseline): patterns weighted by how often they explain the wrong answers of the
   training questions;
 * `student model`: the frequency weights moved by the profile (persona cues, teacher's confusion cues,
-  prior mastery) through `tutor.planning.forecast` with weights fitted on the training questions;
+  prior mastery, the numbers the teacher's description names) through `tutor.planning.forecast`, with
+  weights fitted on the training questions;
 * `peers` (a reference, not a forecaster of the same kind): the wrong answers other real students gave
   on the same question, most frequent first; it needs those students and covers only repeated questions.
 
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from student_sim.forecast import held_misconceptions
+from student_sim.forecast import held_misconceptions, mentioned_numbers
 from student_sim.profiles import StudentProfile, from_mathdial
 from tutor.planning.error_patterns import generate_wrong_answers, parse_solution
 from tutor.planning.forecast import (
@@ -50,7 +51,8 @@ BOOTSTRAP = 2000
 SEED = 0
 HELD_GRID = (0.0, 1.0, 3.0, 10.0)
 MASTERY_GRID = (0.0, 1.0)
-PERSONA_GRID = (0.0, 0.3, 0.6)  # how firmly a persona cue counts (a teacher's confusion cue: 0.9)
+PERSONA_GRID = (0.0, 0.6)
+MENTION_GRID = (0.0, 3.0, 10.0)  # how firmly a persona cue counts (a teacher's confusion cue: 0.9)
 METHODS = ("uniform", "frequency", "student model", "peers")
 LABEL = "real data: MathDial conversations (student persona, teacher-described confusion, incorrect solution)"
 
@@ -91,7 +93,7 @@ def case_of(conv: MathDialConversation) -> Case | None:
     if wrong is None or truth is None or abs(wrong.value - truth.value) <= TOLERANCE:
         return None
     generated = generate_wrong_answers(conv.question, parse_solution(solution_lines(conv.ground_truth)))
-    candidates = tuple(WrongCandidate(g.misconception, value=g.value, detail=g.detail) for g in generated)
+    candidates = tuple(WrongCandidate(g.misconception, value=g.value, detail=g.detail, uses=g.uses) for g in generated)
     # The profile is built without the incorrect solution: it must not carry the target.
     record = {
         "student_profile": conv.student_profile or "A student.",
@@ -142,6 +144,7 @@ class Fit:
         return {
             "held_weight": self.weights.held_weight,
             "mastery_weight": self.weights.mastery_weight,
+            "mention_weight": self.weights.mention_weight,
             "persona_strength": self.persona_strength,
             "priors": self.priors,
         }
@@ -158,6 +161,7 @@ def _forecast(case: Case, fit: Fit | None, *, with_student: bool) -> list[Foreca
         mastery=case.mastery,
         priors=fit.priors,
         weights=fit.weights,
+        mentioned=mentioned_numbers(case.confusion),
     )
 
 
@@ -174,7 +178,10 @@ def _log_likelihood(cases: Sequence[Case], fit: Fit) -> float:
 def fit_fold(cases: Sequence[Case]) -> Fit:
     """Priors from the training targets, then the grid point with the highest likelihood of them."""
     priors = fit_priors(cases)
-    grid = [Fit(priors, ForecastWeights(h, m), p) for h, m, p in product(HELD_GRID, MASTERY_GRID, PERSONA_GRID)]
+    grid = [
+        Fit(priors, ForecastWeights(h, m, n), p)
+        for h, m, n, p in product(HELD_GRID, MASTERY_GRID, MENTION_GRID, PERSONA_GRID)
+    ]
     return max(grid, key=lambda fit: _log_likelihood(cases, fit))
 
 
@@ -297,6 +304,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     patterns = ", ".join(f"{k} {v}" for k, v in report["candidates"]["patterns_yielding_target"].items())
     fitted = "; ".join(
         f"fold {i + 1}: held_weight {w['held_weight']:g}, mastery_weight {w['mastery_weight']:g}, "
+        f"mention_weight {w['mention_weight']:g}, "
         f"persona_strength {w['persona_strength']:g}"
         for i, w in enumerate(report["fitted_per_fold"])
     )
@@ -323,7 +331,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             "",
             "* uniform: every error pattern weighs the same; frequency (the baseline): patterns weighted by how "
             "often they explain the training questions' wrong answers; student model: the frequency weights "
-            "moved by persona and confusion cues and prior mastery (`tutor.planning.forecast`, weights fitted "
+            "moved by persona and confusion cues, prior mastery and the numbers the teacher's description names "
+            "(`tutor.planning.forecast`, weights fitted "
             "on the training questions, persona cues' strength too).",
             "* peers (a lookup, not a forecast): the wrong answers of the other conversations on the same "
             "question. MathDial gives every question one incorrect solution, shared by all its conversations "

@@ -85,3 +85,15 @@ def test_an_authored_step_gives_its_wrong_answers_as_candidates():
     candidates = step_candidates(step)
     assert [(c.value, c.misconception) for c in candidates] == [(7.4, "wrong-operation"), (28.0, "decimal-point-error")]
     assert forecast_wrong_answers([]) == []
+
+
+def test_a_mentioned_number_lifts_the_candidates_whose_error_involves_it():
+    candidates = [
+        WrongCandidate("used-wrong-quantity", value=12.0, uses=(4.0, 3.0)),
+        WrongCandidate("used-wrong-quantity", value=20.0, uses=(4.0, 5.0)),
+    ]
+    weights = ForecastWeights(mention_weight=3.0)
+    assert forecast_wrong_answers(candidates, weights=weights)[0].value == 12.0  # a tie keeps the order
+    lifted = forecast_wrong_answers(candidates, mentioned=[5.0], weights=weights)
+    assert lifted[0].value == 20.0 and lifted[0].probability == pytest.approx(0.8)
+    assert forecast_wrong_answers(candidates, mentioned=[5.0])[0].value == 12.0  # off by default

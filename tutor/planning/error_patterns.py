@@ -86,6 +86,7 @@ class GeneratedWrong:
     value: float
     misconception: str
     detail: str
+    uses: tuple[float, ...] = ()  # the numbers the error brings in or works on (a teacher or student may name them)
 
 
 def parse_solution(lines: Sequence[str]) -> list[SolutionStep]:
@@ -192,43 +193,54 @@ def generate_wrong_answers(statement: str, steps: Sequence[SolutionStep]) -> lis
     given = _unique(m.value for m in extract_numbers(statement))
     produced: list[GeneratedWrong] = []
     seen: set[tuple[str, float]] = set()
-    for slug, value, detail in _all_patterns(steps, given, right):
+    for slug, value, detail, uses in _all_patterns(steps, given, right):
         key = (slug, round(value, 6))
         if math.isfinite(value) and not _close(value, right) and key not in seen:
             seen.add(key)
-            produced.append(GeneratedWrong(round(value, 6), slug, detail))
+            produced.append(GeneratedWrong(round(value, 6), slug, detail, uses))
     return produced
 
 
-def _all_patterns(steps: Sequence[SolutionStep], given: list[float], right: float) -> Iterator[tuple[str, float, str]]:
+Produced = tuple[str, float, str, tuple[float, ...]]  # slug, final value, how, numbers it involves
+
+
+def _all_patterns(steps: Sequence[SolutionStep], given: list[float], right: float) -> Iterator[Produced]:
     yield from _operation_errors(steps)
-    yield from (("forgot-step", s.result, f"stopped at step {i + 1}") for i, s in enumerate(steps[:-1]))
+    yield from (("forgot-step", s.result, f"stopped at step {i + 1}", (s.result,)) for i, s in enumerate(steps[:-1]))
     yield from _quantity_errors(steps, given)
     yield from _percent_errors(steps)
     for n in given:
         for op in _OPS:
-            yield "extra-step", _OPS[op](right, n) if not (op == "/" and n == 0) else math.nan, f"answer {op} {n:g}"
+            value = _OPS[op](right, n) if not (op == "/" and n == 0) else math.nan
+            yield "extra-step", value, f"answer {op} {n:g}", (n,)
     for factor in _FACTORS:
-        yield "unit-conversion", right * factor, f"answer * {factor}"
-        yield "unit-conversion", right / factor, f"answer / {factor}"
+        yield "unit-conversion", right * factor, f"answer * {factor}", (float(factor),)
+        yield "unit-conversion", right / factor, f"answer / {factor}", (float(factor),)
     for value, how in ((right + 1, "+ 1"), (right - 1, "- 1"), (right * 2, "* 2"), (right / 2, "/ 2")):
-        yield "arithmetic-slip", value, f"answer {how}"
-    yield from (("arithmetic-slip", right * f, f"answer * {f:g}") for f in (10, 0.1))
+        yield "arithmetic-slip", value, f"answer {how}", ()
+    yield from (("arithmetic-slip", right * f, f"answer * {f:g}", ()) for f in (10, 0.1))
     yield from _combined_given(given)
 
 
-def _operation_errors(steps: Sequence[SolutionStep]) -> Iterator[tuple[str, float, str]]:
+def _operation_errors(steps: Sequence[SolutionStep]) -> Iterator[Produced]:
     for i, step in enumerate(steps):
+        operands = tuple(o.value for o in step.operands)
         for j, op in enumerate(step.ops):
             for other in _SWAPS[op]:
                 ops = (*step.ops[:j], other, *step.ops[j + 1 :])
-                yield "wrong-operation", _with_step(steps, i, replace(step, ops=ops)), f"step {i + 1}: {op} -> {other}"
+                value = _with_step(steps, i, replace(step, ops=ops))
+                yield "wrong-operation", value, f"step {i + 1}: {op} -> {other}", operands
             if op in "-/" and len(step.operands) == 2:
                 swapped = replace(step, operands=step.operands[::-1])
-                yield "reversed-order", _with_step(steps, i, swapped), f"step {i + 1}: operands of {op} swapped"
+                yield (
+                    "reversed-order",
+                    _with_step(steps, i, swapped),
+                    f"step {i + 1}: operands of {op} swapped",
+                    operands,
+                )
 
 
-def _quantity_errors(steps: Sequence[SolutionStep], given: list[float]) -> Iterator[tuple[str, float, str]]:
+def _quantity_errors(steps: Sequence[SolutionStep], given: list[float]) -> Iterator[Produced]:
     for i, step in enumerate(steps):
         for j, operand in enumerate(step.operands):
             if operand.ref is not None:
@@ -237,26 +249,27 @@ def _quantity_errors(steps: Sequence[SolutionStep], given: list[float]) -> Itera
                 if not _close(number, operand.value):
                     changed = replace(step, operands=_replaced(step.operands, j, Operand(number)))
                     detail = f"step {i + 1}: {operand.value:g} -> {number:g}"
-                    yield "used-wrong-quantity", _with_step(steps, i, changed), detail
+                    yield "used-wrong-quantity", _with_step(steps, i, changed), detail, (operand.value, number)
 
 
-def _percent_errors(steps: Sequence[SolutionStep]) -> Iterator[tuple[str, float, str]]:
+def _percent_errors(steps: Sequence[SolutionStep]) -> Iterator[Produced]:
     for i, step in enumerate(steps):
         for j, operand in enumerate(step.operands):
             if operand.ref is not None:
                 continue
             scaled = operand.value * 100 if 0 < operand.value < 1 else operand.value / 100
             changed = replace(step, operands=_replaced(step.operands, j, Operand(scaled)))
-            yield "percent-as-number", _with_step(steps, i, changed), f"step {i + 1}: {operand.value:g} -> {scaled:g}"
+            detail = f"step {i + 1}: {operand.value:g} -> {scaled:g}"
+            yield "percent-as-number", _with_step(steps, i, changed), detail, (operand.value, scaled)
 
 
-def _combined_given(given: list[float]) -> Iterator[tuple[str, float, str]]:
+def _combined_given(given: list[float]) -> Iterator[Produced]:
     for a_index, a in enumerate(given):
         for b in given[a_index + 1 :]:
             for op, fn in _OPS.items():
                 for x, y in ((a, b), (b, a)) if op in "-/" else ((a, b),):
                     value = fn(x, y) if not (op == "/" and y == 0) else math.nan
-                    yield "combined-given-numbers", value, f"{x:g} {op} {y:g}"
+                    yield "combined-given-numbers", value, f"{x:g} {op} {y:g}", (x, y)
 
 
 def _with_step(steps: Sequence[SolutionStep], index: int, step: SolutionStep) -> float:

@@ -8,6 +8,9 @@ produce anything does not drown one that produces a single, telling number:
     P(answer) ∝ Σ_pattern  w(pattern) · [pattern yields answer] / n(pattern)
     w(pattern) = prior(pattern) · (1 + held_weight · held(pattern)) · tilt(pattern, mastery)
 
+and a candidate whose error involves a number said about the student's thinking ("divided by 3 instead of
+4") counts (1 + mention_weight) times.
+
 `held` is how firmly the student holds each misconception (0..1, from its profile: misconceptions, false
 beliefs, what a teacher said); `prior` is how often each pattern explains real wrong answers (uniform when
 not given); the mastery tilt makes slips likelier for a student who knows the concepts and conceptual
@@ -35,6 +38,7 @@ class WrongCandidate:
     value: float | None = None
     text: str | None = None
     detail: str = ""
+    uses: tuple[float, ...] = ()  # numbers the error brings in or works on
 
     @property
     def key(self) -> str:
@@ -54,10 +58,15 @@ class ForecastedAnswer:
 
 @dataclass(frozen=True)
 class ForecastWeights:
-    """How much the student model moves the forecast away from the priors."""
+    """How much the student model moves the forecast away from the priors.
+
+    The defaults are what the MathDial evaluation fitted (`socratic cohort forecast-eval`): a held
+    misconception counts, prior mastery and mentioned numbers did not improve the fit there.
+    """
 
     held_weight: float = 3.0  # a fully held misconception weighs (1 + held_weight) times its prior
-    mastery_weight: float = 1.0  # exponent of the mastery tilt; 0 ignores mastery
+    mastery_weight: float = 0.0  # exponent of the mastery tilt; 0 ignores mastery
+    mention_weight: float = 0.0  # a candidate whose error involves a mentioned number weighs (1 + this) times more
 
 
 def step_candidates(step: Step) -> list[WrongCandidate]:
@@ -75,6 +84,7 @@ def forecast_wrong_answers(
     mastery: float = 0.5,
     priors: Mapping[str, float] | None = None,
     weights: ForecastWeights | None = None,
+    mentioned: Sequence[float] = (),
 ) -> list[ForecastedAnswer]:
     """The distinct candidate answers, most likely first (ties keep the candidates' order).
 
@@ -84,7 +94,9 @@ def forecast_wrong_answers(
         mastery: P(the student knows the step's concepts), 0..1.
         priors: slug -> how often the pattern explains wrong answers (default: uniform); a slug missing
             from given priors gets the smallest given prior.
-        weights: how strongly `held` and `mastery` move the forecast.
+        weights: how strongly `held`, `mastery` and `mentioned` move the forecast.
+        mentioned: numbers said about this student's thinking (by the student, or a teacher describing
+            its confusion): a candidate whose error involves one of them weighs more.
     """
     if not candidates:
         return []
@@ -102,13 +114,18 @@ def forecast_wrong_answers(
     for candidate in candidates:
         key = candidate.key
         first.setdefault(key, candidate)
-        score[key] = score.get(key, 0.0) + pattern_weight[candidate.misconception]
+        boost = 1.0 + weights.mention_weight * _mentions(candidate, mentioned)
+        score[key] = score.get(key, 0.0) + pattern_weight[candidate.misconception] * boost
         if candidate.misconception not in slugs[key]:
             slugs[key].append(candidate.misconception)
     total = sum(score.values()) or 1.0
     order = {key: i for i, key in enumerate(first)}
     ranked = sorted(score, key=lambda k: (-score[k], order[k]))
     return [ForecastedAnswer(first[k].value, first[k].text, score[k] / total, tuple(slugs[k])) for k in ranked]
+
+
+def _mentions(candidate: WrongCandidate, mentioned: Sequence[float]) -> bool:
+    return any(abs(u - m) <= 1e-6 * max(1.0, abs(m)) for u in candidate.uses for m in mentioned)
 
 
 def _pattern_weight(
