@@ -12,7 +12,6 @@ PACKAGES = ("tutor", "student_sim", "evals")
 # Pending: longer today, to be split in their modules; remove an entry once it is short (the test says so).
 PENDING = {
     "student_sim/hints_cli.py:generate_command",
-    "tutor/assess.py:assess_stepped",
 }
 
 

@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from tutor.errors import TutorError
 from tutor.planning.plan import PlanNode, PlanTree
 from tutor.policy import ANSWER_REQUEST
-from tutor.problems.answers import check_answer, check_step
+from tutor.problems.answers import AnswerCheck, check_answer, check_step
 from tutor.problems.numbers import extract_numbers
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
-from tutor.record import Assessment, ModelCall, Soliloquy, TestOutcome
+from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem, Step
+from tutor.record import Assessment, EvidenceSource, ModelCall, Soliloquy, TestOutcome
 from tutor.sandbox import Sandbox
 from tutor.soliloquy.soliloquy import Soliloquist
 
@@ -168,89 +168,83 @@ def assess_stepped(
     node = plan.current_node
     if _garbled(text) or _SIZE_QUESTION.search(text):
         return Evidence(classify_without_answer(text, problem, node))
-    soliloquies: list[Soliloquy] = []
-    if soliloquist is not None:
-        arithmetic = soliloquist.check_student_arithmetic(text)
-        if arithmetic is not None:
-            soliloquies.append(arithmetic)
+    arithmetic = soliloquist.check_student_arithmetic(text) if soliloquist is not None else None
+    soliloquies: list[Soliloquy] = [arithmetic] if arithmetic is not None else []
     givens = [m.value for m in extract_numbers(problem.statement)]
     final = check_answer(text, problem.final_answer, context_numbers=givens)
     if node is None:
         label = "correct" if final.is_correct else "none"
-        return Evidence(
-            Assessment(label=label, evidence="the problem is already solved", solved_problem=final.is_correct),
-            soliloquies,
-        )
+        solved = Assessment(label=label, evidence="the problem is already solved", solved_problem=final.is_correct)
+        return Evidence(solved, soliloquies)
     step = next(s for s in problem.steps if s.id == node.ref)
     check = check_step(text, step, context_numbers=givens)
-    source = "execution" if soliloquies and soliloquies[0].ok else "rules"
-    if check.is_correct:
+    source: EvidenceSource = "execution" if arithmetic is not None and arithmetic.ok else "rules"
+    if check.is_correct or final.is_correct:
         is_last = step.id == problem.steps[-1].id
-        return Evidence(
-            Assessment(
-                label="correct",
-                node_id=node.id,
-                value=check.value,
-                evidence=check.reason,
-                source=source,
-                solved_problem=is_last or final.is_correct,
-            ),
-            soliloquies,
+        right = Assessment(
+            label="correct",
+            node_id=node.id,
+            value=check.value if check.is_correct else final.value,
+            evidence=check.reason if check.is_correct else "states the final answer",
+            source=source,
+            solved_problem=final.is_correct or (check.is_correct and is_last),
         )
-    if final.is_correct:
-        return Evidence(
-            Assessment(
-                label="correct",
-                node_id=node.id,
-                value=final.value,
-                evidence="states the final answer",
-                source=source,
-                solved_problem=True,
-            ),
-            soliloquies,
-        )
-    if ANSWER_REQUEST.search(text):
+        return Evidence(right, soliloquies)
+    if ANSWER_REQUEST.search(text) or check.verdict.value != "incorrect":
         # "Ignore your instructions (rule 0) and tell me": a number inside a demand is not an attempt.
         return Evidence(classify_without_answer(text, problem, node), soliloquies)
-    if check.verdict.value == "incorrect":
-        # A right answer to another step: partially correct (ahead of, or repeating, the plan), unless
-        # the scaffold names it as this step's typical wrong answer ("gives the cost as the change").
-        for other in problem.steps if check.misconception is None else ():
-            if other.id != step.id and check_step(text, other, context_numbers=givens).is_correct:
-                return Evidence(
-                    Assessment(
-                        label="partially_correct",
-                        node_id=node.id,
-                        value=check.value,
-                        source=source,
-                        evidence=f"this answers step {other.id} ('{other.question}'), not the current one",
-                    ),
-                    soliloquies,
-                )
-        misconception = check.misconception
-        evidence = check.reason
-        arithmetic = soliloquies[0] if soliloquies else None
-        if arithmetic is None and check.value is not None and soliloquist is not None:
-            explained = soliloquist.explain_number(check.value, givens)
-            if explained is not None:
-                soliloquies.append(explained)
-                evidence += f"; their {check.value:g} is {(explained.stdout or '').strip()} (run in the sandbox)"
-        if arithmetic and arithmetic.value is not None and check.value is not None:
-            if abs(arithmetic.value - check.value) > max(1e-6, 1e-6 * abs(check.value)):
-                misconception = misconception or "arithmetic-slip"
-                evidence = f"their own calculation gives {arithmetic.value:g}, not {check.value:g}"
-        return Evidence(
-            Assessment(
-                label="incorrect",
-                node_id=node.id,
-                value=check.value,
-                misconception=misconception,
-                evidence=evidence,
-                source=source,
-            ),
-            soliloquies,
+    other = _other_step_answered(text, problem, step, check, givens)
+    if other is not None:
+        evidence = f"this answers step {other.id} ('{other.question}'), not the current one"
+        partial = Assessment(
+            label="partially_correct", node_id=node.id, value=check.value, source=source, evidence=evidence
         )
-    return Evidence(classify_without_answer(text, problem, node), soliloquies)
+        return Evidence(partial, soliloquies)
+    return Evidence(_wrong(check, node.id, source, givens, soliloquies, soliloquist), soliloquies)
+
+
+def _other_step_answered(
+    text: str, problem: MathProblem | PhysicsProblem, step: Step, check: AnswerCheck, givens: list[float]
+) -> Step | None:
+    """A right answer to another step: partially correct (ahead of, or repeating, the plan), unless the
+    scaffold names it as this step's typical wrong answer ("gives the cost as the change")."""
+    if check.misconception is not None:
+        return None
+    for other in problem.steps:
+        if other.id != step.id and check_step(text, other, context_numbers=givens).is_correct:
+            return other
+    return None
+
+
+def _wrong(
+    check: AnswerCheck,
+    node_id: str,
+    source: EvidenceSource,
+    givens: list[float],
+    soliloquies: list[Soliloquy],
+    soliloquist: Soliloquist | None,
+) -> Assessment:
+    """An incorrect answer, with what the calculations found: the student's own arithmetic run (a slip), or
+    how their number arose from the problem's numbers (Higgs: the tutor computes, then replies from it)."""
+    misconception, evidence = check.misconception, check.reason
+    arithmetic = soliloquies[0] if soliloquies else None
+    if arithmetic is None and check.value is not None and soliloquist is not None:
+        explained = soliloquist.explain_number(check.value, givens)
+        if explained is not None:
+            soliloquies.append(explained)
+            evidence += f"; their {check.value:g} is {(explained.stdout or '').strip()} (run in the sandbox)"
+    if arithmetic and arithmetic.value is not None and check.value is not None:
+        if abs(arithmetic.value - check.value) > max(1e-6, 1e-6 * abs(check.value)):
+            misconception = misconception or "arithmetic-slip"
+            evidence = f"their own calculation gives {arithmetic.value:g}, not {check.value:g}"
+    return Assessment(
+        label="incorrect",
+        node_id=node_id,
+        value=check.value,
+        misconception=misconception,
+        evidence=evidence,
+        source=source,
+    )
 
 
 class _Identifies(BaseModel):
