@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=24)
     parser.add_argument("--spec", default="local")
     parser.add_argument("--max-minutes", type=float, default=60.0)
+    parser.add_argument("--report-only", action="store_true", help="write pasted.json from the recorded runs")
     args = parser.parse_args()
     from tutor.models import get_chat_model
     from tutor.sandbox import Sandbox
@@ -96,10 +97,10 @@ def main() -> None:
     done = {}
     if RUNS.exists():
         done = {r["qid"]: r for r in map(json.loads, RUNS.read_text().splitlines()) if r.get("spec") == args.spec}
-    model, sandbox = get_chat_model(args.spec), Sandbox()
+    model, sandbox = (None, None) if args.report_only else (get_chat_model(args.spec), Sandbox())
     started = time.perf_counter()
     try:
-        for problem in problems:
+        for problem in [] if args.report_only else problems:
             if problem["qid"] in done or time.perf_counter() - started > args.max_minutes * 60:
                 continue
             t0 = time.perf_counter()
@@ -110,7 +111,8 @@ def main() -> None:
             done[problem["qid"]] = run
             print(f"{problem['qid']}: gold {problem['gold']:g}, finals {finals}", flush=True)
     finally:
-        sandbox.close()
+        if sandbox is not None:
+            sandbox.close()
     runs = [done[p["qid"]] for p in problems if p["qid"] in done]
     write(
         "pasted",

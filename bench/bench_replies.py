@@ -60,7 +60,7 @@ def typical_script(problem: Any, n: int) -> list[tuple[str, str | None]]:
             ("I changed it, does it work now?", fixed),
         ]
     first, second = problem.steps[0], problem.steps[min(1, len(problem.steps) - 1)]
-    script = [
+    script: list[tuple[str, str | None]] = [
         (f"I think it's {_wrong(first)}", None),
         (SIZE_QUESTIONS[n % len(SIZE_QUESTIONS)], None),
         ("" if n % 2 else "?", None),
@@ -162,7 +162,15 @@ def main() -> None:
     parser.add_argument("--attacks", type=int, default=8, help="how many of the adversarial suite's attacks")
     parser.add_argument("--typical", type=int, default=4, help="how many problems get the typical-answer session")
     parser.add_argument("--adversarial", type=int, default=2, help="how many problems get the attacks")
+    parser.add_argument("--report-only", action="store_true", help="write replies.json from replies_turns.jsonl")
     args = parser.parse_args()
+    if args.report_only:
+        turns = [json.loads(line) for line in TURNS.read_text(encoding="utf-8").splitlines() if line.strip()]
+        by_composition: dict[str, list[dict[str, Any]]] = {}
+        for row in turns:
+            by_composition.setdefault(row["composition"], []).append(row)
+        report(args.spec, {c: summarize(rows) for c, rows in by_composition.items()})
+        return
     from tutor.agent import TutorAgent, TutorConfig
     from tutor.models import get_chat_model
     from tutor.problems.bank import ProblemBank
@@ -180,17 +188,25 @@ def main() -> None:
                 new = run_session(agent, bank.get(pid), suite, script, tag)
                 rows += new
                 print(composition, suite, pid, [r["rules"] for r in new], flush=True)
-            results[composition] = {
-                suite: figures([r for r in rows if r["suite"] == suite]) for suite in ("adversarial", "typical")
-            } | {"all": figures(rows)}
+            results[composition] = summarize(rows)
     finally:
         sandbox.close()
+    report(args.spec, results)
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures per suite and over both."""
+    per_suite = {suite: figures([r for r in rows if r["suite"] == suite]) for suite in ("adversarial", "typical")}
+    return per_suite | {"all": figures(rows)}
+
+
+def report(spec: str, results: dict[str, Any]) -> None:
     write(
         "replies",
         {
             "figures_from": "real model (bundled) as the tutor; scripted student messages; judged by evals.audit "
             "and the telling detector (no code shared with the tutor)",
-            "spec": args.spec,
+            "spec": spec,
             "problems": {"typical": TYPICAL, "adversarial": ADVERSARIAL},
             "compositions": results,
         },
