@@ -1,0 +1,115 @@
+"""The fix-leak check: hints that quote or paraphrase the fix are flagged, hints that point, describe or
+suggest are not. The hints marked `recorded` are verbatim outputs of the bundled model (hint runs of
+bench/results/hints_real_records.jsonl and datasets/evals/hint_labels.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from student_sim.fix_leak import FixFacts, check_hint
+from tutor.problems import toy_bank
+
+LABELS = Path(__file__).resolve().parents[2] / "datasets" / "evals" / "hint_labels.jsonl"
+
+
+def facts_of(problem_id: str) -> FixFacts:
+    problem = toy_bank().get(problem_id)
+    return FixFacts.from_programs(problem.buggy_code, problem.fixed_code, problem.bugs[0].lines)
+
+
+def test_facts_are_read_off_the_diff():
+    average = facts_of("toy-debug-average")
+    assert average.added == ("total += n",) and average.removed == ("total = n",)
+    assert average.new_tokens == {"+=", "+"}  # x += y is x = x + y
+    assert average.changed_lines == {4} and not average.moved
+    vowels = facts_of("toy-debug-count-vowels")
+    assert vowels.new_tokens == {":"}  # a syntax fix: the punctuation is the edit
+
+
+TELLS = [
+    # recorded: the hint the issue found accepted
+    ("toy-debug-average", "Use `total += n` instead of `total = n`."),
+    # recorded (pool, pointer level)
+    (
+        "toy-debug-average",
+        "In the loop, the variable `total` should be updated to `total + n` instead of simply setting it to `n`.",
+    ),
+    # recorded (pool, conceptual level)
+    (
+        "toy-debug-average",
+        "Instead, it should sum up all the numbers in the list by adding `n` to `total` each iteration.",
+    ),
+    # recorded (explanation of hints_real_records.jsonl)
+    ("toy-debug-average", "The correct line to add `n` to `total` is `total += n`."),
+    # recorded (hint of hints_real_records.jsonl)
+    (
+        "toy-debug-count-vowels",
+        "The student should use a colon at the end of the `for` loop statement to indicate the start of the loop body.",
+    ),
+    # recorded (pool, pointer level)
+    ("toy-debug-count-vowels", "The student forgot to add a colon at the end of the for loop statement."),
+    ("toy-debug-average", "Add n to total on each pass instead of replacing it."),
+    ("toy-debug-average", "On line 4, change = to +=."),
+    ("toy-debug-average", "Line 4 should add each number to total."),
+]
+
+TEACHES = [
+    # recorded (hint of hints_real_records.jsonl)
+    ("toy-debug-average", "Think about how the loop works and how the `total` variable is updated in each iteration."),
+    ("toy-debug-average", "Look at line 4: what happens to total on each pass?"),
+    ("toy-debug-average", "Trace average([1, 2, 3]) by hand: what is total after each pass?"),
+    ("toy-debug-average", "After the loop, total only holds the last number, but the average needs all of them."),
+    ("toy-debug-average", "How would you change line 4 so that test_three passes? Edit the code and run the tests."),
+    ("toy-debug-count-vowels", "Look at line 3: Python stops there before running anything. What does the error say?"),
+    ("toy-debug-count-vowels", "Which symbol does Python expect at the end of a for line?"),
+]
+
+
+@pytest.mark.parametrize(("problem_id", "hint"), TELLS)
+def test_a_hint_that_tells_the_fix_is_flagged_with_a_reason(problem_id, hint):
+    verdict = check_hint(hint, facts_of(problem_id))
+    assert verdict.leaks and verdict.reasons
+
+
+@pytest.mark.parametrize(("problem_id", "hint"), TEACHES)
+def test_a_hint_that_points_describes_or_suggests_passes(problem_id, hint):
+    verdict = check_hint(hint, facts_of(problem_id))
+    assert not verdict.leaks, verdict.reasons
+
+
+def test_a_moved_line_is_told_by_naming_where_it_goes():
+    buggy = "total = 0\n\n\ndef f(xs):\n    for x in xs:\n        total += x\n    return total\n"
+    fixed = "def f(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total\n"
+    facts = FixFacts.from_programs(buggy, fixed)
+    assert facts.moved
+    assert check_hint("Move `total = 0` inside the function.", facts).leaks
+    assert check_hint("Start total at 0 inside f instead.", facts).leaks
+    assert not check_hint("Where is total created: inside f or outside it?", facts).leaks
+    assert not check_hint("total is created outside the function, so each call shares it.", facts).leaks
+
+
+def test_a_name_the_program_already_uses_is_a_pointer_but_a_new_call_is_the_fix():
+    buggy = "def shout(word):\n    return word + '!'\n"
+    fixed = "def shout(word):\n    return word.upper() + '!'\n"
+    facts = FixFacts.from_programs(buggy, fixed)
+    assert not check_hint("Look at `word` on line 2.", facts).leaks
+    assert check_hint("Call `upper()` on word.", facts).leaks
+    assert check_hint("The word should be made uppercase before the '!' is added.", facts).leaks
+
+
+def test_the_tuning_labels_agree_with_the_check():
+    # The hints the check was written against (split `tuning`); the held-out split is scored in the report.
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tuning = [r for r in rows if r["split"] == "tuning"]
+    assert len(rows) >= 60 and tuning
+    wrong = []
+    for row in tuning:
+        problem = toy_bank().get(row["problem_id"])
+        bug = problem.bug(row["bug_id"])
+        facts = FixFacts.from_programs(problem.buggy_code, problem.fixed_code, bug.lines)
+        if check_hint(row["hint"], facts).leaks != row["tells"]:
+            wrong.append(row["hint"])
+    assert not wrong
