@@ -47,15 +47,24 @@ def _fill_login(page, username: str, password: str, code: str | None = None) -> 
         page.locator("#join-code input, #join-code textarea").first.fill(code)
 
 
+def _logged_in_page(browser, url: str, username: str, height: int = 1100, tab: str | None = None):
+    """A new page on the app with `username` logged in (password "correct horse"), on `tab` if given."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    page.goto(url)
+    _fill_login(page, username, "correct horse")
+    page.locator("#login-btn").click()
+    expect(page.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
+    if tab:
+        page.get_by_role("tab", name=tab).click()
+    return page
+
+
 def _teacher_makes_a_class(browser, url: str) -> str:
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1280, "height": 1100})
-    page.goto(url)
-    _fill_login(page, "tess", "correct horse")
-    page.locator("#login-btn").click()
-    expect(page.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
-    page.get_by_role("tab", name="Teacher").click()
+    page = _logged_in_page(browser, url, "tess", tab="Teacher")
     page.locator("#class-name input, #class-name textarea").first.fill("7B maths")
     page.locator("#create-class").click()
     status = page.locator("#status")
@@ -136,24 +145,14 @@ def test_mastery_curves_the_next_problem_and_the_class_heat_map(service):
     _work(service, ada)
     _work(service, bea, ("is it 99?", "7 x 0.40 = 2.80"))
     with _browser_on(service) as (browser, url):
-        page = browser.new_page(viewport={"width": 1280, "height": 1300})
-        page.goto(url)
-        _fill_login(page, "ada", "correct horse")
-        page.locator("#login-btn").click()
-        expect(page.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
-        page.get_by_role("tab", name="Tutor").click()
+        page = _logged_in_page(browser, url, "ada", height=1300, tab="Tutor")
         expect(page.locator("#my-curve img, #my-curve svg").first).to_be_visible(timeout=20_000)
         page.locator("#next-btn").click()
         expect(page.locator("#status")).to_contain_text("Why this problem?", timeout=30_000)
         expect(page.locator("#my-curve img, #my-curve svg").first).to_be_visible(timeout=20_000)
         page.wait_for_timeout(1500)  # the chained curve refresh settles before the picture is taken
         page.screenshot(path=str(ARTIFACTS / "student-next-problem-curve.png"), full_page=True)
-        teacher = browser.new_page(viewport={"width": 1280, "height": 1600})
-        teacher.goto(url)
-        _fill_login(teacher, "tess", "correct horse")
-        teacher.locator("#login-btn").click()
-        expect(teacher.locator("#login-status")).to_contain_text("Logged in as", timeout=20_000)
-        teacher.get_by_role("tab", name="Teacher").click()
+        teacher = _logged_in_page(browser, url, "tess", height=1600, tab="Teacher")
         teacher.locator("#class-pick input").first.click()
         teacher.get_by_role("option", name="7B maths").click()
         teacher.locator("#student-filter input, #student-filter textarea").first.fill("ada")
