@@ -214,7 +214,23 @@ def simulated_writer() -> ScriptedChatModel:
     return ScriptedChatModel(reply_fn=reply)
 
 
-def simulated_section(bank: ProblemBank, box: Sandbox, n: int) -> dict[str, Any]:
+class CachedSandbox:
+    """The sandbox with test runs remembered by program: the simulated student only ever answers the buggy or
+    the fixed program, so each distinct run happens once (the figures are calls, not sandbox time)."""
+
+    def __init__(self, box: Sandbox) -> None:
+        self.box = box
+        self.cache: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+
+    def run_tests(self, program: str, tests: list[tuple[str, str]], limits: Any = None) -> Any:
+        key = (program, tuple(tests))
+        if key not in self.cache:
+            self.cache[key] = self.box.run_tests(program, tests, limits)
+        return self.cache[key]
+
+
+def simulated_section(bank: ProblemBank, real_box: Sandbox, n: int) -> dict[str, Any]:
+    box: Any = CachedSandbox(real_box)
     problems = [p for p in bank.list("debugging") if isinstance(p, DebuggingProblem) and not p.id.startswith("toy-")]
     out: dict[str, Any] = {"label": "scripted writer, simulated student", "n": n}
     decisions: dict[str, list[tuple[int | None, ...]]] = {}

@@ -238,9 +238,11 @@ def _operation_words(facts: FixFacts) -> list[tuple[str, str]]:
 
 
 def _mentions(sentence: str, word: str) -> bool:
+    """`word` starts a word of `sentence` ("add" finds "adding"); numbers must be whole words ("one" is not "ones")."""
     if word.startswith(" ") or word.endswith(" "):
         return word in f" {sentence} "
-    return re.search(rf"(?<![\w]){re.escape(word)}", sentence) is not None
+    end = r"(?![\w.])" if word.isdigit() or word in _NUMBER_WORDS.values() else ""
+    return re.search(rf"(?<![\w]){re.escape(word)}{end}", sentence) is not None
 
 
 def _word_reasons(sentence: str, facts: FixFacts) -> list[str]:
