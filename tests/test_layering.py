@@ -59,7 +59,7 @@ TUTOR_LAYERS: tuple[frozenset[str], ...] = (
         }
     ),
     frozenset({"storage"}),
-    frozenset({"service", "service_limits", "service_views", "cli_tutor"}),
+    frozenset({"service", "service_limits", "service_queue", "service_views", "cli_tutor"}),
 )
 
 

@@ -34,6 +34,7 @@ from tutor.problems.schema import DebuggingProblem, Problem, parse_problem
 from tutor.record import TutorState
 from tutor.sandbox import Sandbox, TestRunResult
 from tutor.service_limits import AbuseLimits
+from tutor.service_queue import TurnQueue, Waiting
 from tutor.service_views import STAFF_ROLES, SessionPage, TurnResult, session_page, turn_result
 from tutor.settings import ROLES, Settings, SignupMode
 from tutor.storage.store import Store
@@ -69,6 +70,7 @@ class TutoringService:
     ) -> None:
         self.settings = settings
         self.limits = limits or AbuseLimits(settings.access.limits)
+        self.queue = TurnQueue(settings.queue.concurrent_turns, settings.queue.max_wait_s)
         self.store = store
         self.bank = bank
         self.sandbox = sandbox
@@ -338,7 +340,7 @@ class TutoringService:
     # -- turns -------------------------------------------------------------------------------------
     def send(
         self, user: UserView | None, session_id: str, text: str, code: str | None = None
-    ) -> Iterator[str | TurnResult]:
+    ) -> Iterator[str | TurnResult | Waiting]:
         """Commit the student's message, then stream the tutor's vetted reply and commit the turn.
 
         `code` (debugging) counts only when it differs from the stored program. An empty message with no new
@@ -352,6 +354,8 @@ class TutoringService:
                 "shorten it: the tutor reads one answer or question at a time",
             )
         session = self._own_session(me, session_id)
+        if self.queue.busy(session_id):
+            raise InputDataError("the tutor is still answering your last message", "wait for its reply")
         self.limits.message(session_id)  # before anything is stored: a refused message stays with the student
         if code is not None and (session.code is None or code == session.code):
             code = None
@@ -366,7 +370,7 @@ class TutoringService:
         self.store.add_student_message(session_id, me, text)
         yield from self._reply(me, session, text, code)
 
-    def stream_reply(self, user: UserView | None, session_id: str) -> Iterator[str | TurnResult]:
+    def stream_reply(self, user: UserView | None, session_id: str) -> Iterator[str | TurnResult | Waiting]:
         """Answer a student message left without reply (the server stopped mid-turn)."""
         me = self.require(user, "tutor")
         session = self._own_session(me, session_id)
@@ -375,7 +379,17 @@ class TutoringService:
             return
         yield from self._reply(me, session, pending.text, None)
 
-    def _reply(self, me: UserView, session: SessionView, text: str, code: str | None) -> Iterator[str | TurnResult]:
+    def _reply(
+        self, me: UserView, session: SessionView, text: str, code: str | None
+    ) -> Iterator[str | TurnResult | Waiting]:
+        # Wait for the model in arrival order; the student's message is stored already, so giving up loses nothing.
+        yield from self.queue.wait_turn(session.id)
+        try:
+            yield from self._turn(me, session, text, code)
+        finally:
+            self.queue.done(session.id)
+
+    def _turn(self, me: UserView, session: SessionView, text: str, code: str | None) -> Iterator[str | TurnResult]:
         problem = self._problem_of(session)
         state = TutorState.model_validate(session.state["tutor"])
         agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config(me))

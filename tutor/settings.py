@@ -82,6 +82,16 @@ class RateLimits(BaseModel):
         return value
 
 
+class TurnQueueSettings(BaseModel):
+    """How the app shares the model between students: whole turns, in arrival order."""
+
+    model_config = ConfigDict(extra="forbid")
+    concurrent_turns: int = Field(
+        1, ge=1, le=64, description="Tutor turns at once (1 for the local engine; a server's parallel slots)."
+    )
+    max_wait_s: float = Field(180.0, gt=0, description="A turn waiting longer gives up; the message is kept.")
+
+
 class AccessPolicy(BaseModel):
     """Who may make an account in the web app, and the abuse limits (set by whoever runs the server)."""
 
@@ -144,6 +154,7 @@ class Settings(BaseSettings):
     model: ModelOptions = ModelOptions()
     policy: TutorPolicy = TutorPolicy()
     access: AccessPolicy = AccessPolicy()
+    queue: TurnQueueSettings = TurnQueueSettings()
     data_dir: Path = Field(default_factory=default_data_dir)
     cache_dir: Path = Field(default_factory=default_cache_dir)
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir.")

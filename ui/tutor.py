@@ -14,6 +14,7 @@ import gradio as gr
 
 from tutor.errors import TutorError
 from tutor.service import TutoringService
+from tutor.service_queue import TutorBusyError, Waiting
 from tutor.service_views import SessionPage, TurnResult
 from tutor.storage.views import UserView
 from ui.common import WAITING, Shell, chat_history, progress_html, refusal, statement_markdown, user_of
@@ -131,6 +132,15 @@ def tests_markdown(results: list[Any]) -> str:
     return f"**{passed}/{len(results)} tests pass.**\n\n" + "\n".join(rows)
 
 
+def in_line(waiting: Waiting) -> str:
+    """The status line while a message waits for the model."""
+    if waiting.position <= 1:
+        return "⏳ The tutor is finishing another student's reply; yours is next."
+    return (
+        f"⏳ Other students asked first: you are number {waiting.position} in line (waiting {waiting.waited_s:.0f} s)."
+    )
+
+
 class TutorHandlers:
     """The Tutor tab's events; each one calls the service with the logged-in user and returns named updates."""
 
@@ -229,12 +239,20 @@ class TutorHandlers:
             reply, shown = "", [*shown, {"role": "assistant", "content": "…"}]
             yield {t.chat: shown, t.message: ""}
             for item in stream:
+                if isinstance(item, Waiting):
+                    yield {self.shell.status: in_line(item)}
+                    continue
                 if isinstance(item, TurnResult):
                     yield {t.chat: shown, **self._done(item)}
                     continue
-                reply += item
+                first_text, reply = not reply, reply + item
                 shown[-1] = {"role": "assistant", "content": reply}
-                yield {t.chat: shown}
+                # The first words clear a "you are in line" note.
+                yield {t.chat: shown, self.shell.status: ""} if first_text else {t.chat: shown}
+        except TutorBusyError as exc:
+            # The message is stored and waits for its reply: show it so, and leave the box empty.
+            waiting = [*shown[:-1], {"role": "assistant", "content": WAITING}]
+            yield {t.chat: waiting, t.message: "", self.shell.status: refusal(exc)}
         except TutorError as exc:
             # The student's words are never lost: they stay in the box (or in the store, when already sent).
             yield {t.chat: before, t.message: message, self.shell.status: refusal(exc)}
