@@ -1,0 +1,178 @@
+"""Load test of the real app over HTTP: N students at once, each taking 5 turns on its own problem.
+
+    python -m bench.bench_app_load [--students 1 3 8] [--model local|scripted] [--turns 5]
+
+The app runs as `socratic app` serves it (Gradio queue, the service with its fair turn queue, SQLite), in
+this process; each simulated student is a `gradio_client` client in its own thread that signs up, starts a
+problem and sends its messages one after the other, waiting for each reply as a browser would. Per N:
+first visible text (the first streamed words of the tutor's reply) p50 / p95 overall and from turn 2 on,
+errors, lost messages (a sent message that is not stored, or stored without a reply: must be 0), the
+longest place in line a student was told, and the process's peak RSS. `--model scripted` replaces the
+model with canned replies (measures the app and the queue, not the model). Writes
+`bench/results/app_load.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.bench_generation import TUTOR_LINES
+from bench.common import summary, write
+
+MESSAGES = ["hi, where do I start?", "is it 7.40?", "I think I multiply", "can you just tell me?", "ok, let me try"]
+PROBLEMS = [
+    "toy-math-pencils", "toy-math-school-trip", "math-001-library-books", "math-002-bake-sale-change",
+    "math-003-camp-vans", "math-005-pizza-slices", "math-008-oatmeal-unit-price", "math-010-egg-cartons",
+]  # fmt: skip
+
+
+def _service(model: str, folder: Path) -> Any:
+    from tutor.problems.bank import ProblemBank
+    from tutor.sandbox import Sandbox
+    from tutor.service import TutoringService
+    from tutor.settings import Settings
+    from tutor.storage.store import Store
+
+    if model == "scripted":
+        script = folder / "replies.yaml"
+        script.write_text(yaml.safe_dump(TUTOR_LINES), encoding="utf-8")
+        model = f"scripted:{script}"
+    limits = {"messages_per_session": "100/minute", "signups_per_client": "100/hour"}
+    settings = Settings.load(data_dir=str(folder / "data"), roles={"tutor": model}, access={"limits": limits})
+    return TutoringService(settings, Store.from_settings(settings), ProblemBank.load(), Sandbox())
+
+
+def _student(url: str, name: str, problem: str, turns: int, out: dict[str, Any]) -> None:
+    """One student's session; a failure of the app counts as an error (its message may still be stored)."""
+    try:
+        _session(url, name, problem, turns, out)
+    except Exception as exc:  # the app refused or failed: counted, and the lost-message check reads the store
+        out["errors"] += 1
+        out["error_messages"].append(f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _session(url: str, name: str, problem: str, turns: int, out: dict[str, Any]) -> None:
+    """One student's session through the HTTP API; records first-visible times, errors and places in line."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    client.predict(name, "violet kettle march", "", api_name="/sign_up")
+    client.predict(problem, api_name="/start_problem")
+    chat: list[Any] = []
+    for text in MESSAGES[:turns]:
+        started, first = time.perf_counter(), None
+        out["sent"].append(text)
+        job = client.submit(text, "", chat, api_name="/send")
+        for update in job:
+            history, status = update[0], str(update[4] or "")
+            if "number" in status and "in line" in status:
+                out["max_place"] = max(out["max_place"], int(status.split("number ")[1].split()[0]))
+            if not isinstance(history, list) or not history:  # this update left the chat as it was
+                continue
+            last = history[-1]
+            if first is None and last.get("role") == "assistant" and last.get("content") not in (None, "", "…"):
+                first = time.perf_counter() - started
+        outputs = job.outputs()
+        chat = outputs[-1][0] if outputs and isinstance(outputs[-1][0], list) else chat
+        if first is None:
+            out["errors"] += 1
+        else:
+            out["first_visible_s"].append(first)
+
+
+def _lost(service: Any, names: list[str], sent: list[list[str]]) -> int:
+    """Sent messages not stored, or stored without the tutor's reply after them."""
+    lost = 0
+    from tutor.errors import NotFoundError
+
+    for name, said_by_client in zip(names, sent, strict=True):
+        try:
+            user = service.store.user_named(name)
+        except NotFoundError:  # the student never got an account: every message it sent is lost
+            lost += len(said_by_client)
+            continue
+        for session in service.store.list_sessions(user):
+            transcript = service.store.transcript(session.id, user)
+            said = [m.text for m in transcript if m.role == "student"]
+            lost += sum(1 for text in said_by_client if text not in said)
+            lost += int(bool(transcript) and transcript[-1].role == "student")  # stored, never answered
+        if not service.store.list_sessions(user):
+            lost += len(said_by_client)
+    return lost
+
+
+def run_once(n: int, model: str, turns: int) -> dict[str, Any]:
+    import app as web
+    from tests.conftest import free_port
+
+    with tempfile.TemporaryDirectory() as tmp:
+        service = _service(model, Path(tmp))
+        demo = web.build_app(service)
+        port = free_port()
+        demo.queue(default_concurrency_limit=max(4, n)).launch(
+            server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
+        )
+        results: list[dict[str, Any]] = [
+            {"first_visible_s": [], "errors": 0, "max_place": 0, "error_messages": [], "sent": []} for _ in range(n)
+        ]
+        names = [f"student{i}" for i in range(n)]
+        threads = [
+            threading.Thread(target=_student, args=(f"http://127.0.0.1:{port}/", names[i], PROBLEMS[i % 4], turns, r))
+            for i, r in enumerate(results)
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        lost = _lost(service, names, [r["sent"] for r in results])
+        demo.close()
+        service.store.close()
+        service.sandbox.close()
+    firsts = [t for r in results for t in r["first_visible_s"]]
+    later = [t for r in results for t in r["first_visible_s"][1:]]
+    return {
+        "students": n,
+        "turns": n * turns,
+        "wall_s": round(wall, 1),
+        "first_visible_s": summary(firsts),
+        "first_visible_s_from_turn_2": summary(later),
+        "errors": sum(r["errors"] for r in results),
+        "error_messages": sorted({m for r in results for m in r["error_messages"]})[:3],
+        "lost_messages": lost,
+        "longest_place_in_line": max(r["max_place"] for r in results),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, nargs="+", default=[1, 3, 8])
+    parser.add_argument("--model", default="local", help="A tutor model spec, or 'scripted' (canned replies).")
+    parser.add_argument("--turns", type=int, default=5)
+    args = parser.parse_args(argv)
+    rows = [run_once(n, args.model, args.turns) for n in args.students]
+    label = "scripted model (the app and the queue, no model time)" if args.model == "scripted" else "real model"
+    write(
+        "app_load" if args.model != "scripted" else "app_load_scripted",
+        {
+            "what": "N students at once through the app's HTTP API, 5 turns each",
+            "label": label,
+            "model": args.model,
+            "rows": rows,
+        },  # fmt: skip
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
