@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from student_sim.cohort import Attempt, SteppedProblem
-from student_sim.irt import IrtFit, ItemFit, fit_2pl, response_matrix
+from student_sim.irt import DISCRIMINATION_BOUNDS, IrtFit, ItemFit, fit_2pl, response_matrix
 
 LABEL = "rule-based simulated students (first answer per step, no tutoring); no real student answered"
 TABLE = "irt.json"
@@ -115,8 +115,10 @@ def build_table(
         "items": {
             "steps": len(steps.items),
             "steps_not_fitted": sum(1 for i in steps.items if i.difficulty is None),
+            "steps_discrimination_at_bounds": steps.at_bounds,
             "problems": len(whole.items),
             "problems_not_fitted": sum(1 for i in whole.items if i.difficulty is None),
+            "problems_discrimination_at_bounds": whole.at_bounds,
         },
         "problems": table,
     }
@@ -189,7 +191,9 @@ def render_report(table: dict[str, Any], plot_name: str) -> str:
             "",
             f"Items: {items['steps']} steps ({items['steps_not_fitted']} answered the same by every student, not "
             f"fitted); {items['problems']} problems as one item each (right = every step right; "
-            f"{items['problems_not_fitted']} not fitted).",
+            f"{items['problems_not_fitted']} not fitted). Discrimination on the edge of girth's search interval "
+            f"{list(DISCRIMINATION_BOUNDS)} (a censored estimate): {items['steps_discrimination_at_bounds']} steps, "
+            f"{items['problems_discrimination_at_bounds']} problems.",
             "",
             "| figure | steps as items | problems as items |",
             "| --- | --- | --- |",

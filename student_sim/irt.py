@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 MISSING = -99999  # girth.INVALID_RESPONSE: a response the student never gave
+# girth's marginal ML searches the discrimination in this interval; an estimate on its edge is censored.
+DISCRIMINATION_BOUNDS = (0.2, 5.0)
 _QUADRATURE = np.linspace(-6, 6, 121)
 
 
@@ -46,6 +48,16 @@ class IrtFit:
     students: int
     marginal_reliability: float | None
     split_half_reliability: float | None
+
+    @property
+    def at_bounds(self) -> int:
+        """Items whose discrimination sits on the edge of the search interval (a censored estimate)."""
+        low, high = DISCRIMINATION_BOUNDS
+        return sum(
+            1
+            for i in self.items
+            if i.discrimination is not None and (i.discrimination <= low + 1e-3 or i.discrimination >= high - 1e-3)
+        )
 
 
 def response_matrix(

@@ -96,6 +96,7 @@ def test_the_2pl_fit_recovers_the_order_of_known_difficulties():
     fitted = [item.difficulty for item in fit.items]
     assert spearmanr(fitted, b).statistic > 0.9
     assert 0.5 < fit.marginal_reliability < 1 and 0.5 < fit.split_half_reliability < 1
+    assert fit.at_bounds == sum(1 for i in fit.items if not 0.21 < i.discrimination < 4.99)
 
 
 def test_items_everyone_answers_alike_are_not_fitted_and_missing_responses_are_allowed():
