@@ -30,7 +30,7 @@ from dataclasses import dataclass
 # "sum" as a verb names the operation; "the sum of" states a goal and is left alone.
 _SUM_VERBS = ("sum up", "summing", "sum the", "sum all", "sum each", "addition")
 # Adding a print() is an investigation, not the edit: its "add" must not count as naming addition.
-_PRINT_STEP = re.compile(r"(?i)\badd(?:ing)?\s+(?:a\s+)?print\s*(?:\([^)]*\))?(?:\s+statement)?")
+_PRINT_STEP = re.compile(r"(?i)\badd(?:ing)?\s+(?:a\s+)?print(?:\s*\([^)]*\))?(?:\s+statement)?")
 # Words that name what an operator, keyword or call does; the fix's own new tokens pick their entries.
 _OPERATION_WORDS: dict[str, tuple[str, ...]] = {
     "+=": ("add", "adding", "added", "adds", "plus", "increase", "increment", *_SUM_VERBS),
