@@ -111,7 +111,7 @@ def _lost(service: Any, names: list[str], sent: list[list[str]]) -> int:
 
 def run_once(n: int, model: str, turns: int) -> dict[str, Any]:
     import app as web
-    from tests.conftest import free_port
+    from bench.bench_generation import _free_port as free_port
 
     with tempfile.TemporaryDirectory() as tmp:
         service = _service(model, Path(tmp))

@@ -412,7 +412,8 @@ def register(app: typer.Typer) -> None:
     group.command("bridge")(bridge_command)
     group.command("telling")(telling_command)
     group.command("list")(list_command)
-    from evals.practice_cli import practice_command  # the closed-loop practice evaluation
+    from evals.practice_cli import hint_budget_command, practice_command  # evaluations of the student model
 
     group.command("practice")(practice_command)
+    group.command("hint-budget")(hint_budget_command)
     app.add_typer(group, name="eval")

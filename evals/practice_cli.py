@@ -49,3 +49,40 @@ def practice_command(
     atomic_write_bytes(out / "accuracy.png", accuracy_png(summary))
     typer.echo(report_markdown(summary, meta))
     typer.echo(f"wrote {out / 'report.md'} and {out / 'summary.json'}")
+
+
+def hint_budget_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.md and summary.json.")],
+    profiles: Annotated[str, typer.Option(help="Profile ids, comma-separated, or 'all'.")] = "all",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (students = profiles x seeds).")] = 1,
+    budget: Annotated[int, typer.Option(min=0, help="Interventions per problem, the same for every policy.")] = 2,
+    problems: Annotated[int, typer.Option(min=1, help="Math problems per student (the bank's N hardest).")] = 6,
+    max_turns: Annotated[int, typer.Option(min=1, help="Student turns per problem at most.")] = 10,
+) -> None:
+    """When to intervene: the student-model hint budget against random, always and never, same budget."""
+    from tqdm import tqdm
+
+    from evals.hint_budget_eval import POLICIES, report_markdown, run_student, summarize
+    from student_sim.profiles import get_profile, load_profiles
+    from tutor.files import atomic_write_text, write_json
+    from tutor.hint_budget import HintBudget
+    from tutor.problems.bank import ProblemBank
+    from tutor.sandbox import Sandbox
+
+    library = load_profiles()
+    chosen = library if profiles == "all" else [get_profile(p.strip(), library) for p in profiles.split(",")]
+    # The hardest problems: where students need help, so a budget has something to decide.
+    pool = sorted(ProblemBank.load().list(domain="math"), key=lambda p: (-(p.difficulty or 3), p.id))[:problems]
+    jobs = [(p, s, policy) for p in chosen for s in range(seeds) for policy in POLICIES]
+    with Sandbox() as sandbox:
+        results = [
+            run_student(pool, p, s, HintBudget(per_problem=budget, policy=policy), sandbox, max_turns)
+            for p, s, policy in tqdm(jobs, desc="hint budget", unit="student")
+        ]
+    summary = summarize(results)
+    meta = {"students": len(chosen) * seeds, "problems": len(pool), "budget": budget,
+            "label": "rule-based simulated students, scaffold replies, no model"}  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "summary.json", {"meta": meta, "summary": summary, "students": [r.__dict__ for r in results]})
+    atomic_write_text(out / "report.md", report_markdown(summary, meta))
+    typer.echo(report_markdown(summary, meta))

@@ -34,6 +34,7 @@ from tutor.compose import (
 from tutor.fewshot import examples_for
 from tutor.guard.consistency import ConsistencyCheck, TurnFacts, unreached_steps
 from tutor.guard.leak import LeakGuard
+from tutor.hint_budget import INTERVENTIONS, HintBudget, p_unaided, spend, try_first
 from tutor.planning.knowledge import KnowledgeState
 from tutor.planning.plan import PlanTree, PlanUpdate
 from tutor.policy import decide, next_question
@@ -56,6 +57,7 @@ class TutorConfig(BaseModel):
     use_plan: bool = True
     use_guard: bool = True
     reveal_after_failed_attempts: int | None = None
+    hint_budget: HintBudget | None = Field(None, description="A teacher's budget of interventions per problem.")
     composition: Literal["guided", "scaffold", "free"] = Field(
         "guided",
         description="`guided`: the acknowledgement comes from the assessment and the model writes only the guiding "
@@ -95,6 +97,7 @@ class TurnUpdate:
     failures: int
     allow_reveal: bool
     solved: bool
+    interventions: int = 0
 
 
 def calculation_notes(soliloquies: list[Soliloquy]) -> str:
@@ -222,6 +225,7 @@ class TutorAgent:
             )
         if assessment.solved_problem:
             plan = plan.model_copy(update={"current": None})
+        decision, interventions = self._budgeted(decision, state, plan)
         return TurnUpdate(
             plan=plan,
             knowledge=self._update_knowledge(state, assessment),
@@ -229,7 +233,21 @@ class TutorAgent:
             failures=failures,
             allow_reveal=allow_reveal,
             solved=assessment.solved_problem or state.solved,
+            interventions=interventions,
         )
+
+    def _budgeted(self, decision: Decision, state: TutorState, plan: PlanTree) -> tuple[Decision, int]:
+        """The move under the teacher's hint budget (`tutor.hint_budget`), and the interventions given so far."""
+        budget = self.config.hint_budget
+        if budget is None or decision.class_action not in INTERVENTIONS:
+            return decision, state.interventions
+        node = state.plan.current_node  # the step the student was working on when the hint came due
+        concepts = (node.concepts if node else ()) or tuple(self.problem.concepts)
+        p = p_unaided(state.knowledge, concepts, node.failures if node else 0)
+        if spend(budget, state.interventions, p, f"{self.problem.id}:{state.turn_index}"):
+            return decision.model_copy(update={"intervention": "given", "p_unaided": p}), state.interventions + 1
+        held = try_first(decision, next_question(self.problem, plan))
+        return held.model_copy(update={"intervention": "held_back", "p_unaided": p}), state.interventions
 
     def _request(
         self, message: str, state: TutorState, code: str | None, evidence: Evidence, update: TurnUpdate
@@ -311,6 +329,7 @@ class TutorAgent:
                 "knowledge": update.knowledge,
                 "history": history,
                 "failed_attempts": update.failures,
+                "interventions": update.interventions,
                 "turn_index": state.turn_index + 1,
                 "solved": update.solved,
                 "code": code if code is not None else state.code,

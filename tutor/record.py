@@ -99,6 +99,10 @@ class Decision(_Record):
     bridge_intention: BridgeIntention
     move_text: str = Field("", description="The scaffold content the reply must convey (hidden from the student).")
     hint: HintGiven | None = Field(None, description="Debugging: the ladder hint this move conveys, if any.")
+    intervention: Literal["given", "held_back"] | None = Field(
+        None, description="Under a hint budget: the planned hint or teaching was given, or held back (try first)."
+    )
+    p_unaided: float | None = Field(None, description="Under a hint budget: P(the student solves the step alone).")
 
 
 class Repair(_Record):
@@ -191,5 +195,6 @@ class TutorState(_Record):
     history: list[Message] = Field(default_factory=list)
     code: str | None = Field(None, description="Debugging: the student's current program.")
     failed_attempts: int = 0
+    interventions: int = Field(0, description="Hints and teaching moves given under the hint budget so far.")
     turn_index: int = 0
     solved: bool = False
