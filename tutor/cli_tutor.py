@@ -77,7 +77,7 @@ def tutor_command(
     from tutor.models import get_chat_model
     from tutor.planning.scaffold import build_scaffold
     from tutor.problems.bank import ProblemBank
-    from tutor.problems.schema import DebuggingProblem
+    from tutor.problems.schema import AnyProblem, DebuggingProblem
     from tutor.sandbox import Sandbox
     from tutor.settings import Settings
 
@@ -91,7 +91,7 @@ def tutor_command(
                 "[dim]building a plan for your problem "
                 "(the model proposes steps; each is checked by running code)...[/dim]"
             )
-            prob = build_scaffold(paste, llm, sandbox)
+            prob: AnyProblem = build_scaffold(paste, llm, sandbox)
         else:
             prob = ProblemBank.load(settings.problems_path).get(problem)
         agent = TutorAgent(

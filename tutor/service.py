@@ -74,7 +74,7 @@ class TutoringService:
         self.store = store
         self.bank = bank
         self.sandbox = sandbox
-        self._specs = {role: settings.spec_for(role) for role in ROLES}
+        self._specs: dict[str, str] = {role: settings.spec_for(role) for role in ROLES}
         self._models: dict[str, BaseChatModel] = {}
         self._lock = threading.Lock()
 

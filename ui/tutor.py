@@ -285,6 +285,7 @@ def connect_tutor(service: TutoringService, shell: Shell, tab: TutorTab) -> Tuto
     t.send_btn.click(h.send, [user, t.session_id, t.message, t.code, t.chat], turn, api_name="send").then(
         h.curve, user, [t.curve, shell.status], api_name=False
     )
-    t.message.submit(h.send, [user, t.session_id, t.message, t.code, t.chat], turn, api_name=False)
+    # api_name=False keeps Enter's twin of the Send button off the API (Gradio accepts it; its stubs do not).
+    t.message.submit(h.send, [user, t.session_id, t.message, t.code, t.chat], turn, api_name=False)  # type: ignore[arg-type]
     t.tests_btn.click(h.run_tests, [user, t.session_id, t.code], t.tests_out, api_name="run_tests")
     return h
