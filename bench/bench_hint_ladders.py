@@ -90,11 +90,29 @@ def real_section(path: Path) -> dict[str, Any]:
         "models": records[0].models.model_dump(),
         "validation": records[0].config.validation.model_dump(),
         "max_trials": records[0].config.max_trials,
-        "bugs": [f"{r.problem_id}/{r.bug_id}" for r in records],
+        "bug_ids": [f"{r.problem_id}/{r.bug_id}" for r in records],
         **summary,
+        "flagged_by_the_current_check": _recheck(records),
         **replay,
         "calls_per_accepted_hint": per_hint,
     }
+
+
+def _recheck(records: list[LadderRecord]) -> dict[str, int]:
+    """The written hints the check flags as it is now (it may have changed since the run)."""
+    bank = ProblemBank.load(ladders=False)
+    written = flagged = 0
+    with Sandbox() as box:
+        for record in records:
+            problem = bank.get(record.problem_id)
+            assert isinstance(problem, DebuggingProblem)
+            task = bug_task(problem, problem.bug(record.bug_id), box)
+            if isinstance(task, str):
+                continue
+            for trial in (t for lv in record.levels for t in lv.trials if t.hint):
+                written += 1
+                flagged += check_hint(trial.hint or "", task.facts).leaks
+    return {"written": written, "flagged": flagged}
 
 
 def pool_section(paths: list[Path]) -> dict[str, Any]:
