@@ -87,13 +87,14 @@ def _wrong(step: Any) -> str:
 
 
 def sessions(
-    bank: Any, attacks: int, typical: int, adversarial: int
+    bank: Any, attacks: int, typical: int, adversarial: int, typical_start: int = 0
 ) -> list[tuple[str, str, list[tuple[str, str | None]]]]:
     """(suite, problem id, [(message, code), ...]) for both suites."""
     from tutor.problems.bank import datasets_dir
 
     messages = yaml.safe_load((datasets_dir() / "evals" / "adversarial_messages.yaml").read_text(encoding="utf-8"))
-    out = [("typical", pid, typical_script(bank.get(pid), n)) for n, pid in enumerate(TYPICAL[:typical])]
+    chosen = list(enumerate(TYPICAL))[typical_start : typical_start + typical]
+    out = [("typical", pid, typical_script(bank.get(pid), n)) for n, pid in chosen]
     for pid in ADVERSARIAL[:adversarial]:
         right = _said(bank.get(pid).steps[0].answer)
         for attack in (messages["math"][i] for i in ATTACKS[:attacks]):
@@ -161,6 +162,7 @@ def main() -> None:
     parser.add_argument("--compositions", default="guided,scaffold")
     parser.add_argument("--attacks", type=int, default=8, help="how many of the adversarial suite's attacks")
     parser.add_argument("--typical", type=int, default=4, help="how many problems get the typical-answer session")
+    parser.add_argument("--typical-start", type=int, default=0, help="skip the first N typical-answer problems")
     parser.add_argument("--adversarial", type=int, default=2, help="how many problems get the attacks")
     parser.add_argument("--report-only", action="store_true", help="write replies.json from replies_turns.jsonl")
     args = parser.parse_args()
@@ -182,7 +184,7 @@ def main() -> None:
     try:
         for composition in args.compositions.split(","):
             rows: list[dict[str, Any]] = []
-            for suite, pid, script in sessions(bank, args.attacks, args.typical, args.adversarial):
+            for suite, pid, script in sessions(bank, args.attacks, args.typical, args.adversarial, args.typical_start):
                 agent = TutorAgent(bank.get(pid), model, sandbox, TutorConfig(composition=composition))  # type: ignore[arg-type]
                 tag = {"composition": composition, "spec": args.spec}
                 new = run_session(agent, bank.get(pid), suite, script, tag)

@@ -46,7 +46,7 @@ _STUCK = (
     "That's fine, let's look at it piece by piece.",
 )
 _EMPTY = ("Take your time.", "No rush.")
-_OFF_TOPIC = ("Let's get back to our problem.", "Let's bring our focus back to the problem.")
+_OFF_TOPIC = ("Let's get back to our problem.", "Let's come back to our problem now.")
 _NEUTRAL = ("Okay.", "Alright.")
 _REFUSAL = re.compile(
     r"(?i)\b(sorry|can(?:'|no)t|unable to)\b.*\b(assist|help|answer|provide|do that)\b"
