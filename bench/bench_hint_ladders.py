@@ -4,8 +4,7 @@
   and student. Coverage per level, hints rejected as telling the fix, calls per accepted hint with the
   fixed-n procedure and with the early stop replayed on the recorded outcomes (each outcome depends only
   on (arm, index) through its seed, so the replay is what an early-stopped run would have done).
-- `pool_check` (real model): the share of the bundled model's unvalidated hints, per level, that the
-  fix-leak check flags (bench/hint_label_pool.py).
+- `model_hints` (real model, hand labels): how many of the bundled model's labelled hints tell the fix, per level.
 - `labels` (hand labels): the check's precision and recall on the held-out hand-labelled hints, by source,
   and on the tuning split it was written against (datasets/evals/hint_labels.jsonl).
 - `templates` (scripted): the check on the tutor's generic template ladders of every bug (they are the
@@ -40,7 +39,6 @@ from tutor.models.scripted import ScriptedChatModel  # noqa: E402
 from tutor.planning.plan import PlanTree  # noqa: E402
 from tutor.policy import bug_hints  # noqa: E402
 from tutor.problems.bank import ProblemBank  # noqa: E402
-from tutor.problems.ladders import HINT_LEVELS  # noqa: E402
 from tutor.problems.schema import DebuggingProblem  # noqa: E402
 from tutor.sandbox import Sandbox  # noqa: E402
 
@@ -115,20 +113,20 @@ def _recheck(records: list[LadderRecord]) -> dict[str, int]:
     return {"written": written, "flagged": flagged}
 
 
-def pool_section(paths: list[Path]) -> dict[str, Any]:
-    rows = [json.loads(line) for p in paths if p.exists() for line in p.read_text().splitlines() if line.strip()]
+def model_hints_section(path: Path) -> dict[str, Any]:
+    """How often the bundled model's own hints tell the fix, by hand label, per level (all its labelled hints)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    mine = [r for r in rows if r["source"].startswith("model")]
     by_level = {}
-    for level in HINT_LEVELS:
-        mine = [r for r in rows if r["level"] == level]
-        flagged = sum(r["check_leaks"] for r in mine)
-        by_level[level] = {"hints": len(mine), "flagged": flagged, "passing": len(mine) - flagged}
-    seconds = [r["seconds"] for r in rows]
+    for level in sorted({r["level"] for r in mine}):
+        these = [r for r in mine if r["level"] == level]
+        by_level[level] = {"hints": len(these), "tell_by_hand_label": sum(r["tells"] for r in these)}
     return {
-        "label": "real model",
-        "model": rows[0]["model"] if rows else None,
-        "bugs": len({(r["problem_id"], r["bug_id"]) for r in rows}),
+        "label": "real model, hand labels",
+        "hints": len(mine),
+        "tell_by_hand_label": sum(r["tells"] for r in mine),
+        "appropriate_by_hand_label": sum(bool(r["appropriate"]) for r in mine),
         "per_level": by_level,
-        "mean_seconds_per_hint": round(sum(seconds) / len(seconds), 1) if seconds else None,
     }
 
 
@@ -273,15 +271,14 @@ def simulated_section(bank: ProblemBank, real_box: Sandbox, n: int) -> dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real-records", type=Path, default=None)
-    parser.add_argument("--pool", type=Path, nargs="*", default=[EVALS / "hint_pool.jsonl"])
     parser.add_argument("--labels", type=Path, default=EVALS / "hint_labels.jsonl")
     parser.add_argument("--n", type=int, default=10)
     args = parser.parse_args()
     bank = ProblemBank.load(ladders=False)
     figures: dict[str, Any] = {}
     figures["real_ladders"] = real_section(args.real_records) if args.real_records else None
-    figures["pool_check"] = pool_section(args.pool)
-    figures["labels"] = labels_section(args.labels, bank) if args.labels.exists() else None
+    figures["labels"] = labels_section(args.labels, bank)
+    figures["model_hints"] = model_hints_section(args.labels)
     with Sandbox() as box:
         figures["templates"] = templates_section(bank, box)
         figures["simulated"] = simulated_section(bank, box, args.n)
