@@ -11,10 +11,10 @@ import typer
 from pydantic import ValidationError
 
 from student_sim.hint_curve import curve_points, plot_curve, write_points
-from student_sim.hint_ladder import LadderConfig, LadderPipeline
+from student_sim.hint_ladder import LadderConfig
 from student_sim.hint_validation import Mode, ValidationConfig
 from student_sim.hints import FixSource, HintConfig, HintPipeline, HintRecord, ModelsUsed
-from student_sim.hints_ladder_cli import generate_ladders
+from student_sim.hints_ladder_cli import LadderWorker, generate_ladders
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem
@@ -170,6 +170,13 @@ def generate_command(
     ladders: Annotated[
         Path | None, typer.Option("--ladders", help="Ladder mode: also write the tutor's ladder file here.")
     ] = None,
+    executor: Annotated[
+        str, typer.Option(help="Ladder mode: auto (one bug at a time) | threads | processes | ray.")
+    ] = "auto",
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Bugs at once (with --executor).")] = 2,
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", help="With --executor ray: a running cluster (default: local).")
+    ] = None,
 ) -> None:
     """Write a validated hint ladder per bug (pointer, conceptual, next step) into OUT/ladders.jsonl and
     OUT/ladders.json; with --single, one validated hint per problem into OUT/hints.jsonl."""
@@ -181,12 +188,17 @@ def generate_command(
     if not single:
         if curve_data or holdout or fix != "problem":
             raise ConfigError("--curve-data, --holdout and --fix are for --single hints", "add --single")
+        from student_sim.executors import make_executor
+        from tutor.settings import Settings
+
         ladder = LadderConfig(validation=validation, max_trials=trials, seed=seed)
         chosen_problems = select_debugging(problems, problems_path)[:limit]
-        with Sandbox() as sandbox:
-            built = _pipeline(HintConfig(seed=seed), hint_model, student_model, max_tokens, sandbox)
-            pipeline = LadderPipeline(built.hint_model, built.student_model, sandbox, ladder, built.models)
-            generate_ladders(pipeline, chosen_problems, out, ladders)
+        settings = Settings.load()
+        models = ModelsUsed(
+            hint=hint_model or settings.spec_for("hint"), student=student_model or settings.spec_for("student")
+        )
+        run_on = None if executor == "auto" else make_executor(executor, concurrency, ray_address=ray_address)
+        generate_ladders(LadderWorker(ladder, models, max_tokens), chosen_problems, out, ladders, executor=run_on)
         return
     fix_source: FixSource = "model" if fix == "model" else "problem"
     config = HintConfig(

@@ -9,15 +9,65 @@ where the bank picks it up.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 from pydantic import ValidationError
 
-from student_sim.hint_ladder import LadderPipeline, LadderRecord, ladder_file
+from student_sim.executors import Executor, SequentialExecutor
+from student_sim.hint_ladder import LadderConfig, LadderPipeline, LadderRecord, ladder_file
+from student_sim.hints import ModelsUsed
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.ladders import HINT_LEVELS
 from tutor.problems.schema import DebuggingProblem
+
+BugJob = tuple[DebuggingProblem, str]  # a problem and the id of one of its bugs
+
+
+class LadderWorker:
+    """Writes one bug's ladder. Picklable, so any executor can run it (threads, processes, Ray actors): the
+    models and the sandbox are built on first use in whichever process runs it."""
+
+    def __init__(self, config: LadderConfig, models: ModelsUsed, max_tokens: int) -> None:
+        self.config, self.models, self.max_tokens = config, models, max_tokens
+        self._pipeline: LadderPipeline | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "models": self.models, "max_tokens": self.max_tokens}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"], state["models"], state["max_tokens"])  # type: ignore[misc]
+
+    def pipeline(self) -> LadderPipeline:
+        """The pipeline of this process (its models and sandbox), built once."""
+        from tutor.models import get_chat_model
+        from tutor.sandbox import Sandbox
+        from tutor.settings import Settings
+
+        with self._lock:
+            if self._pipeline is None:
+                settings = Settings.load()
+
+                def build(spec: str) -> Any:
+                    return get_chat_model(
+                        spec, settings.model, cache_dir=settings.cache_dir, max_tokens=self.max_tokens
+                    )
+
+                hint, student = build(self.models.hint), build(self.models.student)
+                self._pipeline = LadderPipeline(hint, student, Sandbox(), self.config, self.models)
+            return self._pipeline
+
+    def __call__(self, job: BugJob) -> LadderRecord:
+        problem, bug_id = job
+        return self.pipeline().generate_bug(problem, problem.bug(bug_id))
+
+    def close(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.sandbox.close()
+            self._pipeline = None
 
 
 def read_ladder_records(path: Path) -> list[LadderRecord]:
@@ -80,12 +130,17 @@ def ladder_summary(records: list[LadderRecord]) -> dict[str, object]:
 
 
 def generate_ladders(
-    pipeline: LadderPipeline, chosen: list[DebuggingProblem], out: Path, ladders_path: Path | None
+    worker: LadderWorker,
+    chosen: list[DebuggingProblem],
+    out: Path,
+    ladders_path: Path | None,
+    executor: Executor | None = None,
 ) -> None:
-    """Run the ladder pipeline over `chosen` into `out` (resumable), then write the tutor's ladder file."""
+    """Run the ladder pipeline over `chosen` into `out` (resumable; the bugs run on `executor`, one at a time
+    by default), then write the tutor's ladder file. This process is the only writer of the folder."""
     out.mkdir(parents=True, exist_ok=True)
     records_file, manifest = out / "ladders.jsonl", out / "manifest.json"
-    head = {"config": pipeline.config.model_dump(mode="json"), "models": pipeline.models.model_dump()}
+    head = {"config": worker.config.model_dump(mode="json"), "models": worker.models.model_dump()}
     done: set[tuple[str, str]] = set()
     if records_file.exists():
         done = {(r.problem_id, r.bug_id) for r in read_ladder_records(records_file)}
@@ -93,14 +148,17 @@ def generate_ladders(
         if done and stored != head["config"]:
             raise ConfigError(f"{out} holds ladders made with other settings", "use another --out, or the same options")
     manifest.write_text(json.dumps(head, indent=2) + "\n", encoding="utf-8")
-    for problem in chosen:
-        for bug in problem.bugs:
-            if (problem.id, bug.id) in done:
+    jobs = [(p, b.id) for p in chosen for b in p.bugs if (p.id, b.id) not in done]
+    try:
+        for (problem, bug_id), outcome in (executor or SequentialExecutor()).run(jobs, worker):
+            if isinstance(outcome, BaseException):
+                typer.echo(f"{problem.id} {bug_id}: failed ({type(outcome).__name__}: {outcome}); rerun to retry")
                 continue
-            record = pipeline.generate_bug(problem, bug)
             with records_file.open("a", encoding="utf-8") as fh:
-                fh.write(record.model_dump_json() + "\n")
-            typer.echo(ladder_line(record))
+                fh.write(outcome.model_dump_json() + "\n")
+            typer.echo(ladder_line(outcome))
+    finally:
+        worker.close()
     records = read_ladder_records(records_file)
     summary = ladder_summary(records)
     manifest.write_text(json.dumps({**head, "summary": summary}, indent=2) + "\n", encoding="utf-8")

@@ -183,3 +183,27 @@ def test_an_eval_on_ray_scores_the_same_dialogues_as_a_local_eval(local_ray, tmp
     )
     assert local == on_ray and sorted(on_ray) == ["assist", "socratic"]
     assert [len(dialogues) for dialogues in on_ray.values()] == [2, 2]  # 2 problems x 1 profile x 1 seed
+
+
+def test_hint_ladders_on_ray_are_the_ladders_written_one_bug_at_a_time(local_ray, tmp_path):
+    import yaml
+
+    from student_sim.hint_ladder import LadderConfig
+    from student_sim.hints import ModelsUsed
+    from student_sim.hints_ladder_cli import LadderWorker, generate_ladders
+    from tutor.problems import toy_bank
+
+    bank = toy_bank()
+    problems = [bank.get("toy-debug-average"), bank.get("toy-debug-count-vowels")]
+    hint, student = tmp_path / "hint.yaml", tmp_path / "student.yaml"
+    # One reply each, so every process's scripted model answers alike whatever ran before it.
+    hint.write_text(yaml.safe_dump([json.dumps({"hint": "What does test_three expect, and what do you get?"})]))
+    student.write_text(yaml.safe_dump([f"```python\n{problems[0].fixed_code}```"]))
+    models = ModelsUsed(hint=f"scripted:{hint}", student=f"scripted:{student}")
+    ladders = {}
+    for name, executor in (("sequential", None), ("ray", make_executor("ray", 2))):
+        generate_ladders(LadderWorker(LadderConfig(), models, 256), problems, tmp_path / name, None, executor)
+        lines = (tmp_path / name / "ladders.jsonl").read_text(encoding="utf-8").splitlines()
+        ladders[name] = {(r["problem_id"], r["bug_id"]): r for r in map(json.loads, lines)}
+    assert len(ladders["ray"]) == sum(len(p.bugs) for p in problems) >= 2
+    assert ladders["ray"] == ladders["sequential"]
