@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -247,6 +248,49 @@ def generate_command(
         typer.echo(f"precision/coverage curve -> {plot_curve(points, out / 'curve.png')}")
 
 
+class RevalidateWorker:
+    """Validates one stored hint again. Picklable for any executor: the pipelines (a simulated student and a
+    sandbox per config) are built on first use in the process that runs it."""
+
+    def __init__(self, update: dict[str, object], student: str | None, max_tokens: int, paths: list[Path]) -> None:
+        self.update, self.student, self.max_tokens, self.paths = update, student, max_tokens, paths
+        self._cache: dict[str, HintPipeline] = {}
+        self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"update": self.update, "student": self.student, "max_tokens": self.max_tokens, "paths": self.paths}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["update"], state["student"], state["max_tokens"], state["paths"])  # type: ignore[misc]
+
+    def _pipeline_for(self, record: HintRecord, config: HintConfig) -> HintPipeline:
+        from tutor.sandbox import Sandbox
+
+        key = config.model_dump_json() + record.models.hint
+        with self._lock:
+            if self._sandbox is None:
+                self._sandbox = Sandbox()
+            if key not in self._cache:
+                self._cache[key] = _pipeline(
+                    config, record.models.hint, self.student, self.max_tokens, self._sandbox, writes_hints=False
+                )
+            return self._cache[key]
+
+    def __call__(self, job: tuple[int, HintRecord]) -> HintRecord:
+        record = job[1]
+        config = record.config.model_copy(update={"seed": record.config.seed, **self.update})
+        problem = ProblemBank.load(self.paths).get(record.problem_id)
+        if not isinstance(problem, DebuggingProblem):
+            raise InputDataError(f"{record.problem_id} is not a debugging problem")
+        return self._pipeline_for(record, config).revalidate(record, problem)
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+
 def validate_command(
     hints: Annotated[Path, typer.Argument(help="A hints.jsonl written by `hints generate`.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the revalidated records (JSONL).")],
@@ -262,39 +306,37 @@ def validate_command(
     student_model: StudentOpt = None,
     max_tokens: MaxTokensOpt = 512,
     problems_path: PathsOpt = None,
+    executor: Annotated[str, typer.Option(help="sequential | threads | processes | ray.")] = "sequential",
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Hints at once.")] = 2,
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", help="With --executor ray: a running cluster (default: local).")
+    ] = None,
 ) -> None:
     """Validate the hints of an existing file again, with other knobs or another student model."""
-    from tutor.sandbox import Sandbox
+    from student_sim.executors import make_executor
 
     records = read_records(hints)
-    bank = ProblemBank.load(problems_path or ())
     validation = _validation(mode, n, alpha, beta, threshold, early_stop and not curve_data)
-    written: list[HintRecord] = []
-    with Sandbox() as sandbox:
-        cache: dict[str, HintPipeline] = {}
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8") as fh:
-            for record in records:
-                config = record.config.model_copy(
-                    update={
-                        "validation": validation,
-                        "seed": record.config.seed if seed is None else seed,
-                        "holdout": holdout if holdout is not None else (n if curve_data else 0),
-                        "full": curve_data,
-                    }
-                )
-                key = config.model_dump_json() + record.models.hint
-                if key not in cache:
-                    cache[key] = _pipeline(
-                        config, record.models.hint, student_model, max_tokens, sandbox, writes_hints=False
-                    )
-                problem = bank.get(record.problem_id)
-                if not isinstance(problem, DebuggingProblem):
-                    raise InputDataError(f"{hints}: {record.problem_id} is not a debugging problem")
-                new = cache[key].revalidate(record, problem)
-                fh.write(new.model_dump_json() + "\n")
-                written.append(new)
-                typer.echo(_line(new))
+    update: dict[str, object] = {
+        "validation": validation,
+        "holdout": holdout if holdout is not None else (n if curve_data else 0),
+        "full": curve_data,
+        **({"seed": seed} if seed is not None else {}),
+    }
+    worker = RevalidateWorker(update, student_model, max_tokens, list(problems_path or ()))
+    done: dict[int, HintRecord] = {}
+    try:
+        run_on = make_executor(executor, concurrency, ray_address=ray_address)
+        for (index, _), new in run_on.run(list(enumerate(records)), worker):
+            if isinstance(new, BaseException):
+                raise new
+            done[index] = new
+            typer.echo(_line(new))
+    finally:
+        worker.close()
+    written = [done[i] for i in sorted(done)]  # the input's order, whatever order the jobs finished in
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(r.model_dump_json() + "\n" for r in written), encoding="utf-8")
     s = _summary(written)
     typer.echo(f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {s['calls_total']} model calls -> {out}")
 

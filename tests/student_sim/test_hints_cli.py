@@ -102,6 +102,11 @@ def test_validate_revalidates_stored_hints_with_new_knobs_and_another_student(tm
     assert record["models"]["student"] == scripts["bad"] and record["calls"]["hint"] == 0
     assert record["trials"][0]["hint"] == "What should total become on each pass?"
     assert record["config"]["seed"] == 7  # the record's seeds, unless --seed says otherwise
+    on_threads = tmp_path / "threads.jsonl"
+    args[4] = str(on_threads)
+    result = runner.invoke(app, [*args, "--executor", "threads", "--concurrency", "2"])
+    assert result.exit_code == 0, result.output
+    assert lines(on_threads) == lines(target)  # the same revalidation, whichever executor ran it
 
 
 def test_curve_plots_from_curve_data_without_models(tmp_path, scripts):
