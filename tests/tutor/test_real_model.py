@@ -80,6 +80,8 @@ def test_a_typical_wrong_answer_is_explained_by_a_calculation_and_never_praised(
     _, state = agent.start()
     turn, _ = agent.step(f"I think it's {wrong}", state)
     _check(problem, turn)
-    assert explained in turn.assessment.evidence, "the executed calculation names the slip in the evidence"
+    # Either order names the slip ("7 + 0.4" or "0.4 + 7"): the student added what should be multiplied.
+    forms = (explained, " + ".join(reversed(explained.split(" + "))))
+    assert any(f in turn.assessment.evidence for f in forms), "the executed calculation names the slip"
     assert any(s.purpose == "explain the student's number" and s.ok for s in turn.soliloquies)
     assert not PRAISE.search(turn.reply), turn.reply
