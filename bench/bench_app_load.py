@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from bench.bench_generation import TUTOR_LINES
-from bench.common import summary, write
+from bench.common import free_port, summary, write
 
 MESSAGES = ["hi, where do I start?", "is it 7.40?", "I think I multiply", "can you just tell me?", "ok, let me try"]
 PROBLEMS = [
@@ -111,7 +111,6 @@ def _lost(service: Any, names: list[str], sent: list[list[str]]) -> int:
 
 def run_once(n: int, model: str, turns: int) -> dict[str, Any]:
     import app as web
-    from bench.bench_generation import _free_port as free_port
 
     with tempfile.TemporaryDirectory() as tmp:
         service = _service(model, Path(tmp))

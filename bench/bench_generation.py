@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import summary, write  # noqa: E402
+from bench.common import free_port, summary, write  # noqa: E402
 from student_sim.gen_spec import GenerationSpec  # noqa: E402
 from student_sim.generate import generate  # noqa: E402
 from student_sim.runfolder import RunFolder  # noqa: E402
@@ -226,12 +225,6 @@ def _run(spec: GenerationSpec, concurrency: int) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # -------------------------------------------------------------------------------------- sections
 
 
@@ -372,7 +365,7 @@ def tiny_server(args: argparse.Namespace) -> dict[str, Any]:
     problems = ["toy-math-pencils"]
     modes: dict[str, Any] = {}
     for name, queued in (("serve_model_as_shipped", False), ("llama_cpp_server_interrupt_requests_false", True)):
-        port = _free_port()
+        port = free_port()
         proc = _serve_tiny(path, port, args.threads, queued)
         base = f"http://127.0.0.1:{port}/v1"
         proxy = MaxTokensProxy(base, 64)

@@ -256,6 +256,7 @@ class RevalidateWorker:
         self.update, self.student, self.max_tokens, self.paths = update, student, max_tokens, paths
         self._cache: dict[str, HintPipeline] = {}
         self._sandbox: Sandbox | None = None
+        self._bank: ProblemBank | None = None
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, object]:
@@ -280,7 +281,10 @@ class RevalidateWorker:
     def __call__(self, job: tuple[int, HintRecord]) -> HintRecord:
         record = job[1]
         config = record.config.model_copy(update={"seed": record.config.seed, **self.update})
-        problem = ProblemBank.load(self.paths).get(record.problem_id)
+        with self._lock:  # read once per process, not once per hint
+            if self._bank is None:
+                self._bank = ProblemBank.load(self.paths)
+        problem = self._bank.get(record.problem_id)
         if not isinstance(problem, DebuggingProblem):
             raise InputDataError(f"{record.problem_id} is not a debugging problem")
         return self._pipeline_for(record, config).revalidate(record, problem)

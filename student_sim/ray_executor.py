@@ -80,12 +80,16 @@ class RayExecutor:
         if ray.is_initialized():
             return False
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
-        if self.address:
-            ray.init(address=self.address, **options)
-        else:
-            # Enough logical CPUs for every actor: with model servers doing the work, actors mostly wait.
-            cpus = max(os.cpu_count() or 1, int(self.concurrency * self.cpus_per_job + 0.999))
-            ray.init(num_cpus=cpus, **options)
+        try:
+            if self.address:
+                ray.init(address=self.address, **options)
+            else:
+                # Enough logical CPUs for every actor: with model servers doing the work, actors mostly wait.
+                cpus = max(os.cpu_count() or 1, int(self.concurrency * self.cpus_per_job + 0.999))
+                ray.init(num_cpus=cpus, **options)
+        except (ConnectionError, RuntimeError, ValueError) as exc:  # a wrong address, a cluster that is down
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
+            raise ConfigError(f"cannot start or reach {where}: {exc}", "check --ray-address / RAY_ADDRESS") from None
         return True
 
     def run(self, jobs: Sequence[J], work: Callable[[J], R]) -> Iterator[tuple[J, R | BaseException]]:
