@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from student_sim.fix_leak import FixFacts, check_hint
 from student_sim.hint_curve import curve_points, plot_curve, write_points
 from student_sim.hint_ladder import LadderConfig
 from student_sim.hint_validation import Mode, ValidationConfig
-from student_sim.hints import FixSource, HintConfig, HintPipeline, HintRecord, ModelsUsed
+from student_sim.hints import FixSource, HintConfig, HintPipeline, HintRecord, ModelsUsed, TrialRecord, _finish
 from student_sim.hints_ladder_cli import LadderWorker, generate_ladders
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.bank import ProblemBank
@@ -128,7 +129,44 @@ def _line(record: HintRecord) -> str:
         counts = f", n1={v.n1}/{v.done_without} n2={v.n2}/{v.done_with}"
     verdict = f"accepted (trial {record.accepted_trial + 1})" if record.accepted_trial is not None else "rejected"
     tried = f"{len(record.trials)} trial(s){counts}"
-    return f"{record.problem_id}: {verdict} after {tried}, {record.calls.total} calls"
+    told = sum(bool(t.leak_reasons) and t.validation is None for t in record.trials)
+    return f"{record.problem_id}: {verdict} after {tried}, {record.calls.total} calls" + (
+        f" [{told} told the fix]" if told else ""
+    )
+
+
+def trial_leaks(record: HintRecord, trial: TrialRecord) -> tuple[str, ...]:
+    """Why the fix-leak check says this trial's explanation or hint tells the record's fix (empty: it does not,
+    or there is no hint or fix to check)."""
+    if record.fixed_code is None or trial.hint is None:
+        return ()
+    facts = FixFacts.from_programs(record.buggy_code, record.fixed_code)
+    reasons = [r for text in (trial.explanation, trial.hint) if text for r in check_hint(text, facts).reasons]
+    return tuple(dict.fromkeys(reasons))
+
+
+def revalidate_checked(pipeline: HintPipeline, record: HintRecord, problem: DebuggingProblem) -> HintRecord:
+    """`pipeline.revalidate`, with the fix-leak check applied first, as `generate` applies it: each stored hint
+    gets the check's reasons again (the check may have changed since it was written); with `check_leaks`, one
+    that tells the fix is rejected before any student call (kept, without a validation) and the next is tried."""
+    reasons = {t.trial: trial_leaks(record, t) for t in record.trials}
+    checked = tuple(t.model_copy(update={"leak_reasons": reasons[t.trial]}) for t in record.trials)
+    if not pipeline.config.check_leaks:
+        return pipeline.revalidate(record.model_copy(update={"trials": checked}), problem)
+    kept = tuple(t for t in checked if not reasons[t.trial])
+    again = pipeline.revalidate(record.model_copy(update={"trials": kept}), problem)
+    if again.status != "ok" or record.failing_test is None:
+        return again
+    validated = {t.trial: t for t in again.trials}
+    trials: list[TrialRecord] = []
+    for trial in checked:
+        if reasons[trial.trial]:
+            trials.append(trial.model_copy(update={"validation": None, "calls": 0}))
+        elif trial.trial in validated:
+            trials.append(validated[trial.trial])
+        if trials and trials[-1].accepted and not pipeline.config.full:
+            break  # as `revalidate`: the hints after the accepted one are not tried
+    return _finish(again, trials, hint_calls=0)
 
 
 def _summary(records: list[HintRecord]) -> dict[str, object]:
@@ -287,7 +325,7 @@ class RevalidateWorker:
         problem = self._bank.get(record.problem_id)
         if not isinstance(problem, DebuggingProblem):
             raise InputDataError(f"{record.problem_id} is not a debugging problem")
-        return self._pipeline_for(record, config).revalidate(record, problem)
+        return revalidate_checked(self._pipeline_for(record, config), record, problem)
 
     def close(self) -> None:
         if self._sandbox is not None:
@@ -306,6 +344,13 @@ def validate_command(
     early_stop: EarlyOpt = True,
     curve_data: CurveDataOpt = False,
     holdout: HoldoutOpt = None,
+    check_leaks: Annotated[
+        bool,
+        typer.Option(
+            "--check-leaks/--no-check-leaks",
+            help="Reject, before any student call, a stored hint or explanation that tells the fix (fix_leak).",
+        ),
+    ] = True,
     seed: Annotated[int | None, typer.Option("--seed", help="Base seed (default: the record's).")] = None,
     student_model: StudentOpt = None,
     max_tokens: MaxTokensOpt = 512,
@@ -316,7 +361,8 @@ def validate_command(
         str | None, typer.Option("--ray-address", help="With --executor ray: a running cluster (default: local).")
     ] = None,
 ) -> None:
-    """Validate the hints of an existing file again, with other knobs or another student model."""
+    """Validate the hints of an existing file again, with other knobs or another student model; the fix-leak
+    check runs first and rejects a hint that tells the fix (its reasons go to the trial's `leak_reasons`)."""
     from student_sim.executors import make_executor
 
     records = read_records(hints)
@@ -325,6 +371,7 @@ def validate_command(
         "validation": validation,
         "holdout": holdout if holdout is not None else (n if curve_data else 0),
         "full": curve_data,
+        "check_leaks": check_leaks,
         **({"seed": seed} if seed is not None else {}),
     }
     worker = RevalidateWorker(update, student_model, max_tokens, list(problems_path or ()))
@@ -342,7 +389,11 @@ def validate_command(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(r.model_dump_json() + "\n" for r in written), encoding="utf-8")
     s = _summary(written)
-    typer.echo(f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {s['calls_total']} model calls -> {out}")
+    told = sum(bool(t.leak_reasons) and t.validation is None for r in written for t in r.trials)
+    typer.echo(
+        f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {told} rejected as telling the fix, "
+        f"{s['calls_total']} model calls -> {out}"
+    )
 
 
 def curve_command(

@@ -137,3 +137,36 @@ def test_user_errors_are_one_line_not_tracebacks(tmp_path, scripts, capsys):
     assert main(["hints", "curve", str(broken), "-o", str(tmp_path / "c.png")]) == 1
     assert "line 1" in capsys.readouterr().err
     assert main(["hints", "generate", "--out", str(tmp_path / "y"), "--mode", "nope"]) == 1
+
+
+TELLING = "Use `total += n` instead of `total = n`."  # the bundled model's accepted hint of issue 18, verbatim
+
+
+def test_validate_rejects_a_stored_hint_that_tells_the_fix_and_records_why(tmp_path, scripts):
+    """A file written before the check (or by hand) holds a telling hint that a student validated: `validate`
+    rejects it before any student call, keeps it with the check's reasons, and tries the next stored hint."""
+    out = tmp_path / "run"
+    assert runner.invoke(app, hints_args(out, scripts, "bad", "--trials", "2")).exit_code == 0
+    (record,) = lines(out / "hints.jsonl")
+    assert [t["leak_reasons"] for t in record["trials"]] == [[], []]  # two hints that do not tell
+    record["trials"][0]["hint"] = TELLING
+    (out / "hints.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    checked, unchecked = tmp_path / "checked.jsonl", tmp_path / "unchecked.jsonl"
+    args = ["hints", "validate", str(out / "hints.jsonl"), "--n", "2", "--student-model", scripts["good"]]
+    result = runner.invoke(app, [*args, "-o", str(checked)])
+    assert result.exit_code == 0, result.output
+    assert "[1 told the fix]" in result.output and "1 rejected as telling the fix" in result.output
+    (again,) = lines(checked)
+    first, second = again["trials"]
+    assert first["hint"] == TELLING and first["validation"] is None and first["calls"] == 0
+    assert any("total += n" in reason for reason in first["leak_reasons"])
+    assert second["validation"]["accepted"] and second["leak_reasons"] == []
+    assert again["accepted_trial"] == 1 and again["hint"] == "What should total become on each pass?"
+    assert again["calls"]["student"] == second["validation"]["calls"]  # no student call on the telling hint
+    assert again["config"]["check_leaks"] is True
+    # Off, the same hint is validated (the scripted student repairs anyway) and the reasons are still recorded.
+    result = runner.invoke(app, [*args, "-o", str(unchecked), "--no-check-leaks"])
+    assert result.exit_code == 0, result.output
+    (loose,) = lines(unchecked)
+    assert loose["accepted_trial"] == 0 and loose["hint"] == TELLING and loose["trials"][0]["leak_reasons"]
+    assert loose["config"]["check_leaks"] is False
