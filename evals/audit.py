@@ -61,7 +61,7 @@ from evals.audit_words import (
     STOPWORDS,
 )
 from student_sim.dialogue import Dialogue
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem
 from tutor.record import TutorTurn
 
 __all__ = [
@@ -76,14 +76,13 @@ __all__ = [
     "render_audit_markdown",
     "summarize",
 ]
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 NOT_CORRECT = frozenset({"incorrect", "partially_correct", "unclear", "none"})
 
 
 # ---------------------------------------------------------------------------------------------- context
 
 
-def problem_texts(problem: Problem, steps: int | None = None) -> list[str]:
+def problem_texts(problem: AnyProblem, steps: int | None = None) -> list[str]:
     """What the problem's author wrote: statement, steps (questions, hints, feedback), program, tests; only
     the first `steps` steps when given (a later step's hints state the earlier steps' results)."""
     texts = [problem.title, problem.statement, " ".join(c.replace("-", " ") for c in problem.concepts)]
@@ -99,7 +98,7 @@ def problem_texts(problem: Problem, steps: int | None = None) -> list[str]:
     return texts
 
 
-def open_steps(problem: Problem, student_texts: Sequence[str]) -> int:
+def open_steps(problem: AnyProblem, student_texts: Sequence[str]) -> int:
     """How many steps are open to talk about: those whose answers the student has given, in order, and the
     next one."""
     if isinstance(problem, DebuggingProblem):
@@ -115,7 +114,7 @@ def open_steps(problem: Problem, student_texts: Sequence[str]) -> int:
     return min(reached + 1, len(problem.steps))
 
 
-def step_answers(problem: Problem) -> list[tuple[str, float]]:
+def step_answers(problem: AnyProblem) -> list[tuple[str, float]]:
     """(step id, value) of every numeric step answer."""
     if isinstance(problem, DebuggingProblem):
         return []
@@ -126,7 +125,7 @@ def step_answers(problem: Problem) -> list[tuple[str, float]]:
 class ReplyContext:
     """What the rules look at: the reply, what the student said, the assessment, and every source of fact."""
 
-    problem: Problem
+    problem: AnyProblem
     reply: str
     student_message: str
     code: str
@@ -146,7 +145,7 @@ class ReplyContext:
 
 
 def context_of(
-    turn: TutorTurn, problem: Problem, history: Sequence[tuple[str, str]] = (), code: str = ""
+    turn: TutorTurn, problem: AnyProblem, history: Sequence[tuple[str, str]] = (), code: str = ""
 ) -> ReplyContext:
     """The context of one reply from its turn record, its problem and the messages before it."""
     computed = [f"{s.stdout or ''} {'' if s.value is None else s.value}" for s in turn.soliloquies if s.ok]
@@ -223,7 +222,7 @@ def _content(text: str) -> set[str]:
     }
 
 
-def _step_of(question: str, problem: Problem) -> str | None:
+def _step_of(question: str, problem: AnyProblem) -> str | None:
     """The step whose question this one rephrases (most of the step question's content words)."""
     if isinstance(problem, DebuggingProblem):
         return None
@@ -417,7 +416,7 @@ def audit_context(ctx: ReplyContext, dialogue_id: str = "", turn_index: int = 0)
 
 def audit_reply(
     turn: TutorTurn,
-    problem: Problem,
+    problem: AnyProblem,
     history: Sequence[tuple[str, str]] = (),
     *,
     code: str = "",

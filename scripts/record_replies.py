@@ -26,8 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem  # noqa: E402
 
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
-
 STEPPED = [
     "toy-math-pencils",
     "toy-physics-car-distance",

@@ -20,9 +20,8 @@ from student_sim.dialogue import DialogueTurn, Outcome, QualityCheck, RejectReas
 from student_sim.roles import detect_role_break
 from student_sim.telling import answer_key, detect_telling
 from tutor.problems.answers import Verdict, check_answer, normalise_text
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem
 
-AnyProblem = MathProblem | PhysicsProblem | DebuggingProblem
 LOOP_REPEATS = 3
 
 

@@ -32,16 +32,13 @@ from student_sim.reading import MessageReader, Reading, Screen
 from student_sim.state import Intent, IntentSource, StudentState
 from tutor.problems.answers import extract_numbers, mentions_answer
 from tutor.problems.schema import (
+    AnyProblem,
     Bug,
     DebuggingProblem,
-    MathProblem,
     NumericAnswer,
-    PhysicsProblem,
     Step,
     WrongAnswer,
 )
-
-AnyProblem = MathProblem | PhysicsProblem | DebuggingProblem
 
 UNDERSTOOD_FLOOR = 0.9  # P(right) on a step the student has understood
 _AFFECT_OFF_TOPIC = {"bored": 0.1, "frustrated": 0.05}

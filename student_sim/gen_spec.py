@@ -33,9 +33,9 @@ from student_sim.provenance import config_hash, job_id
 from tutor.agent import TutorConfig
 from tutor.errors import ConfigError, InputDataError
 from tutor.files import load_model
-from tutor.problems.bank import AnyProblem, ProblemBank
+from tutor.problems.bank import ProblemBank
 from tutor.problems.labelled import StudentProfileSeed, read_labelled_jsonl
-from tutor.problems.schema import Domain
+from tutor.problems.schema import AnyProblem, Domain
 
 
 class _Model(BaseModel):

@@ -24,9 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from tutor.problems.schema import Bug, DebuggingProblem, MathProblem, PhysicsProblem, Step
+from tutor.problems.schema import AnyProblem, Bug, DebuggingProblem, Step
 
-AnyProblem = MathProblem | PhysicsProblem | DebuggingProblem
 Help = Literal["none", "hint", "teach"]
 Asks = Literal["understand", "fix"]
 

@@ -17,14 +17,14 @@ import random
 
 from langchain_core.language_models import BaseChatModel
 
-from student_sim.cognition import AnyProblem, CognitiveModel
+from student_sim.cognition import CognitiveModel
 from student_sim.profiles import StudentProfile
 from student_sim.reading import Screen
 from student_sim.state import Policy, StudentState, StudentTurn, VoiceRecord
 from student_sim.voice_llm import LLMVoice
 from student_sim.voice_rules import render
 from tutor.errors import ConfigError
-from tutor.problems.schema import DebuggingProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem
 from tutor.record import Message
 
 

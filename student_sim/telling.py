@@ -43,9 +43,8 @@ from student_sim.telling_text import (
     read_numbers,
     sentences,
 )
-from tutor.problems.schema import DebuggingProblem, MathProblem, NumericAnswer, PhysicsProblem, TextAnswer
+from tutor.problems.schema import AnyProblem, DebuggingProblem, NumericAnswer, TextAnswer
 
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 TellingKind = Literal[
     "final_answer", "step_result", "calculation", "answer_phrase", "operation", "fixed_code", "code_change"
 ]
@@ -170,7 +169,7 @@ def _step(step_id: str, answer: NumericAnswer | TextAnswer) -> KeyStep:
 
 
 @cache
-def answer_key(problem: Problem) -> AnswerKey:
+def answer_key(problem: AnyProblem) -> AnswerKey:
     """The key of a bank problem: its answers, the numbers its statement gives, its fixes as diffs."""
     givens = tuple(n.value for n in read_numbers(problem.statement))
     if isinstance(problem, DebuggingProblem):

@@ -26,10 +26,9 @@ from student_sim.roles import clean_utterance, detect_role_break
 from student_sim.state import Intent, StudentState, VoiceAttempt, VoiceRecord
 from student_sim.voice_rules import format_answer
 from tutor.problems.answers import Verdict, check_answer, extract_numbers, mentions_answer
-from tutor.problems.schema import DebuggingProblem, MathProblem, NumericAnswer, PhysicsProblem, Step
+from tutor.problems.schema import AnyProblem, DebuggingProblem, MathProblem, NumericAnswer, PhysicsProblem, Step
 from tutor.record import ModelCall
 
-AnyProblem = MathProblem | PhysicsProblem | DebuggingProblem
 MAX_CHARS = 700
 _LENGTH = {
     "terse": "a few words, one short sentence at most",

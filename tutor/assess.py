@@ -21,7 +21,7 @@ from tutor.planning.plan import PlanNode, PlanTree
 from tutor.policy import ANSWER_REQUEST
 from tutor.problems.answers import AnswerCheck, check_answer, check_step
 from tutor.problems.numbers import extract_numbers
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem, Step
+from tutor.problems.schema import AnyProblem, DebuggingProblem, MathProblem, PhysicsProblem, Step
 from tutor.record import Assessment, EvidenceSource, ModelCall, Soliloquy, TestOutcome
 from tutor.sandbox import Sandbox
 from tutor.soliloquy.soliloquy import Soliloquist
@@ -92,7 +92,7 @@ def clip(message: str) -> str:
     return text[:half] + " … " + text[-half:]
 
 
-def _problem_words(problem: MathProblem | PhysicsProblem | DebuggingProblem) -> set[str]:
+def _problem_words(problem: AnyProblem) -> set[str]:
     """The vocabulary of the problem and its scaffold: a message sharing none of it is off topic."""
     texts = [problem.statement, problem.title, *problem.concepts]
     if isinstance(problem, DebuggingProblem):
@@ -126,9 +126,7 @@ def _garbled(text: str) -> bool:
     return len(_UNREADABLE.findall(text)) * 4 > len(text)
 
 
-def classify_without_answer(
-    message: str, problem: MathProblem | PhysicsProblem | DebuggingProblem, node: PlanNode | None
-) -> Assessment:
+def classify_without_answer(message: str, problem: AnyProblem, node: PlanNode | None) -> Assessment:
     """Label a message that carries no checkable answer: question, unclear or off-topic."""
     text = message.strip()
     node_id = node.id if node else None

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
-
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def examples_for(problem: Problem) -> list[Example]:
+def examples_for(problem: AnyProblem) -> list[Example]:
     """Two or three example turns from the problem's own scaffold (see the module docstring)."""
     if isinstance(problem, DebuggingProblem):
         return _debugging_examples(problem)

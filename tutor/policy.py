@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tutor.planning.plan import Outcome, PlanNode, PlanTree, PlanUpdate
 from tutor.problems.ladders import HINT_LEVELS, HintLevel
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem, Step
+from tutor.problems.schema import AnyProblem, DebuggingProblem, MathProblem, PhysicsProblem, Step
 from tutor.record import (
     Assessment,
     AssessmentLabel,
@@ -25,7 +25,6 @@ from tutor.record import (
     SubproblemState,
 )
 
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 ANSWER_REQUEST = re.compile(
     r"(?i)(just\s+(tell|give|say|show)|tell\s+me\s+the|give\s+me\s+the|what('?s|\s+is)\s+the\s+(final\s+)?(answer|solution|result)|"
     r"the\s+answer\s+(please|pls)|write\s+the\s+(fixed|correct|right)\s+code|show\s+me\s+the\s+(fix|solution|code)|"
@@ -140,7 +139,7 @@ def bug_hint_ladder(problem: DebuggingProblem, node: PlanNode) -> list[HintGiven
     return ladder
 
 
-def next_question(problem: Problem, plan: PlanTree) -> str:
+def next_question(problem: AnyProblem, plan: PlanTree) -> str:
     """What the tutor asks next, from the plan (used for moves and as the safe fallback)."""
     node = plan.current_node
     if node is None:
@@ -153,7 +152,7 @@ def next_question(problem: Problem, plan: PlanTree) -> str:
     return _step(problem, node).question
 
 
-def decide(assessment: Assessment, problem: Problem, plan: PlanTree, message: str, allow_reveal: bool) -> Move:
+def decide(assessment: Assessment, problem: AnyProblem, plan: PlanTree, message: str, allow_reveal: bool) -> Move:
     """Choose the move for this assessment (see the module docstring)."""
     node = plan.current_node
     if node is None or assessment.solved_problem:
@@ -173,7 +172,7 @@ def decide(assessment: Assessment, problem: Problem, plan: PlanTree, message: st
     return _decide_stepped(assessment, problem, plan, node, message, allow_reveal)
 
 
-def _after_advance(problem: Problem, plan: PlanTree, node: PlanNode) -> str:
+def _after_advance(problem: AnyProblem, plan: PlanTree, node: PlanNode) -> str:
     after = plan.apply(PlanUpdate(node_id=node.id, outcome="advance"))
     if after.current_node is None:
         return "That was the last step. Ask: So what is the answer to the whole problem?"

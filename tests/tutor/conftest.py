@@ -14,10 +14,8 @@ from langchain_core.messages import BaseMessage
 from tutor.agent import TutorAgent, TutorConfig
 from tutor.models.scripted import ScriptedChatModel
 from tutor.problems.bank import ProblemBank, toy_bank
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem, MathProblem, PhysicsProblem
 from tutor.sandbox import Sandbox
-
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +47,7 @@ def math_problem(
     final: dict[str, Any],
     domain: str = "math",
     pid: str = "t-math",
-) -> Problem:
+) -> AnyProblem:
     """A small math or physics problem from plain data (each test states the numbers it relies on)."""
     data = _base(id=pid, domain=domain, statement=statement, steps=steps, final_answer=final)
     data.update(source="test", missing=["wrong_answers", "programs"])
@@ -166,7 +164,7 @@ def scripted(
 
 @pytest.fixture
 def make_agent(sandbox: Sandbox) -> Callable[..., TutorAgent]:
-    def build(problem: Problem, model: Any, **config: Any) -> TutorAgent:
+    def build(problem: AnyProblem, model: Any, **config: Any) -> TutorAgent:
         return TutorAgent(problem, model, sandbox, TutorConfig(**config))
 
     return build

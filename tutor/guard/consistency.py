@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from tutor.guard.leak import GuardCheck
 from tutor.guard.words import ALLOWED_NAMES, COMMON_NOUNS, content_words, noun_after_determiners, stem
 from tutor.problems.numbers import extract_numbers
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem
 from tutor.sandbox import Limits, Sandbox
 
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _PRAISE = re.compile(
     r"\b(exactly|correct(?!ly)|well done|(?:nice|good|great|excellent|fantastic) (?:work|job|thinking|answer)"
@@ -94,7 +93,7 @@ class TurnFacts:
 class ConsistencyCheck:
     """Checks replies for one problem and one turn (see the module docstring)."""
 
-    problem: Problem
+    problem: AnyProblem
     facts: TurnFacts
     sandbox: Sandbox | None = None
     _vocabulary: frozenset[str] = field(init=False, default=frozenset())
@@ -247,7 +246,7 @@ _COMMON = frozenset(stem(w) for w in COMMON_NOUNS)
 _YES_NO = {"is", "are", "was", "were", "does", "do", "did", "can", "could", "would", "will", "has", "have", "should"}
 
 
-def problem_texts(problem: Problem) -> list[str]:
+def problem_texts(problem: AnyProblem) -> list[str]:
     """What the problem's author wrote: statement, title, concepts, the scaffold; the program and tests."""
     texts = [problem.title, problem.statement, *(c.replace("-", " ") for c in problem.concepts)]
     if isinstance(problem, DebuggingProblem):
@@ -259,7 +258,7 @@ def problem_texts(problem: Problem) -> list[str]:
     return texts
 
 
-def unreached_steps(problem: Problem, student_texts: Iterable[str]) -> tuple[tuple[str, float], ...]:
+def unreached_steps(problem: AnyProblem, student_texts: Iterable[str]) -> tuple[tuple[str, float], ...]:
     """(step id, value) of the numeric step answers the student has not given in any message."""
     if isinstance(problem, DebuggingProblem):
         return ()

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 from tutor.problems.answers import mentions_answer
 from tutor.problems.numbers import extract_numbers
-from tutor.problems.schema import DebuggingProblem, MathProblem, NumericAnswer, PhysicsProblem, TextAnswer
+from tutor.problems.schema import AnyProblem, DebuggingProblem, NumericAnswer, TextAnswer
 
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 _RESULT_CUE = re.compile(
     r"(?i)(?:answer|result|total|equals?|=|comes?\s+to|you\s+get|gives?|makes?|is|are|need|buses|so)\s*(?:is|of|:)?\s*$"
 )
@@ -46,7 +45,7 @@ class LeakGuard:
         resolved_bugs: debugging: bugs the student has already fixed; their fixed code is no secret.
     """
 
-    problem: Problem
+    problem: AnyProblem
     allow_reveal: bool = False
     check_numbers: bool = True
     resolved_bugs: frozenset[str] = frozenset()
@@ -202,6 +201,6 @@ def _norm(text: str) -> str:
     return _WS.sub(" ", text.lower()).strip()
 
 
-def final_numeric_answer(problem: Problem) -> NumericAnswer | None:
+def final_numeric_answer(problem: AnyProblem) -> NumericAnswer | None:
     final = getattr(problem, "final_answer", None)
     return final if isinstance(final, NumericAnswer) else None

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem
 
 NodeKind = Literal["step", "bug", "understand", "fix"]
 NodeStatus = Literal["pending", "active", "done"]
@@ -61,7 +61,7 @@ class PlanTree(BaseModel):
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def for_problem(cls, problem: MathProblem | PhysicsProblem | DebuggingProblem) -> PlanTree:
+    def for_problem(cls, problem: AnyProblem) -> PlanTree:
         nodes: list[PlanNode] = []
         if isinstance(problem, DebuggingProblem):
             for bug in problem.bug_order():

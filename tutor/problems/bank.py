@@ -21,9 +21,7 @@ from pydantic import ValidationError
 
 from tutor.errors import InputDataError, NotFoundError
 from tutor.problems.ladders import LadderHint, ladder_files, merged_ladders
-from tutor.problems.schema import DOMAINS, DebuggingProblem, MathProblem, PhysicsProblem, parse_problem
-
-AnyProblem = MathProblem | PhysicsProblem | DebuggingProblem
+from tutor.problems.schema import DOMAINS, AnyProblem, DebuggingProblem, parse_problem
 
 DATA_PACKAGE = "tutor_datasets"
 PROBLEM_SUFFIXES = (".yaml", ".yml")

@@ -415,10 +415,10 @@ Problem = Annotated[AnyProblem, Field(discriminator="domain")]
 Domain = Literal["math", "physics", "debugging"]
 DOMAINS: tuple[Domain, ...] = ("math", "physics", "debugging")
 
-PROBLEM_ADAPTER: TypeAdapter[MathProblem | PhysicsProblem | DebuggingProblem] = TypeAdapter(Problem)
+PROBLEM_ADAPTER: TypeAdapter[AnyProblem] = TypeAdapter(Problem)
 
 
-def parse_problem(data: Any) -> MathProblem | PhysicsProblem | DebuggingProblem:
+def parse_problem(data: Any) -> AnyProblem:
     """Validate a mapping (parsed YAML/JSON) into a problem; raises pydantic's ValidationError."""
     return PROBLEM_ADAPTER.validate_python(data)
 

@@ -23,9 +23,9 @@ from typing import Literal
 
 from tutor.errors import InputDataError
 from tutor.problems.answers import AnswerCheck, Verdict, check_numeric, check_text, normalise_text
-from tutor.problems.bank import AnyProblem, load_problem_file
+from tutor.problems.bank import load_problem_file
 from tutor.problems.numbers import extract_numbers
-from tutor.problems.schema import DebuggingProblem, NumericAnswer, SteppedProblem, TextAnswer, WrongAnswer
+from tutor.problems.schema import AnyProblem, DebuggingProblem, NumericAnswer, SteppedProblem, TextAnswer, WrongAnswer
 
 DEFAULT_TIMEOUT_S = 10.0
 TestStatus = Literal["passed", "failed", "error"]
