@@ -24,7 +24,7 @@ from evals.bridge_agreement import (
     tutor_decider,
 )
 from tutor.errors import InputDataError
-from tutor.problems.labelled import DialogueTurn, ExpertResponse, RemediationExample, RemediationLabels
+from tutor.problems.labelled import ExpertResponse, LabelledTurn, RemediationExample, RemediationLabels
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "bridge"
 
@@ -37,8 +37,8 @@ def _example(history: list[tuple[str, str]], error: str = "guess", rid: str = "x
         license="MIT",
         conversation_id=rid,
         topic="Addition",
-        history=tuple(DialogueTurn(role=role, text=text) for role, text in history),  # type: ignore[arg-type]
-        novice_response=(DialogueTurn(role="tutor", text="No."),),
+        history=tuple(LabelledTurn(role=role, text=text) for role, text in history),  # type: ignore[arg-type]
+        novice_response=(LabelledTurn(role="tutor", text="No."),),
         expert_responses=(ExpertResponse(text="How did you get that?"),),
         labels=RemediationLabels(
             error=error,  # type: ignore[arg-type]

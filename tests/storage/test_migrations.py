@@ -27,7 +27,7 @@ from tutor.storage.migrate import (
     parse_url,
     upgrade,
 )
-from tutor.storage.models import Base, Message, TutoringSession, User
+from tutor.storage.models import Base, MessageRow, TutoringSession, User
 
 TABLES = {
     "users",
@@ -114,7 +114,7 @@ def test_upgrading_from_the_first_revision_keeps_existing_data(db_url: str) -> N
                 },
             )
             conn.execute(
-                insert(Message),
+                insert(MessageRow),
                 {
                     "session_id": "s" * 24,
                     "index": 0,

@@ -64,7 +64,7 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DialogueTurn(_Record):
+class LabelledTurn(_Record):
     """One turn of a reference dialogue or a dialogue history."""
 
     role: Role = Field(description="`tutor` (teacher, instructor, assistant) or `student` (user).")
@@ -108,7 +108,7 @@ class LabelledTutorResponse(_Imported):
     topic: str | None = None
     ground_truth_solution: str | None = None
     history_text: str = Field(description="The history exactly as the source gives it.")
-    history: tuple[DialogueTurn, ...] = Field(description="The history split into turns (may be empty).")
+    history: tuple[LabelledTurn, ...] = Field(description="The history split into turns (may be empty).")
     tutor: str = Field(min_length=1, description="Who wrote the response (a model name, `Expert`, ...).")
     response: str = Field(min_length=1, description="The tutor's reply being judged.")
     labels: ResponseLabels = Field(description="The human labels, normalised.")
@@ -141,12 +141,12 @@ class RemediationExample(_Imported):
     record: Literal["remediation"] = "remediation"
     conversation_id: str = Field(description="Bridge's `c_id`; several experts may label the same segment.")
     topic: str | None = None
-    history: tuple[DialogueTurn, ...] = Field(min_length=1, description="`c_h`, one turn per chat message.")
-    novice_response: tuple[DialogueTurn, ...] = Field(
+    history: tuple[LabelledTurn, ...] = Field(min_length=1, description="`c_h`, one turn per chat message.")
+    novice_response: tuple[LabelledTurn, ...] = Field(
         min_length=1, description="The novice tutor's reply (`c_r`), one turn per chat message."
     )
     expert_responses: tuple[ExpertResponse, ...] = Field(description="The expert's reply(s) (`c_r_`).")
-    revision: tuple[DialogueTurn, ...] = Field(
+    revision: tuple[LabelledTurn, ...] = Field(
         default=(), description="`c_revision`: the expert's reply and the conversation that follows it."
     )
     labels: RemediationLabels
@@ -181,7 +181,7 @@ class StudentProfileSeed(_Imported):
     typical_confusion: int | None = Field(default=None, ge=1, le=5)
     typical_interactions: int | None = Field(default=None, ge=1, le=5)
     scenario: int | None = None
-    dialogue: tuple[DialogueTurn, ...] = Field(default=(), description="The reference dialogue.")
+    dialogue: tuple[LabelledTurn, ...] = Field(default=(), description="The reference dialogue.")
 
 
 LabelledRecord = Annotated[

@@ -119,7 +119,7 @@ class TutoringSession(Base):
     owner: Mapped[User] = relationship(back_populates="sessions")
 
 
-class Message(Base):
+class MessageRow(Base):
     """One turn of a session's transcript; `index` counts from 0 in transcript order."""
 
     __tablename__ = "messages"

@@ -51,7 +51,7 @@ from tutor.storage.models import (
     RUN_CLASSES,
     ClassMember,
     KnowledgeSnapshot,
-    Message,
+    MessageRow,
     Run,
     RunStatus,
     SessionStatus,
@@ -234,7 +234,7 @@ class Store(Accounts, Learning):
         """All messages of the session in order. Raises NotFoundError."""
         with self._tx(write=False) as db:
             self._visible(db, session_id, viewer, write=False)
-            rows = db.scalars(select(Message).where(Message.session_id == session_id).order_by(Message.index))
+            rows = db.scalars(select(MessageRow).where(MessageRow.session_id == session_id).order_by(MessageRow.index))
             return [MessageView.of(m) for m in rows]
 
     def knowledge_history(self, session_id: str, viewer: UserView) -> list[KnowledgeView]:
@@ -256,7 +256,7 @@ class Store(Accounts, Learning):
         with self._tx(write=False) as db:
             self._visible(db, session_id, viewer, write=False)
             last = db.scalar(
-                select(Message).where(Message.session_id == session_id).order_by(Message.index.desc()).limit(1)
+                select(MessageRow).where(MessageRow.session_id == session_id).order_by(MessageRow.index.desc()).limit(1)
             )
             return MessageView.of(last) if last is not None and last.role == "student" else None
 
@@ -272,7 +272,7 @@ class Store(Accounts, Learning):
         clean = clean_text(text, "message", MAX_MESSAGE_CHARS)
         with self._tx(write=True) as db:
             row = self._visible(db, session_id, viewer, write=True)
-            message = Message(
+            message = MessageRow(
                 session_id=row.id,
                 index=self._next_index(db, row.id),
                 role="student",
@@ -312,7 +312,7 @@ class Store(Accounts, Learning):
         with self._tx(write=True) as db:
             row = self._visible(db, session_id, viewer, write=True)
             now = _now()
-            message = Message(
+            message = MessageRow(
                 session_id=row.id,
                 index=self._next_index(db, row.id),
                 role="tutor",
@@ -377,12 +377,12 @@ class Store(Accounts, Learning):
 
     @staticmethod
     def _next_index(db: Session, session_id: str) -> int:
-        last = db.scalar(select(func.max(Message.index)).where(Message.session_id == session_id))
+        last = db.scalar(select(func.max(MessageRow.index)).where(MessageRow.session_id == session_id))
         return 0 if last is None else last + 1
 
     @staticmethod
     def _message_count(db: Session, session_id: str) -> int:
-        return db.scalar(select(func.count()).select_from(Message).where(Message.session_id == session_id)) or 0
+        return db.scalar(select(func.count()).select_from(MessageRow).where(MessageRow.session_id == session_id)) or 0
 
     # -- runs ----------------------------------------------------------------------------------------
 

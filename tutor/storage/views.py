@@ -14,8 +14,8 @@ from typing import Any
 from tutor.storage.models import (
     Classroom,
     KnowledgeSnapshot,
-    Message,
     MessageRole,
+    MessageRow,
     PracticeChoice,
     Run,
     RunStatus,
@@ -156,7 +156,7 @@ class MessageView:
     created_at: datetime
 
     @classmethod
-    def of(cls, row: Message) -> MessageView:
+    def of(cls, row: MessageRow) -> MessageView:
         return cls(
             session_id=row.session_id,
             index=row.index,

@@ -35,7 +35,7 @@ from typing import Any
 from tutor.problems.importers.base import ImportOutcome, RecordError, SkippedRecord
 from tutor.problems.importers.common import as_object, iter_json_list, optional_text, slug, split_history
 from tutor.problems.importers.records import ImportedRecord
-from tutor.problems.labelled import DialogueTurn, ExpertResponse, RemediationExample, RemediationLabels, Role
+from tutor.problems.labelled import ExpertResponse, LabelledTurn, RemediationExample, RemediationLabels, Role
 
 SOURCE = "bridge"
 LICENSE = "MIT"
@@ -157,11 +157,11 @@ def _messages(value: Any, key: str) -> list[tuple[Any, Role, str, Any]]:
     return out
 
 
-def _turns(value: Any, key: str, *, required: bool) -> tuple[DialogueTurn, ...]:
+def _turns(value: Any, key: str, *, required: bool) -> tuple[LabelledTurn, ...]:
     if key == "c_h" and isinstance(value, str):
         turns = tuple(split_history(value))
     else:
-        turns = tuple(DialogueTurn(role=role, text=text) for _, role, text, _ in _messages(value, key))
+        turns = tuple(LabelledTurn(role=role, text=text) for _, role, text, _ in _messages(value, key))
     if required and not turns:
         raise RecordError(key, "no messages")
     return turns
@@ -181,11 +181,11 @@ def _experts(value: Any, notes: list[str]) -> tuple[ExpertResponse, ...]:
     return replies
 
 
-def _revision(value: Any, notes: list[str]) -> tuple[DialogueTurn, ...]:
+def _revision(value: Any, notes: list[str]) -> tuple[LabelledTurn, ...]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return ()
     messages = _messages(value, "c_revision")
-    turns = tuple(DialogueTurn(role=role, text=text) for _, role, text, _ in messages if text)
+    turns = tuple(LabelledTurn(role=role, text=text) for _, role, text, _ in messages if text)
     if len(turns) < len(messages):
         notes.append(f"c_revision: {len(messages) - len(turns)} empty message(s) left out")
     return turns

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.problems.importers.base import RecordError, SkippedRecord
-from tutor.problems.labelled import DialogueTurn, Role
+from tutor.problems.labelled import LabelledTurn, Role
 from tutor.problems.numbers import NumberMention, extract_numbers
 
 UNKNOWN_LICENSE = "unknown (see the dataset's terms)"
@@ -132,7 +132,7 @@ def as_object(item: Any) -> dict[str, Any]:
     return item
 
 
-def split_history(text: str) -> list[DialogueTurn]:
+def split_history(text: str) -> list[LabelledTurn]:
     """A history string with `Tutor:`/`Teacher:`/`Student:` line prefixes, split into turns.
 
     Lines without a prefix continue the turn before them. Returns [] when no line has a prefix.
@@ -142,5 +142,5 @@ def split_history(text: str) -> list[DialogueTurn]:
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
         role: Role = "tutor" if mark.group(1).lower() in _TUTOR_NAMES else "student"
-        turns.append(DialogueTurn(role=role, text=text[mark.end() : end].strip()))
+        turns.append(LabelledTurn(role=role, text=text[mark.end() : end].strip()))
     return turns

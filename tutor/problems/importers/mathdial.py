@@ -60,7 +60,7 @@ from tutor.problems.importers.common import (
     title_of,
 )
 from tutor.problems.importers.records import ImportedRecord
-from tutor.problems.labelled import DialogueTurn, SelfCorrectness, StudentProfileSeed, TeacherMove
+from tutor.problems.labelled import LabelledTurn, SelfCorrectness, StudentProfileSeed, TeacherMove
 from tutor.problems.schema import MAX_IMPORTED_STEPS
 
 SOURCE = "mathdial"
@@ -246,7 +246,7 @@ def _dialogue(conv: MathDialConversation) -> _Dialogue:
         typical_interactions=conv.self_typical_interactions,
         scenario=conv.scenario,
         dialogue=tuple(
-            DialogueTurn(role="tutor" if t.speaker == "teacher" else "student", text=t.text, move=t.move)
+            LabelledTurn(role="tutor" if t.speaker == "teacher" else "student", text=t.text, move=t.move)
             for t in conv.turns
         ),
         import_notes=tuple(notes),

@@ -61,7 +61,7 @@ from tutor.problems.importers.debugging import (
 )
 from tutor.problems.importers.fix_words import fix_candidates, split_alternatives
 from tutor.problems.importers.records import ImportedRecord
-from tutor.problems.labelled import DialogueTurn, StudentProfileSeed
+from tutor.problems.labelled import LabelledTurn, StudentProfileSeed
 
 SOURCE = "socratic-debugging"
 LICENSE = UNKNOWN_LICENSE
@@ -348,7 +348,7 @@ def _text_bug(buggy: str, fix: str, description: str, tests: list[tuple[str, str
     }
 
 
-def parse_dialogue(text: str) -> list[DialogueTurn]:
+def parse_dialogue(text: str) -> list[LabelledTurn]:
     """`User:`/`Assistant:` lines as turns, with `<alt>` alternatives and `<code>` blocks attached."""
     turns: list[dict[str, Any]] = []
     in_code: list[str] | None = None
@@ -379,7 +379,7 @@ def parse_dialogue(text: str) -> list[DialogueTurn]:
         elif stripped and turns:
             turns[-1]["text"] = (turns[-1]["text"] + "\n" + stripped).strip()
     return [
-        DialogueTurn(role=t["role"], text=t["text"], alternatives=tuple(t["alternatives"]), code=t.get("code"))
+        LabelledTurn(role=t["role"], text=t["text"], alternatives=tuple(t["alternatives"]), code=t.get("code"))
         for t in turns
     ]
 
