@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from student_sim.profiles import StudentProfile
 from student_sim.state import StudentTurn
+from tutor.files import atomic_write_text
 from tutor.problems.schema import PROBLEM_ADAPTER
 from tutor.record import TutorTurn
 
@@ -179,7 +180,4 @@ def render_dialogue_schema() -> str:
 
 
 def write_dialogue_schema(path: Path) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_dialogue_schema(), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, render_dialogue_schema())

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from student_sim.dialogue import Dialogue, DialogueTurn
 from student_sim.runfolder import RunFolder
 from tutor.errors import NotFoundError
+from tutor.files import atomic_writer
 
 Format = Literal["openai", "sharegpt"]
 FORMATS: tuple[Format, ...] = ("openai", "sharegpt")
@@ -124,13 +125,10 @@ def export_run(
 ) -> int:
     """Write a run's dialogues to `out` (JSONL) in `fmt`; returns how many were written."""
     convert = to_openai if fmt == "openai" else to_sharegpt
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
     count = 0
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_writer(out) as handle:
         for dialogue in iter_run_dialogues(run_dir, include_rejected=include_rejected):
-            handle.write(json.dumps(convert(dialogue, include_reasoning=include_reasoning), ensure_ascii=False) + "\n")
+            line = json.dumps(convert(dialogue, include_reasoning=include_reasoning), ensure_ascii=False) + "\n"
+            handle.write(line.encode("utf-8"))
             count += 1
-    tmp.replace(out)
     return count

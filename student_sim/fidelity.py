@@ -47,6 +47,7 @@ from student_sim.fidelity_card import (
 from student_sim.profiles import Misconception, StudentProfile
 from student_sim.runfolder import RunFolder
 from tutor.errors import InputDataError
+from tutor.files import atomic_write_text
 from tutor.problems.answers import AnswerCheck, Verdict, check_answer, extract_numbers
 from tutor.problems.importers.common import last_number
 from tutor.problems.importers.mathdial import read_conversations
@@ -460,11 +461,7 @@ def write_fidelity(run_dir: str | Path, card: FidelityCard) -> tuple[Path, Path]
     folder = Path(run_dir)
     out = []
     for name, text in ((FIDELITY_JSON, card.to_json()), (FIDELITY_MD, render_fidelity_markdown(card))):
-        path = folder / name
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        out.append(path)
+        out.append(atomic_write_text(folder / name, text))
     return out[0], out[1]
 
 

@@ -155,7 +155,7 @@ def test_failed_write_keeps_the_old_output_and_leaves_no_temp_file(tmp_path, mon
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("tutor.problems.importers.base.os.replace", boom)
+    monkeypatch.setattr("tutor.files.os.replace", boom)
     with pytest.raises(OSError):
         import_problems(import_gsm8k, FIXTURES / "main.jsonl", out)
     assert out.read_text(encoding="utf-8") == before

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from tutor.files import atomic_write_text
 from tutor.problems.ladders import LadderHint
 
 ORIGINAL = "original"
@@ -441,10 +442,7 @@ def render_json_schema() -> str:
 
 def write_json_schema(path: Path) -> Path:
     """Write the JSON Schema to `path` (atomically) and return it."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_json_schema(), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, render_json_schema())
 
 
 _SLUG_RE = re.compile(SLUG_PATTERN)

@@ -12,8 +12,6 @@ line) is skipped and listed in either mode.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tutor.errors import ConfigError, InputDataError
+from tutor.files import atomic_write_text
 from tutor.problems.bank import (
     AnyProblem,
     describe_validation_error,
@@ -171,20 +170,10 @@ def import_problems(
 
 
 def write_collection(path: Path, problems: Iterable[AnyProblem]) -> None:
-    """Write problems to `path` (`.jsonl` or a YAML list) via a temporary file and a rename."""
+    """Write problems to `path` (`.jsonl` or a YAML list) all at once (see `tutor.files.atomic_writer`)."""
     items = [problem_to_dict(p) for p in problems]
     if path.suffix == ".jsonl":
         text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
     else:
         text = dump_yaml(items)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)

@@ -12,13 +12,12 @@ Benchmark). Importers yield those as `ImportedRecord`s (records of `tutor.proble
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.errors import ConfigError
+from tutor.files import atomic_write_text
 from tutor.problems.labelled import AnyLabelled, StudentProfileSeed, read_labelled_jsonl
 
 PROFILES_SUFFIX = ".profiles.jsonl"
@@ -83,17 +82,7 @@ def write_records(records: Sequence[ImportedRecord], output_path: Path) -> tuple
 
 
 def _write_jsonl(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
 
 
 def is_labelled_file(path: Path) -> bool:
