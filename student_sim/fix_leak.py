@@ -86,6 +86,11 @@ _MOVE_WORDS = (
     "into the function",
     "within",
     "before the loop",
+    # Where a moved line goes, said as a place in the function (found on the bank run's hints, debug-001).
+    "beginning of the function",
+    "start of the function",
+    "top of the function",
+    "at the beginning",
     "after the loop",
     "first line",
     "out of the loop",

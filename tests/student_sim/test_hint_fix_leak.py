@@ -87,6 +87,12 @@ def test_a_moved_line_is_told_by_naming_where_it_goes():
     assert facts.moved
     assert check_hint("Move `total = 0` inside the function.", facts).leaks
     assert check_hint("Start total at 0 inside f instead.", facts).leaks
+    # recorded (the bank ladder run, debug-001 pointer: accepted before the place words were added)
+    recorded = (
+        "On line 3, the variable `total` is not initialized. You need to assign it a value before using it in "
+        "line 7. To do this, you can initialize `total` to 0 at the beginning of the function."
+    )
+    assert check_hint(recorded, facts).leaks
     assert not check_hint("Where is total created: inside f or outside it?", facts).leaks
     assert not check_hint("total is created outside the function, so each call shares it.", facts).leaks
 
