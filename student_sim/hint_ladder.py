@@ -20,6 +20,7 @@ the bug's ladder; `ladder_file` turns records into the tutor's format (`tutor.pr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -367,6 +368,38 @@ class LadderPipeline:
             leak_reasons=verdict.reasons,
             validation=validation,
         )
+
+
+def recheck_accepted(
+    records: list[LadderRecord], problems: Mapping[str, DebuggingProblem], sandbox: Sandbox
+) -> tuple[list[LadderRecord], list[str]]:
+    """The records with every accepted hint checked again by the fix-leak check as it is now (it may have
+    learned since the run), and what was dropped.
+
+    A flagged accepted hint loses its acceptance, and so do the levels after it in that ladder: both arms of
+    their validation were shown the flagged hint, so their figures measured help given on top of the fix. A
+    record whose problem is not in `problems` is kept as it is.
+    """
+    out: list[LadderRecord] = []
+    dropped: list[str] = []
+    for record in records:
+        problem = problems.get(record.problem_id)
+        task = bug_task(problem, problem.bug(record.bug_id), sandbox) if problem and record.status == "ok" else None
+        if task is None or isinstance(task, str):
+            out.append(record)
+            continue
+        levels: list[LevelRecord] = []
+        broken = False  # a flagged hint was dropped: the rest of this ladder was validated on top of it
+        for level in record.levels:
+            hint = level.accepted.hint if level.accepted else None
+            if hint and not broken and (reasons := check_hint(hint, task.facts).reasons):
+                dropped.append(f"{record.problem_id} {record.bug_id} {level.level}: {reasons[0]}")
+                broken = True
+            if broken and level.accepted_trial is not None:
+                level = level.model_copy(update={"accepted_trial": None})
+            levels.append(level)
+        out.append(record.model_copy(update={"levels": tuple(levels)}))
+    return out, dropped
 
 
 def ladder_file(records: list[LadderRecord]) -> LadderFile:

@@ -237,7 +237,9 @@ def generate_command(
             hint=hint_model or settings.spec_for("hint"), student=student_model or settings.spec_for("student")
         )
         run_on = None if executor == "auto" else make_executor(executor, concurrency, ray_address=ray_address)
-        generate_ladders(LadderWorker(ladder, models, max_tokens), chosen_problems, out, ladders, executor=run_on)
+        known = {p.id: p for p in select_debugging("all", problems_path)}
+        worker = LadderWorker(ladder, models, max_tokens)
+        generate_ladders(worker, chosen_problems, out, ladders, executor=run_on, known=known)
         return
     fix_source: FixSource = "model" if fix == "model" else "problem"
     config = HintConfig(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from student_sim.executors import Executor, SequentialExecutor
-from student_sim.hint_ladder import LadderConfig, LadderPipeline, LadderRecord, ladder_file
+from student_sim.hint_ladder import LadderConfig, LadderPipeline, LadderRecord, ladder_file, recheck_accepted
 from student_sim.hints import ModelsUsed
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.ladders import HINT_LEVELS
@@ -135,9 +136,13 @@ def generate_ladders(
     out: Path,
     ladders_path: Path | None,
     executor: Executor | None = None,
+    known: Mapping[str, DebuggingProblem] | None = None,
 ) -> None:
     """Run the ladder pipeline over `chosen` into `out` (resumable; the bugs run on `executor`, one at a time
-    by default), then write the tutor's ladder file. This process is the only writer of the folder."""
+    by default), then write the tutor's ladder file. This process is the only writer of the folder.
+
+    The tutor's file holds only accepted hints the fix-leak check as it is now still passes
+    (`recheck_accepted`; `known` maps the ids of records made by earlier runs to their problems)."""
     out.mkdir(parents=True, exist_ok=True)
     records_file, manifest = out / "ladders.jsonl", out / "manifest.json"
     head = {"config": worker.config.model_dump(mode="json"), "models": worker.models.model_dump()}
@@ -162,7 +167,13 @@ def generate_ladders(
     records = read_ladder_records(records_file)
     summary = ladder_summary(records)
     manifest.write_text(json.dumps({**head, "summary": summary}, indent=2) + "\n", encoding="utf-8")
-    tutor_file = ladder_file(records).model_dump_json(indent=2) + "\n"
+    from tutor.sandbox import Sandbox
+
+    with Sandbox() as box:
+        checked, dropped = recheck_accepted(records, {**(known or {}), **{p.id: p for p in chosen}}, box)
+    for line in dropped:
+        typer.echo(f"left out of the tutor's file (tells the fix by the current check): {line}")
+    tutor_file = ladder_file(checked).model_dump_json(indent=2) + "\n"
     (out / "ladders.json").write_text(tutor_file, encoding="utf-8")
     if ladders_path is not None:
         ladders_path.parent.mkdir(parents=True, exist_ok=True)

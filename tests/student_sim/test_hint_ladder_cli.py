@@ -43,6 +43,19 @@ def test_generate_writes_a_validated_ladder_per_bug_and_the_tutor_file(tmp_path)
     assert manifest["summary"]["rejected_as_telling"] == 1 and manifest["summary"]["bugs_with_a_task"] == 1
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and len((out / "ladders.jsonl").read_text().splitlines()) == 1
+    # A record accepted before the check knew better: the tutor's file, rewritten on resume, leaves out the
+    # telling hint and the levels validated on top of it; the record itself stays as it was.
+    first_level = record["levels"][0]
+    accepted = next(t for t in first_level["trials"] if t["trial"] == first_level["accepted_trial"])
+    accepted["hint"] = TELLS
+    (out / "ladders.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    rechecked = runner.invoke(app, args)
+    assert rechecked.exit_code == 0, rechecked.output
+    assert "left out of the tutor's file (tells the fix by the current check): toy-debug-average b1 pointer" in (
+        rechecked.output
+    )
+    assert "toy-debug-average" not in read_ladder_file(tutor_file).ladders
+    assert json.loads((out / "ladders.jsonl").read_text()) == record
 
 
 def test_single_hint_options_without_single_are_a_clear_error(tmp_path):
