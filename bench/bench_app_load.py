@@ -1,6 +1,6 @@
 """Load test of the real app over HTTP: N students at once, each taking 5 turns on its own problem.
 
-    python -m bench.bench_app_load [--students 1 3 8] [--model local|scripted] [--turns 5]
+    python -m bench.bench_app_load [--students 1 3 8] [--model local|scripted] [--turns 5] [--read-s 10]
 
 The app runs as `socratic app` serves it (Gradio queue, the service with its fair turn queue, SQLite), in
 this process; each simulated student is a `gradio_client` client in its own thread that signs up, starts a
@@ -60,15 +60,18 @@ def _student(url: str, name: str, problem: str, turns: int, out: dict[str, Any])
 
 
 def _session(url: str, name: str, problem: str, turns: int, out: dict[str, Any]) -> None:
-    """One student's session through the HTTP API; records first-visible times, errors and places in line."""
+    """One student's session through the HTTP API: sign up, open a problem, read it for `read_s`, then send
+    the messages one after the other. Per turn: first visible text, the model's first words (the first text
+    after what showed first: the acknowledgement comes from the rules), and the whole reply."""
     from gradio_client import Client
 
     client = Client(url, verbose=False)
     client.predict(name, "violet kettle march", "", api_name="/sign_up")
     client.predict(problem, api_name="/start_problem")
+    time.sleep(out["read_s"])  # the student reads the problem and the opening question
     chat: list[Any] = []
     for text in MESSAGES[:turns]:
-        started, first = time.perf_counter(), None
+        started, first, shown, more = time.perf_counter(), None, "", None
         out["sent"].append(text)
         job = client.submit(text, "", chat, api_name="/send")
         for update in job:
@@ -77,15 +80,19 @@ def _session(url: str, name: str, problem: str, turns: int, out: dict[str, Any])
                 out["max_place"] = max(out["max_place"], int(status.split("number ")[1].split()[0]))
             if not isinstance(history, list) or not history:  # this update left the chat as it was
                 continue
-            last = history[-1]
-            if first is None and last.get("role") == "assistant" and last.get("content") not in (None, "", "…"):
-                first = time.perf_counter() - started
+            content = str(history[-1].get("content") or "") if history[-1].get("role") == "assistant" else ""
+            if first is None and content not in ("", "…"):
+                first, shown = time.perf_counter() - started, content
+            elif first is not None and more is None and len(content) > len(shown):
+                more = time.perf_counter() - started
         outputs = job.outputs()
         chat = outputs[-1][0] if outputs and isinstance(outputs[-1][0], list) else chat
         if first is None:
             out["errors"] += 1
-        else:
-            out["first_visible_s"].append(first)
+            continue
+        out["first_visible_s"].append(first)
+        out["model_words_s"].append(more if more is not None else first)
+        out["reply_s"].append(time.perf_counter() - started)
 
 
 def _lost(service: Any, names: list[str], sent: list[list[str]]) -> int:
@@ -109,7 +116,16 @@ def _lost(service: Any, names: list[str], sent: list[list[str]]) -> int:
     return lost
 
 
-def run_once(n: int, model: str, turns: int) -> dict[str, Any]:
+def _states(service: Any) -> dict[str, Any] | None:
+    """The saved prompt states of the tutor's local engine (None for other backends)."""
+    engine = getattr(service._model("tutor"), "engine", None)
+    states = engine().states if engine is not None else None
+    if states is None:
+        return None
+    return {**states.sizes(), "restores": states.hits, "saves": states.saves}
+
+
+def run_once(n: int, model: str, turns: int, read_s: float) -> dict[str, Any]:
     import app as web
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,11 +136,16 @@ def run_once(n: int, model: str, turns: int) -> dict[str, Any]:
             server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
         )
         results: list[dict[str, Any]] = [
-            {"first_visible_s": [], "errors": 0, "max_place": 0, "error_messages": [], "sent": []} for _ in range(n)
-        ]
+            {
+                "first_visible_s": [], "model_words_s": [], "reply_s": [], "errors": 0, "max_place": 0,
+                "error_messages": [], "sent": [], "read_s": read_s,
+            }
+            for _ in range(n)
+        ]  # fmt: skip
         names = [f"student{i}" for i in range(n)]
+        url = f"http://127.0.0.1:{port}/"
         threads = [
-            threading.Thread(target=_student, args=(f"http://127.0.0.1:{port}/", names[i], PROBLEMS[i % 4], turns, r))
+            threading.Thread(target=_student, args=(url, names[i], PROBLEMS[i % len(PROBLEMS)], turns, r))
             for i, r in enumerate(results)
         ]
         started = time.perf_counter()
@@ -134,22 +155,30 @@ def run_once(n: int, model: str, turns: int) -> dict[str, Any]:
             thread.join()
         wall = time.perf_counter() - started
         lost = _lost(service, names, [r["sent"] for r in results])
+        states = _states(service) if model != "scripted" else None
         demo.close()
         service.store.close()
         service.sandbox.close()
-    firsts = [t for r in results for t in r["first_visible_s"]]
-    later = [t for r in results for t in r["first_visible_s"][1:]]
+
+    def pooled(key: str, turns: slice) -> dict[str, float]:
+        return summary([t for r in results for t in r[key][turns]])
+
     return {
         "students": n,
         "turns": n * turns,
+        "read_s_before_turn_1": read_s,
         "wall_s": round(wall, 1),
-        "first_visible_s": summary(firsts),
-        "first_visible_s_from_turn_2": summary(later),
+        "first_visible_s": pooled("first_visible_s", slice(None)),
+        "first_visible_s_turn_1": pooled("first_visible_s", slice(0, 1)),
+        "first_visible_s_from_turn_2": pooled("first_visible_s", slice(1, None)),
+        "model_words_s_from_turn_2": pooled("model_words_s", slice(1, None)),
+        "reply_s_from_turn_2": pooled("reply_s", slice(1, None)),
         "errors": sum(r["errors"] for r in results),
         "error_messages": sorted({m for r in results for m in r["error_messages"]})[:3],
         "lost_messages": lost,
         "longest_place_in_line": max(r["max_place"] for r in results),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "prompt_states": states,
     }
 
 
@@ -158,13 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, nargs="+", default=[1, 3, 8])
     parser.add_argument("--model", default="local", help="A tutor model spec, or 'scripted' (canned replies).")
     parser.add_argument("--turns", type=int, default=5)
+    parser.add_argument("--read-s", type=float, default=10.0, help="Seconds each student reads before turn 1.")
     args = parser.parse_args(argv)
-    rows = [run_once(n, args.model, args.turns) for n in args.students]
+    rows = [run_once(n, args.model, args.turns, args.read_s) for n in args.students]
     label = "scripted model (the app and the queue, no model time)" if args.model == "scripted" else "real model"
     write(
         "app_load" if args.model != "scripted" else "app_load_scripted",
         {
-            "what": "N students at once through the app's HTTP API, 5 turns each",
+            "what": f"N students at once through the app's HTTP API, {args.turns} turns each, each on its own "
+            f"problem, reading it {args.read_s:g} s before turn 1; first visible = the first text of the reply, "
+            "model words = the first text after that (the model's), reply = the whole reply",
             "label": label,
             "model": args.model,
             "rows": rows,

@@ -9,7 +9,7 @@ and UI: the caller persists the state and shows the record.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,7 +17,15 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
 from tutor.acknowledge import acknowledgement
-from tutor.assess import Evidence, assess_code, assess_stepped, classify_without_answer, clip, judge_understanding
+from tutor.assess import (
+    Evidence,
+    assess_code,
+    assess_stepped,
+    classify_without_answer,
+    clip,
+    judge_understanding,
+    needs_model_judgement,
+)
 from tutor.compose import (
     Composition,
     ReplyRequest,
@@ -116,6 +124,22 @@ def calculation_notes(soliloquies: list[Soliloquy]) -> str:
     return " ".join(notes)
 
 
+WaitForModel = Callable[[], Iterator[object]]
+
+
+class _Gate:
+    """Runs `wait_for_model` once, before the first model call of a turn (none at all when the rules and
+    the scaffold answer the turn)."""
+
+    def __init__(self, wait_for_model: WaitForModel | None) -> None:
+        self._wait, self.passed = wait_for_model, wait_for_model is None
+
+    def __call__(self) -> Iterator[object]:
+        if not self.passed:
+            self.passed = True
+            yield from self._wait()  # type: ignore[misc]
+
+
 @dataclass(frozen=True)
 class TurnDone:
     """The last item `TutorAgent.stream` yields: the turn record and the new state."""
@@ -181,22 +205,46 @@ class TutorAgent:
         assert done is not None
         return done.turn, done.state
 
-    def stream(self, student_message: str, state: TutorState, *, code: str | None = None) -> Iterator[str | TurnDone]:
+    def stream(
+        self,
+        student_message: str,
+        state: TutorState,
+        *,
+        code: str | None = None,
+        wait_for_model: WaitForModel | None = None,
+    ) -> Iterator[object]:
         """Yield the vetted reply in pieces as soon as the checks pass them, then a `TurnDone`.
 
         The turn is a pipeline of stages that return values: assess -> update and decide -> compose -> vet
-        (streamed) -> record.
+        (streamed) -> record. `wait_for_model` (the service's fair line for the engine) runs once, right
+        before the turn's first model call, and whatever it yields (places in line) is passed on: the rules'
+        assessment and the acknowledgement it decides go out before the turn waits for the model.
         """
         started = time.perf_counter()
+        gate = _Gate(wait_for_model)
         message = (student_message or "")[:MAX_MESSAGE_CHARS]
-        evidence = self._assess(message, state, code)
+        evidence = yield from self._assess(message, state, code, gate)
         update = self._update(message, state, evidence)
         request, vet = self._request(message, state, code, evidence, update)
         if self.config.composition == "scaffold" and self.config.mode == "socratic":
             composition = yield from authored_reply(request, vet, started)
         else:
-            composition = yield from vetted_stream(self._reply_model, request, vet, started)
+            composition = yield from vetted_stream(self._reply_model, request, vet, started, before_model=gate)
         yield self._record(message, state, code, evidence, update, composition, started)
+
+    @property
+    def can_prefill(self) -> bool:
+        """Whether `prefill` does anything: the backend keeps prompt state and the reply uses the model."""
+        return callable(getattr(self.model, "prefill", None)) and self.config.composition != "scaffold"
+
+    def prefill(self, state: TutorState) -> float | None:
+        """Have the model process this session's stable prompt prefix (system prompt and conversation so
+        far) now, while the student reads, so their first turn processes only its own text. Returns the
+        seconds it took, or None when the backend keeps no prompt state."""
+        if not self.can_prefill:
+            return None
+        history = _window(state.history, 2 * self.config.history_turns)
+        return float(self.model.prefill(build_messages(self._system, history, "")[:-1]))  # type: ignore[attr-defined]
 
     # -- stages ----------------------------------------------------------------------------------
     def _update(self, message: str, state: TutorState, evidence: Evidence) -> TurnUpdate:
@@ -338,7 +386,9 @@ class TutorAgent:
         return TurnDone(turn=turn, state=new_state)
 
     # -- pieces ----------------------------------------------------------------------------------
-    def _assess(self, message: str, state: TutorState, code: str | None) -> Evidence:
+    def _assess(
+        self, message: str, state: TutorState, code: str | None, gate: _Gate
+    ) -> Generator[object, None, Evidence]:
         problem = self.problem
         if isinstance(problem, DebuggingProblem):
             node = state.plan.current_node
@@ -346,6 +396,8 @@ class TutorAgent:
                 return assess_code(code, problem, state.plan, self.sandbox)
             if node is not None and node.kind == "understand":
                 calls: list = []
+                if needs_model_judgement(message, problem, node):
+                    yield from gate()
                 a = judge_understanding(message, problem, node, self.model, calls)
                 return Evidence(a, model_calls=calls)
             return Evidence(classify_without_answer(message, problem, node))
@@ -366,6 +418,7 @@ class TutorAgent:
             and not evidence.soliloquies
             and self.soliloquist.rules_cannot_tell(message)
         ):
+            yield from gate()
             decision = self.soliloquist.decide_with_model(message, problem.statement, evidence.model_calls)
             if decision is not None and decision.needs_calculation and decision.description:
                 evidence.soliloquies.append(self.soliloquist.calculate(decision.description, evidence.model_calls))

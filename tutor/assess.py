@@ -263,6 +263,11 @@ def _mentions_bug(text: str, problem: DebuggingProblem, bug_id: str) -> bool:
     return len(snippet) >= 5 and snippet in lowered
 
 
+def needs_model_judgement(message: str, problem: DebuggingProblem, node: PlanNode) -> bool:
+    """Whether `judge_understanding` will ask the model (the rules cannot tell)."""
+    return classify_without_answer(clip(message), problem, node).evidence == _NO_ANSWER
+
+
 def judge_understanding(
     message: str,
     problem: DebuggingProblem,

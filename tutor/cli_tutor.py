@@ -124,7 +124,7 @@ def tutor_command(
                     sys.stdout.write("\n")
                     if show_thinking_flag:
                         show_thinking(item.turn)
-                else:
+                elif isinstance(item, str):
                     sys.stdout.write(item)
                     sys.stdout.flush()
         if state.solved:

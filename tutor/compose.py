@@ -249,8 +249,12 @@ def _release_tail(vet: Vet, draft: _Draft, own_start: int, prefix: str) -> Itera
 
 
 def vetted_stream(
-    model: BaseChatModel, request: ReplyRequest, vet: Vet, started: float | None = None
-) -> Generator[str, None, Composition]:
+    model: BaseChatModel,
+    request: ReplyRequest,
+    vet: Vet,
+    started: float | None = None,
+    before_model: Callable[[], Iterator[object]] | None = None,
+) -> Generator[object, None, Composition]:
     """Yield the vetted reply in pieces and return the `Composition`.
 
     The acknowledgement (`request.prefix`) goes out first. Then a sentence goes out once the checks have
@@ -267,6 +271,8 @@ def vetted_stream(
     if released:
         out.first_visible_s = time.perf_counter() - start
         yield released
+    if before_model is not None:
+        yield from before_model()  # e.g. the wait for the engine: the acknowledgement is on screen already
     current = request.messages
     for attempt in range(request.max_regenerations + 1):
         draft = _Draft(released=released)

@@ -15,6 +15,7 @@ guard verdicts or turn records. Front ends never touch the store.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
-from tutor.agent import MAX_MESSAGE_CHARS, TurnDone, TutorAgent, TutorConfig
+from tutor.agent import MAX_MESSAGE_CHARS, TurnDone, TutorAgent, TutorConfig, WaitForModel
 from tutor.errors import ConfigError, InputDataError, NotAllowedError, NotFoundError
 from tutor.models import get_chat_model
 from tutor.models.spec import parse_spec
@@ -39,6 +40,8 @@ from tutor.service_views import STAFF_ROLES, SessionPage, TurnResult, session_pa
 from tutor.settings import ROLES, Settings, SignupMode
 from tutor.storage.store import Store
 from tutor.storage.views import ClassView, MasteryPoint, RunView, SessionSummary, SessionView, UserView
+
+log = logging.getLogger(__name__)
 
 Action = Literal["tutor", "read_all_sessions", "manage_classes", "read_runs", "start_runs", "change_settings"]
 EVERYONE = frozenset({"student", "teacher", "researcher"})
@@ -261,7 +264,28 @@ class TutoringService:
         self.store.add_tutor_turn(
             session.id, me, opening, {"opening": True}, payload, state.knowledge.model_dump(mode="json")
         )
+        if self.settings.queue.prefill_on_open and agent.can_prefill:
+            threading.Thread(target=self._prefill, args=(agent, state, session.id), daemon=True).start()
         return self.open(me, session.id)
+
+    def _prefill(self, agent: TutorAgent, state: TutorState, session_id: str) -> None:
+        """Process the new session's prompt prefix while the student reads (in line with the turns, so it
+        delays no one who asked first); a failure here only means the first turn does the work itself."""
+        key = f"prefill:{session_id}"
+        try:
+            for _ in self.queue.wait_turn(key):
+                pass
+        except Exception as exc:  # noqa: BLE001 - a busy line: skip the head start, the turn will do it
+            log.info("no prefill for session %s: %s", session_id, exc)
+            return
+        try:
+            seconds = agent.prefill(state)
+            if seconds is not None:
+                log.info("prefilled session %s in %.2f s", session_id, seconds)
+        except Exception as exc:  # noqa: BLE001 - the turn itself will meet and report any model fault
+            log.warning("prefill of session %s failed: %s", session_id, exc)
+        finally:
+            self.queue.done(key)
 
     def next_problem(self, user: UserView | None, domain: str | None = None) -> Choice:
         """Choose the problem the acting student should practise next (`tutor.practice`), and record the
@@ -382,18 +406,29 @@ class TutoringService:
     def _reply(
         self, me: UserView, session: SessionView, text: str, code: str | None
     ) -> Iterator[str | TurnResult | Waiting]:
-        # Wait for the model in arrival order; the student's message is stored already, so giving up loses nothing.
-        yield from self.queue.wait_turn(session.id)
-        try:
-            yield from self._turn(me, session, text, code)
-        finally:
-            self.queue.done(session.id)
+        # The turn waits for the model in arrival order when it first needs it; the student's message is
+        # stored already, so giving up loses nothing.
+        admitted = False
 
-    def _turn(self, me: UserView, session: SessionView, text: str, code: str | None) -> Iterator[str | TurnResult]:
+        def wait_for_model() -> Iterator[Waiting]:
+            nonlocal admitted
+            yield from self.queue.wait_turn(session.id)
+            admitted = True
+
+        with self.queue.open_turn(session.id):
+            try:
+                yield from self._turn(me, session, text, code, wait_for_model)
+            finally:
+                if admitted:
+                    self.queue.done(session.id)
+
+    def _turn(
+        self, me: UserView, session: SessionView, text: str, code: str | None, wait_for_model: WaitForModel
+    ) -> Iterator[str | TurnResult | Waiting]:
         problem = self._problem_of(session)
         state = TutorState.model_validate(session.state["tutor"])
         agent = TutorAgent(problem, self._model("tutor"), self.sandbox, self._config(me))
-        for item in agent.stream(text, state, code=code):
+        for item in agent.stream(text, state, code=code, wait_for_model=wait_for_model):
             if isinstance(item, TurnDone):
                 payload = {**session.state, "tutor": item.state.model_dump(mode="json")}
                 self.store.add_tutor_turn(
@@ -406,7 +441,7 @@ class TutoringService:
                     status="solved" if item.state.solved else None,
                 )
                 yield turn_result(me.role in STAFF_ROLES, item, problem)
-            else:
+            elif isinstance(item, str | Waiting):
                 yield item
 
     def run_tests(self, user: UserView | None, session_id: str, code: str) -> TestRunResult:

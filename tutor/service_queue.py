@@ -1,11 +1,12 @@
-"""Fair turns on the model: at most `slots` tutor turns run at once, the rest wait in arrival order.
+"""Fair turns on the model: at most `slots` tutor turns use the model at once, the rest wait in arrival order.
 
 One local engine answers one request at a time on a CPU, and a tutor turn makes several model calls. Taking
 whole turns in arrival order (instead of letting every waiting turn's calls interleave) gives each student
-their reply as early as the line allows, and no student's long conversation starves another's. A session has
-at most one turn in line. While a turn waits, its place is reported so the app can show it; a turn that
-waits longer than `max_wait_s` gives up with `TutorBusyError`, and the student's message, already stored,
-waits for them to ask again (nothing is lost).
+their reply as early as the line allows, and no student's long conversation starves another's. A turn joins
+the line only when it first needs the model: what the rules decide (the assessment and its acknowledgement)
+goes out before. A session has at most one turn under way (`open_turn`). While a turn waits, its place is
+reported so the app can show it; a turn that waits longer than `max_wait_s` gives up with `TutorBusyError`,
+and the student's message, already stored, waits for them to ask again (nothing is lost).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tutor.errors import InputDataError, RateLimitedError
@@ -38,7 +40,21 @@ class TurnQueue:
         self.slots, self.max_wait_s, self.poll_s = slots, max_wait_s, poll_s
         self._line: deque[str] = deque()  # session ids, first in line on the left
         self._running: set[str] = set()
+        self._open: set[str] = set()  # sessions with a turn under way, in line or not
         self._changed = threading.Condition()
+
+    @contextmanager
+    def open_turn(self, key: str) -> Iterator[None]:
+        """Mark a turn of session `key` as under way; a second one at the same time is refused."""
+        with self._changed:
+            if key in self._open:
+                raise InputDataError("the tutor is still answering your last message", "wait for its reply")
+            self._open.add(key)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._open.discard(key)
 
     def _place(self, key: str) -> int:
         return self._line.index(key) + 1
@@ -83,9 +99,9 @@ class TurnQueue:
             raise
 
     def busy(self, key: str) -> bool:
-        """Whether `key` has a turn in line or running."""
+        """Whether `key` has a turn under way, in line or running."""
         with self._changed:
-            return key in self._running or key in self._line
+            return key in self._open or key in self._running or key in self._line
 
     def done(self, key: str) -> None:
         """Give the slot back (after the turn, whether it worked or not)."""

@@ -47,6 +47,12 @@ class ModelOptions(BaseModel):
     n_gpu_layers: int = Field(0, description="Layers to offload to a GPU for local GGUF models (-1: all).")
     base_url: str | None = Field(None, description="Base URL for `openai:` specs (OpenAI-compatible servers).")
     seed: int | None = None
+    prompt_states_memory_mb: int = Field(
+        512, ge=0, description="Local models: memory for saved prompt states (one per conversation, ~28 KB a token)."
+    )
+    prompt_states_disk_mb: int = Field(
+        2048, ge=0, description="Local models: disk for prompt states that no longer fit in memory (0: none)."
+    )
 
 
 class TutorPolicy(BaseModel):
@@ -90,6 +96,11 @@ class TurnQueueSettings(BaseModel):
         1, ge=1, le=64, description="Tutor turns at once (1 for the local engine; a server's parallel slots)."
     )
     max_wait_s: float = Field(180.0, gt=0, description="A turn waiting longer gives up; the message is kept.")
+    prefill_on_open: bool = Field(
+        True,
+        description="Process a new session's prompt (system prompt, problem, opening) as it opens, in line with "
+        "the turns, so the student's first turn does not wait for it (local models).",
+    )
 
 
 class AccessPolicy(BaseModel):

@@ -238,17 +238,20 @@ class TutorHandlers:
             stream = self.service.send(user_of(user_state), session_id, message, code=code)
             reply, shown = "", [*shown, {"role": "assistant", "content": "…"}]
             yield {t.chat: shown, t.message: ""}
+            clear_status = True
             for item in stream:
-                if isinstance(item, Waiting):
+                if isinstance(item, Waiting):  # may come after the acknowledgement, before the model's words
+                    clear_status = True
                     yield {self.shell.status: in_line(item)}
                     continue
                 if isinstance(item, TurnResult):
                     yield {t.chat: shown, **self._done(item)}
                     continue
-                first_text, reply = not reply, reply + item
+                reply += item
                 shown[-1] = {"role": "assistant", "content": reply}
-                # The first words clear a "you are in line" note.
-                yield {t.chat: shown, self.shell.status: ""} if first_text else {t.chat: shown}
+                # The first words, and the first after a wait, clear a "you are in line" note.
+                yield {t.chat: shown, self.shell.status: ""} if clear_status else {t.chat: shown}
+                clear_status = False
         except TutorBusyError as exc:
             # The message is stored and waits for its reply: show it so, and leave the box empty.
             waiting = [*shown[:-1], {"role": "assistant", "content": WAITING}]

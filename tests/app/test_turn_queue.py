@@ -75,7 +75,7 @@ def test_a_student_in_line_sees_waiting_then_gets_the_reply_and_nothing_is_lost(
     items: list[object] = []
     worker = threading.Thread(target=lambda: items.extend(service.send(bea, second, "is it 2.80?")))
     worker.start()
-    _until(lambda: service.queue.status() == (1, 1) and bool(items))
+    _until(lambda: service.queue.status() == (1, 1) and any(isinstance(i, Waiting) for i in items))
     with pytest.raises(InputDataError, match="still answering"):
         list(service.send(bea, second, "hello?"))  # one message at a time per session: nothing reordered
     service.queue.done("someone-else")
@@ -97,3 +97,37 @@ def test_a_turn_that_gives_up_keeps_the_message_for_the_next_send(service):
     service.queue.done("someone-else")
     assert any(isinstance(i, TurnResult) for i in service.send(ada, session, ""))  # an empty Send answers it
     assert service.open(ada, session).pending is None
+
+
+def test_the_acknowledgement_goes_out_before_the_turn_waits_for_the_model(service):
+    service.queue = TurnQueue(slots=1, max_wait_s=60, poll_s=0.05)
+    ada = service.sign_up("ada", "correct horse")
+    session = service.start(ada, "toy-math-pencils").session_id
+    list(service.queue.wait_turn("someone-else"))  # the model is busy with another student's turn
+    items: list[object] = []
+    worker = threading.Thread(target=lambda: items.extend(service.send(ada, session, "is it 2.80?")))
+    worker.start()
+    _until(lambda: any(isinstance(i, Waiting) for i in items))
+    first_text = next(i for i in items if isinstance(i, str))
+    assert items.index(first_text) < next(n for n, i in enumerate(items) if isinstance(i, Waiting))
+    assert first_text.strip() and "2.80" not in first_text  # the rules' acknowledgement, not the model's words
+    assert service.queue.busy(session)  # under way while it waits: a second message is refused
+    with pytest.raises(InputDataError, match="still answering"):
+        list(service.send(ada, session, "hello?"))
+    service.queue.done("someone-else")
+    worker.join(timeout=60)
+    assert isinstance(items[-1], TurnResult) and not service.queue.busy(session)
+    assert service.queue.status() == (0, 0)
+
+
+def test_a_turn_the_rules_answer_without_the_model_never_joins_the_line(service):
+    from tutor.agent import TutorConfig
+
+    service._config = lambda student: TutorConfig(composition="scaffold")  # the scaffold's own words
+    service.queue = TurnQueue(slots=1, max_wait_s=0.2, poll_s=0.05)
+    ada = service.sign_up("ada", "correct horse")
+    session = service.start(ada, "toy-math-pencils").session_id
+    list(service.queue.wait_turn("someone-else"))  # the model is busy: this turn does not need it
+    items = list(service.send(ada, session, "is it 2.80?"))
+    assert isinstance(items[-1], TurnResult) and not any(isinstance(i, Waiting) for i in items)
+    service.queue.done("someone-else")

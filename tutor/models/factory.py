@@ -89,6 +89,7 @@ def get_chat_model(
 
 def _llamacpp(parsed: ModelSpec, opts: ModelOptions, cache_dir: Path | None, extra: dict[str, Any]) -> BaseChatModel:
     from tutor.models.llamacpp import LlamaCppChatModel
+    from tutor.models.prompt_states import StateBudget
 
     if parsed.kind == "local":
         from tutor.models import bundled
@@ -110,6 +111,10 @@ def _llamacpp(parsed: ModelSpec, opts: ModelOptions, cache_dir: Path | None, ext
         "temperature": opts.temperature,
         "seed": opts.seed,
         "max_retries": opts.max_retries,
+        "prompt_states": StateBudget(
+            memory_bytes=opts.prompt_states_memory_mb * 2**20, disk_bytes=opts.prompt_states_disk_mb * 2**20
+        ),
+        "prompt_states_dir": (cache_dir or default_cache_dir()) / "prompt-states",
     }
     kwargs.update(extra)
     return LlamaCppChatModel(**kwargs)
