@@ -105,7 +105,10 @@ class Judge:
             result = self._structured.invoke(self.messages(item))
         except ModelOutputError as exc:
             return JudgeVerdict(None, f"unreadable judge reply: {exc.message}", time.perf_counter() - started)
-        except (OutputParserException, ValidationError, json.JSONDecodeError) as exc:
+        except ValidationError as exc:
+            reason = validation_problem(exc, "(the reply)")
+            return JudgeVerdict(None, f"unreadable judge reply: {reason}", time.perf_counter() - started)
+        except (OutputParserException, json.JSONDecodeError) as exc:
             return JudgeVerdict(
                 None,
                 f"unreadable judge reply: {str(exc).splitlines()[0][:300]}",

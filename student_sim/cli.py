@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from tutor.errors import InputDataError, NotFoundError
+from tutor.errors import InputDataError, NotFoundError, validation_problem
 
 _FORMATS = ("openai", "sharegpt")
 
@@ -204,8 +204,7 @@ def import_mathdial(
         except InputDataError as exc:
             raise InputDataError(f"{source}: line {n}: {exc.message}") from None
         except ValidationError as exc:
-            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            raise InputDataError(f"{source}: line {n}: field `{field}`: {exc.errors()[0]['msg']}") from None
+            raise InputDataError(f"{source}: line {n}: {validation_problem(exc)}") from None
         (out_dir / f"{profile.id}.yaml").write_text(dump_profile(profile), encoding="utf-8")
         written += 1
     typer.echo(f"{written} profile(s) -> {out_dir}")

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tutor.errors import InputDataError, NotFoundError
+from tutor.files import validate_as
 from tutor.problems.bank import datasets_dir
 from tutor.problems.importers.common import last_number, slug
 from tutor.problems.labelled import StudentProfileSeed
@@ -153,12 +154,7 @@ def load_profile_file(path: str | Path) -> StudentProfile:
 
 
 def _validate(data: Any, where: str) -> StudentProfile:
-    try:
-        return StudentProfile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(the profile)"
-        raise InputDataError(f"{where}: field `{field}`: {first['msg']}") from None
+    return validate_as(StudentProfile, data, where, whole="(the profile)")
 
 
 @lru_cache(maxsize=4)

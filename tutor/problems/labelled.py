@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from tutor.errors import InputDataError
+from tutor.errors import InputDataError, validation_problem
 from tutor.problems.schema import SLUG_PATTERN
 
 Role = Literal["tutor", "student"]
@@ -216,7 +216,5 @@ def read_labelled_jsonl(path: str | Path) -> list[AnyLabelled]:
                     f"{path}: line {n}: not a labelled record (no `record` field)",
                     hint="labelled records and problems go to different files",
                 ) from None
-            first = exc.errors(include_url=False)[0]
-            field = ".".join(str(p) for p in first["loc"]) or "(the record)"
-            raise InputDataError(f"{path}: line {n}: field `{field}`: {first['msg']}") from None
+            raise InputDataError(f"{path}: line {n}: {validation_problem(exc)}") from None
     return records
