@@ -7,8 +7,9 @@ import pytest
 
 from tests.tutor.conftest import scripted
 from tutor.errors import ModelBackendError
+from tutor.problems.numbers import printed_number
 from tutor.sandbox import Limits
-from tutor.soliloquy.soliloquy import Soliloquist, extract_code, find_expression, last_number
+from tutor.soliloquy.soliloquy import Soliloquist, extract_code, find_expression
 
 
 @pytest.mark.parametrize(
@@ -129,8 +130,9 @@ def test_the_model_decides_when_rules_cannot(sandbox):
 
 
 def test_helpers_read_the_last_number_and_the_fenced_code():
-    assert last_number("working...\n2.8\n") == 2.8
-    assert last_number("no numbers") is None
+    assert printed_number("working...\n2.8\n") == 2.8
+    assert printed_number("1,250\ndone\n") == 1250
+    assert printed_number("no numbers") is None
     assert extract_code("Sure:\n```python\nprint(1)\n```\nDone") == "print(1)"
     assert extract_code("print(2)") == "print(2)"
 

@@ -19,9 +19,9 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from tutor.errors import InputDataError, ModelOutputError, TutorError
+from tutor.problems.numbers import printed_number
 from tutor.problems.schema import MathProblem, NumericAnswer, Step
 from tutor.sandbox import Limits, Sandbox
-from tutor.soliloquy.soliloquy import last_number
 
 log = logging.getLogger(__name__)
 MAX_PASTED_CHARS = 2000
@@ -163,7 +163,7 @@ def _run_step(
     code, value = step.python, None
     for attempt in range(max_repairs + 1):
         result = sandbox.run(code, limits=Limits())
-        value = last_number(result.stdout) if result.ok else None
+        value = printed_number(result.stdout) if result.ok else None
         if value is not None or attempt == max_repairs:
             break
         try:

@@ -433,3 +433,14 @@ def _is_pronoun_one(text: str, match: re.Match[str]) -> bool:
         nxt = _next_word(text, match.end())
         return not (nxt and (nxt[0] in _DENOMS or nxt[0] in _SCALES or nxt[0] in ("hundred", "and", "point")))
     return False
+
+
+def printed_number(stdout: str) -> float | None:
+    """The number a program printed last: its last output line that is a plain number (`1,250` reads as
+    1250), or None. Unlike `extract_numbers` this reads a calculation's output, not prose."""
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            return float(line.strip().replace(",", ""))
+        except ValueError:
+            continue
+    return None

@@ -18,6 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from tutor.errors import TutorError
+from tutor.problems.numbers import printed_number
 from tutor.record import ModelCall, Repair, Soliloquy
 from tutor.sandbox import Limits, Sandbox
 
@@ -115,15 +116,6 @@ def find_expression(text: str) -> Expression | None:
     return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
-def last_number(stdout: str) -> float | None:
-    for line in reversed(stdout.strip().splitlines()):
-        try:
-            return float(line.strip().replace(",", ""))
-        except ValueError:
-            continue
-    return None
-
-
 class _Decision(BaseModel):
     needs_calculation: bool = Field(description="True if a calculation is needed to reply correctly.")
     description: str = Field("", description="What to calculate, in words, with the numbers.")
@@ -149,7 +141,7 @@ class Soliloquist:
             return None
         code = f"print({expr.python})"
         result = self.sandbox.run(code, limits=self.limits)
-        value = last_number(result.stdout) if result.ok else None
+        value = printed_number(result.stdout) if result.ok else None
         return Soliloquy(
             needed=True,
             decided_by="rules",
@@ -227,7 +219,7 @@ class Soliloquist:
                 return record
             code = program.code.strip()
             result = self.sandbox.run(code, limits=self.limits)
-            value = last_number(result.stdout) if result.ok else None
+            value = printed_number(result.stdout) if result.ok else None
             if value is not None:
                 record.code, record.stdout, record.value, record.ok = code, result.stdout[-500:], value, True
                 return record
