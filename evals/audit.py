@@ -61,7 +61,7 @@ from evals.audit_words import (
     STOPWORDS,
 )
 from student_sim.dialogue import Dialogue
-from tutor.problems.schema import AnyProblem, DebuggingProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem, NumericAnswer
 from tutor.record import TutorTurn
 
 __all__ = [
@@ -118,7 +118,7 @@ def step_answers(problem: AnyProblem) -> list[tuple[str, float]]:
     """(step id, value) of every numeric step answer."""
     if isinstance(problem, DebuggingProblem):
         return []
-    return [(s.id, float(s.answer.value)) for s in problem.steps if getattr(s.answer, "value", None) is not None]
+    return [(s.id, float(s.answer.value)) for s in problem.steps if isinstance(s.answer, NumericAnswer)]
 
 
 @dataclass(frozen=True)
@@ -353,7 +353,9 @@ def _invented_code(ctx: ReplyContext, sources: list[str]) -> str | None:
     problem = ctx.problem
     assert isinstance(problem, DebuggingProblem)
     idents = {i for t in sources for i in IDENT.findall(t)}
-    program = "".join([problem.buggy_code, problem.fixed_code, *(t.code for t in problem.tests), *sources]).split()
+    program = "".join(
+        [problem.buggy_code, problem.fixed_code or "", *(t.code for t in problem.tests), *sources]
+    ).split()
     written = "".join(program)
     for span in CODE.findall(ctx.reply):
         body = span.strip("`").removeprefix("python")

@@ -277,7 +277,7 @@ def _first_answer_is_wrong(dialogue: Dialogue) -> bool | None:
 def _move_counts(moves: Iterable[str | None]) -> tuple[dict[str, int], dict[str, float], int]:
     counts = Counter(m for m in moves if m is not None)
     total = sum(counts.values())
-    full = {m: counts.get(m, 0) for m in MOVES}
+    full: dict[str, int] = {m: counts.get(m, 0) for m in MOVES}
     shares = {m: _round(n / total) if total else 0.0 for m, n in full.items()}
     return full, shares, total
 

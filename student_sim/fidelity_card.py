@@ -109,7 +109,7 @@ class FidelityCard(_Record):
     ours: DatasetFigures
     mathdial: DatasetFigures | None = None
     mathdial_path: str = ""
-    move_table: dict[str, str] = Field(default_factory=lambda: dict(MOVE_TABLE))
+    move_table: dict[str, str] = Field(default_factory=lambda: dict[str, str](MOVE_TABLE))
     notes: list[str] = Field(default_factory=list)
 
     def to_json(self) -> str:

@@ -283,7 +283,7 @@ def judge_understanding(
     bug = problem.bug(node.ref)
     start = time.perf_counter()
     try:
-        verdict = model.with_structured_output(_Identifies).invoke(
+        reply = model.with_structured_output(_Identifies).invoke(
             [
                 SystemMessage(
                     content="You check whether a student's explanation identifies a specific bug. Reply in JSON."
@@ -294,6 +294,8 @@ def judge_understanding(
                 ),
             ]
         )
+        # A backend that ignores the schema class returns a dict.
+        verdict = reply if isinstance(reply, _Identifies) else _Identifies.model_validate(reply)
     except TutorError as exc:
         calls.append(
             ModelCall(

@@ -19,9 +19,11 @@ from evals.audit import (
     RULES,
     AuditSummary,
     ReplyAudit,
+    ReplyContext,
     audit_dialogue,
     audit_dialogues,
     audit_reply,
+    off_problem,
     render_audit_markdown,
     summarize,
 )
@@ -29,6 +31,7 @@ from evals.audit_text import numbers_in, written_results
 from student_sim.dialogue import Dialogue, DialogueTurn, Outcome, Provenance, QualityCheck
 from student_sim.provenance import versions
 from tutor.problems.bank import ProblemBank
+from tutor.problems.schema import DebuggingProblem
 from tutor.record import TutorTurn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -366,3 +369,21 @@ def test_a_dialogue_record_without_the_student_message_in_its_turn_record_is_rea
     )
     (reply,) = audit_dialogue(make_dialogue("toy-math-pencils", [opening, S("7.40"), praise]))
     assert reply.student_message == "7.40" and reply.rules == {"false_praise", "off_problem"}
+
+
+def test_code_quotes_are_checked_on_an_imported_problem_whose_fix_is_kept_in_words():
+    # An imported debugging problem may have no fixed program (`fixed_code` None): the rule reads the buggy
+    # program, the tests and the student's code instead.
+    data = _bank().get("debug-001-tournament-points").model_dump(mode="json", exclude_none=True)
+    data.pop("fixed_code")
+    for bug in data["bugs"]:
+        bug.pop("patch", None)
+    problem = DebuggingProblem.model_validate({**data, "source": "socratic-debugging", "missing": ["patch"]})
+    assert problem.fixed_code is None
+
+    def hits(reply: str) -> list[str]:
+        ctx = ReplyContext(problem, reply, "hm", "", "question", (), "", ())
+        return off_problem(ctx)
+
+    assert hits("Look at `total += points` again.") == []
+    assert hits("Try `bogus_total = 0` first.") == ["quotes code the program does not contain: '`bogus_total = 0`'"]

@@ -50,7 +50,9 @@ _EXAMPLE = """Problem: Sam buys 3 notebooks at $2 each and pays with a $10 bill.
 
 
 def _ask(model: BaseChatModel, messages: list[BaseMessage]) -> DraftScaffold:
-    return model.with_structured_output(DraftScaffold).invoke(messages)
+    reply = model.with_structured_output(DraftScaffold).invoke(messages)
+    # A backend that ignores the schema class returns a dict.
+    return reply if isinstance(reply, DraftScaffold) else DraftScaffold.model_validate(reply)
 
 
 def build_scaffold(
@@ -167,7 +169,7 @@ def _run_step(
         if value is not None or attempt == max_repairs:
             break
         try:
-            fix = model.with_structured_output(DraftStep).invoke(
+            reply = model.with_structured_output(DraftStep).invoke(
                 [
                     *messages,
                     HumanMessage(
@@ -177,7 +179,7 @@ def _run_step(
                     ),
                 ]
             )
-            code = fix.python
+            code = (reply if isinstance(reply, DraftStep) else DraftStep.model_validate(reply)).python
         except TutorError:
             break
     return code, value

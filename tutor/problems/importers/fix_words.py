@@ -414,7 +414,8 @@ def _inline(clause: str) -> Edit | None:
     if m is None:
         return None
     added, where, anchor, rest = m.group(1), m.group(2).lower(), m.group(3), m.group(4)
-    lines = _nums(re.search(rf"\b{_LINES}", rest, re.I).group(1)) if re.search(rf"\b{_LINES}", rest, re.I) else []
+    named = re.search(rf"\b{_LINES}", rest, re.I)
+    lines = _nums(named.group(1)) if named else []
     tight = not re.match(r"^\w", added) if where == "after" else not re.search(r"\w$", added)
     joins = ["", " "] if tight else [" ", ""]
     texts = [added.strip() + j + anchor if where == "before" else anchor + j + added.strip() for j in joins]

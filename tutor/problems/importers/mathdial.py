@@ -126,7 +126,10 @@ def read_conversations(path: Path) -> tuple[list[MathDialConversation], list[Ski
     conversations: list[MathDialConversation] = []
     skipped: list[SkippedRecord] = []
     for item in _iter_conversations(path):
-        (skipped if isinstance(item, SkippedRecord) else conversations).append(item)
+        if isinstance(item, SkippedRecord):
+            skipped.append(item)
+        else:
+            conversations.append(item)
     return conversations, skipped
 
 

@@ -251,9 +251,9 @@ def _choose_fix(buggy: str, fixes: list[str], tests: list[tuple[str, str]], grou
             first_applied = first_applied or _Fix(fix, program, patch, False, "words")
     shown = [c for f in group for c in _dialogue_codes(f.sections.get("dialogue", ""))]
     for code in dict.fromkeys(reversed(shown)):  # the last program shown is the likeliest repair
-        patch = patch_from_code(buggy, code)
-        if patch is not None and (runs := runs + 1) <= _MAX_TEST_RUNS and not failing_tests(code, tests):
-            return _Fix(" ".join(fixes), code, patch, True, "dialogue")
+        shown_patch = patch_from_code(buggy, code)
+        if shown_patch is not None and (runs := runs + 1) <= _MAX_TEST_RUNS and not failing_tests(code, tests):
+            return _Fix(" ".join(fixes), code, shown_patch, True, "dialogue")
     return first_applied or _Fix(fixes[0], None, None, False, "words")
 
 
