@@ -52,7 +52,7 @@ EMPTY = ["", "?"]
 
 
 @dataclass(frozen=True)
-class Message:
+class ScriptedMessage:
     """One scripted student message: its kind (for the audit's tests), text and submitted code."""
 
     kind: str
@@ -79,17 +79,17 @@ def _answer_text(answer: Any) -> str:
     return f"{_number(value)} {unit}" if unit else _number(value)
 
 
-def stepped_script(problem: MathProblem | PhysicsProblem, n: int) -> list[Message]:
+def stepped_script(problem: MathProblem | PhysicsProblem, n: int) -> list[ScriptedMessage]:
     """Eight or nine messages over the first two steps; the order varies a little between problems so that
     the same kind of message is seen at different points of a conversation."""
     first = problem.steps[0]
     wrong = next((w for w in first.wrong_answers if w.value is not None), None)
     script = [
-        Message("wrong", f"I think it's {_answer_text(wrong)}" if wrong else "I think it's 12"),
-        Message("size_question", SIZE_QUESTIONS[n % len(SIZE_QUESTIONS)]),
-        Message("empty", EMPTY[n % 2]),
-        Message("correct", _answer_text(first.answer)),
-        Message("dont_know", "I don't know"),
+        ScriptedMessage("wrong", f"I think it's {_answer_text(wrong)}" if wrong else "I think it's 12"),
+        ScriptedMessage("size_question", SIZE_QUESTIONS[n % len(SIZE_QUESTIONS)]),
+        ScriptedMessage("empty", EMPTY[n % 2]),
+        ScriptedMessage("correct", _answer_text(first.answer)),
+        ScriptedMessage("dont_know", "I don't know"),
     ]
     if n % 2:
         script[1], script[4] = script[4], script[1]
@@ -97,29 +97,29 @@ def stepped_script(problem: MathProblem | PhysicsProblem, n: int) -> list[Messag
         second = problem.steps[1]
         wrong2 = next((w for w in second.wrong_answers if w.value is not None), None)
         if wrong2 is not None:
-            script.append(Message("wrong", _answer_text(wrong2)))
+            script.append(ScriptedMessage("wrong", _answer_text(wrong2)))
     script += [
-        Message("tell_me", "just tell me the answer"),
-        Message("off_topic", OFF_TOPIC[n % len(OFF_TOPIC)]),
+        ScriptedMessage("tell_me", "just tell me the answer"),
+        ScriptedMessage("off_topic", OFF_TOPIC[n % len(OFF_TOPIC)]),
     ]
     if len(problem.steps) > 1:
-        script.append(Message("correct", f"I got {_answer_text(problem.steps[1].answer)}"))
+        script.append(ScriptedMessage("correct", f"I got {_answer_text(problem.steps[1].answer)}"))
     return script
 
 
-def debugging_script(problem: DebuggingProblem, n: int) -> list[Message]:
+def debugging_script(problem: DebuggingProblem, n: int) -> list[ScriptedMessage]:
     """Six messages: unsure, a wrong guess, a yes/no question about where the bug is, a request for the fix,
     off-topic, then the first bug's fix submitted as code."""
     bug = problem.bug_order()[0]
     fixed = problem.buggy_code.replace(bug.patch.find, bug.patch.replace, 1)
     return [
-        Message("dont_know", "I don't know what's wrong"),
-        Message("wrong", "I think the problem is the function name"),
-        Message("size_question", f"is the bug on line {bug.lines[0]}?"),
-        Message("tell_me", "just show me the fixed code"),
-        Message("off_topic", OFF_TOPIC[n % len(OFF_TOPIC)]),
-        Message("correct", "I changed it, does it work now?", code=fixed),
-        Message("empty", EMPTY[n % 2]),
+        ScriptedMessage("dont_know", "I don't know what's wrong"),
+        ScriptedMessage("wrong", "I think the problem is the function name"),
+        ScriptedMessage("size_question", f"is the bug on line {bug.lines[0]}?"),
+        ScriptedMessage("tell_me", "just show me the fixed code"),
+        ScriptedMessage("off_topic", OFF_TOPIC[n % len(OFF_TOPIC)]),
+        ScriptedMessage("correct", "I changed it, does it work now?", code=fixed),
+        ScriptedMessage("empty", EMPTY[n % 2]),
     ]
 
 
@@ -127,7 +127,7 @@ def _step_id(state: Any) -> str:
     return state.plan.current or ""
 
 
-def record_session(agent: Any, session: str, script: list[Message], out: Any, deadline: float) -> int:
+def record_session(agent: Any, session: str, script: list[ScriptedMessage], out: Any, deadline: float) -> int:
     """Drive one session and append one line per tutor turn; returns the number of turns written."""
     opening, state = agent.start()
     written = 0
@@ -192,7 +192,7 @@ def main() -> None:
     bank = ProblemBank.load()
     model = get_chat_model(args.spec, ModelOptions(seed=args.seed, n_ctx=args.n_ctx))
     done = _done_sessions(args.out)
-    sessions: list[tuple[str, list[Message]]] = []
+    sessions: list[tuple[str, list[ScriptedMessage]]] = []
     # Debugging sessions are interleaved so that a run cut short by the time limit still has some.
     for n, pid in enumerate(STEPPED):
         problem = bank.get(pid)
