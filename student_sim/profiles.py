@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tutor.errors import InputDataError, NotFoundError
-from tutor.files import validate_as
+from tutor.files import load_model
 from tutor.problems.bank import datasets_dir
 from tutor.problems.importers.common import last_number, slug
 from tutor.problems.labelled import StudentProfileSeed
@@ -143,18 +143,10 @@ def load_profile_file(path: str | Path) -> StudentProfile:
         InputDataError: unreadable file, bad YAML, or a field that does not fit (named).
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputDataError(f"{path}: cannot read the profile: {exc}") from None
-    profile = _validate(data, str(path))
+    profile = load_model(StudentProfile, path, what="profile", error=InputDataError)
     if profile.id != path.stem:
         raise InputDataError(f"{path}: id {profile.id!r} differs from the file name {path.stem!r}")
     return profile
-
-
-def _validate(data: Any, where: str) -> StudentProfile:
-    return validate_as(StudentProfile, data, where, whole="(the profile)")
 
 
 @lru_cache(maxsize=4)
