@@ -15,10 +15,12 @@ model with canned replies (measures the app and the queue, not the model). Write
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import resource
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,13 @@ def _student(url: str, name: str, problem: str, turns: int, out: dict[str, Any])
         out["error_messages"].append(f"{type(exc).__name__}: {exc}"[:300])
 
 
+def _text(content: Any) -> str:
+    """A chat message's text: Gradio sends a string or a list of parts such as {"type": "text", "text": ...}."""
+    if isinstance(content, list):
+        return "".join(str(part.get("text") or "") for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
 def _session(url: str, name: str, problem: str, turns: int, out: dict[str, Any]) -> None:
     """One student's session through the HTTP API: sign up, open a problem, read it for `read_s`, then send
     the messages one after the other. Per turn: first visible text, the model's first words (the first text
@@ -80,7 +89,7 @@ def _session(url: str, name: str, problem: str, turns: int, out: dict[str, Any])
                 out["max_place"] = max(out["max_place"], int(status.split("number ")[1].split()[0]))
             if not isinstance(history, list) or not history:  # this update left the chat as it was
                 continue
-            content = str(history[-1].get("content") or "") if history[-1].get("role") == "assistant" else ""
+            content = _text(history[-1].get("content")) if history[-1].get("role") == "assistant" else ""
             if first is None and content not in ("", "…"):
                 first, shown = time.perf_counter() - started, content
             elif first is not None and more is None and len(content) > len(shown):
@@ -189,7 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--read-s", type=float, default=10.0, help="Seconds each student reads before turn 1.")
     args = parser.parse_args(argv)
-    rows = [run_once(n, args.model, args.turns, args.read_s) for n in args.students]
+    # Each N in a fresh process, so that its peak RSS is its own (the model is loaded again: ~3 s).
+    rows = []
+    for n in args.students:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            rows.append(pool.submit(run_once, n, args.model, args.turns, args.read_s).result())
     label = "scripted model (the app and the queue, no model time)" if args.model == "scripted" else "real model"
     write(
         "app_load" if args.model != "scripted" else "app_load_scripted",

@@ -48,7 +48,7 @@ class ModelOptions(BaseModel):
     base_url: str | None = Field(None, description="Base URL for `openai:` specs (OpenAI-compatible servers).")
     seed: int | None = None
     prompt_states_memory_mb: int = Field(
-        512, ge=0, description="Local models: memory for saved prompt states (one per conversation, ~28 KB a token)."
+        256, ge=0, description="Local models: memory for saved prompt states (one per conversation, ~28 KB a token)."
     )
     prompt_states_disk_mb: int = Field(
         2048, ge=0, description="Local models: disk for prompt states that no longer fit in memory (0: none)."

@@ -12,6 +12,7 @@ best one before the next call, so a switch of student costs a restore (~0.03 s),
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -48,6 +49,7 @@ _engines: dict[tuple[str, int, int, int], _Engine] = {}
 _engines_lock = threading.Lock()
 
 
+@functools.cache
 def _state_keeping_llama() -> type:
     """`Llama` whose every generation first restores the best saved prompt state and saves its own after."""
     from llama_cpp import Llama
@@ -66,6 +68,16 @@ def _state_keeping_llama() -> type:
                     states.save(self)
 
     return StateKeepingLlama
+
+
+def state_keeping(llm: Any, budget: StateBudget, folder: Path | None) -> PromptStates | None:
+    """Make a loaded `Llama` keep prompt states under `budget` (None: the budget is zero)."""
+    if budget.memory_bytes <= 0 and budget.disk_bytes <= 0:
+        return None
+    if not hasattr(llm, "prompt_states"):  # a plain Llama (llama-cpp-python's server builds its own)
+        llm.__class__ = _state_keeping_llama()
+    llm.prompt_states = PromptStates(budget, folder)
+    return llm.prompt_states
 
 
 def load_engine(
@@ -101,6 +113,9 @@ def load_engine(
                 n_threads=threads,
                 n_threads_batch=threads,
                 n_gpu_layers=n_gpu_layers,
+                # On a CPU llama.cpp repacks the weights into its own buffers as it loads; a mapped file
+                # would stay resident beside them (measured: 1.97 GB RSS mapped, 1.38 GB read).
+                use_mmap=n_gpu_layers != 0,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -109,9 +124,8 @@ def load_engine(
             ) from exc
         # Not LlamaRAMCache: measured here, every state it saved grew the process by ~70 MB (the copies of
         # the logits buffer are not counted against its capacity). PromptStates keeps the KV cache only.
-        if states is not None and (states.memory_bytes > 0 or states.disk_bytes > 0):
-            llm.prompt_states = PromptStates(states, states_dir)
-        engine = _Engine(llm=llm, lock=threading.Lock(), load_s=time.perf_counter() - start, states=llm.prompt_states)
+        kept = state_keeping(llm, states, states_dir) if states is not None else None
+        engine = _Engine(llm=llm, lock=threading.Lock(), load_s=time.perf_counter() - start, states=kept)
         _engines[key] = engine
         return engine
 

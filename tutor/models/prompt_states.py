@@ -37,7 +37,7 @@ class StateBudget:
     """How much the store may hold: bytes in memory, bytes on disk (0: no disk tier), and the least gain
     (in tokens over what the engine already holds) that is worth a restore."""
 
-    memory_bytes: int = 512 * 2**20
+    memory_bytes: int = 256 * 2**20
     disk_bytes: int = 2 * 2**30
     min_gain_tokens: int = 16
     min_tokens: int = 32
