@@ -38,6 +38,9 @@ _SPEAKER = re.compile(r"^\s*(?:\*\*)?(?:tutor|assistant|teacher)(?:\*\*)?\s*:\s*
 # The buffer always starts at a sentence start, so `^` catches a role label after a released line.
 _ROLE_BREAK = re.compile(r"(?:^|\n)\s*(?:student|user|tutor notes)\s*:", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"(?<=[,;])\s+")
+_WORDS = re.compile(r"[A-Za-z0-9']+")
+_FILLER = frozenset({"okay", "ok", "sure", "alright", "well", "so"})
+_LEADING_PUNCTUATION = re.compile(r"^[\s.,!;:-]*")
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]{2,20}\|>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 log = logging.getLogger(__name__)
@@ -116,9 +119,20 @@ def _clean(piece: str, at_start: bool, prefix: str = "") -> str:
     if not at_start:
         return piece
     piece = _SPEAKER.sub("", piece, count=1)
-    if prefix and piece.lstrip().lower().startswith(prefix.lower()):
-        piece = piece.lstrip()[len(prefix) :]
-    return piece
+    return _without_repeat(piece, prefix) if prefix else piece
+
+
+def _without_repeat(piece: str, prefix: str) -> str:
+    """`piece` without a repeat of the acknowledgement at its start, word for word after filler such as
+    "Okay," (seen: "Let's think about that together. Okay, let's think about that together...")."""
+    said = [w.lower() for w in _WORDS.findall(prefix)]
+    words = list(_WORDS.finditer(piece))
+    start = 0
+    while start < len(words) and words[start].group().lower() in _FILLER:
+        start += 1
+    if not said or [w.group().lower() for w in words[start : start + len(said)]] != said:
+        return piece
+    return _LEADING_PUNCTUATION.sub(" ", piece[words[start + len(said) - 1].end() :], count=1)
 
 
 def garbage_reason(text: str) -> str | None:

@@ -277,3 +277,15 @@ def test_passed_is_false_only_when_even_the_fallback_fails_the_checks():
             out = done.value
             break
     assert pieces == [FALLBACK] and out.verdict.fallback_used and not out.verdict.passed
+
+
+def test_a_draft_that_repeats_the_acknowledgement_after_filler_loses_the_repeat():
+    from tutor.compose import _clean
+
+    prefix = "Let's think about that together."
+    draft = "Okay, let's think about that together. What do the pencils cost?"
+    assert _clean(draft, True, prefix).strip() == "What do the pencils cost?"
+    assert _clean("Let's think about that together!", True, prefix).strip() == ""
+    kept = "Let's think about the pencils first."  # shares words, does not repeat it
+    assert _clean(kept, True, prefix) == kept
+    assert _clean(draft, False, prefix) == draft  # only a draft's first piece
