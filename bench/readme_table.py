@@ -103,6 +103,41 @@ ROWS = (
         "< 1.5 s",
     ),
     Row(
+        "app_load",
+        "app, 3 students taking turns: first visible text from turn 2 (p50 / p95; the rules' acknowledgement)",
+        "{rows.students3.first_visible_s_from_turn_2.p50|.2f} / {rows.students3.first_visible_s_from_turn_2.p95|.2f} s",
+        "real model",
+        "p50 < 1.0 s, p95 < 2.0 s",
+    ),
+    Row(
+        "app_load",
+        "app, 3 students: turn 1 after reading the problem {rows.students3.read_s_before_turn_1|.0f} s (p95)",
+        "{rows.students3.first_visible_s_turn_1.p95|.2f} s",
+        "real model",
+        "< 2.0 s",
+    ),
+    Row(
+        "app_load",
+        "app, 1 / 3 / 8 students: the model's first words from turn 2, waiting in line included (p50)",
+        "{rows.students1.model_words_s_from_turn_2.p50|.1f} / {rows.students3.model_words_s_from_turn_2.p50|.1f} / "
+        "{rows.students8.model_words_s_from_turn_2.p50|.1f} s",
+        "real model",
+    ),
+    Row(
+        "app_load",
+        "app, 3 / 8 students: peak RSS (prompt-state budgets at their defaults)",
+        "{rows.students3.peak_rss_mb|,.0f} / {rows.students8.peak_rss_mb|,.0f} MB",
+        "real model",
+        "< 3 GB",
+    ),
+    Row(
+        "app_load",
+        "app, 8 students x 5 turns: lost messages / errors",
+        "{rows.students8.lost_messages|.0f} / {rows.students8.errors|.0f}",
+        "real model",
+        "0",
+    ),
+    Row(
         "hints",
         "hints: calls per hint, early stop vs all n (GPT4Hints rule, n = 10; scripted hint writer, simulated student)",
         "{pipeline.gpt4hints.early.calls_per_hint|.1f} vs {pipeline.gpt4hints.fixed.calls_per_hint|.1f}",

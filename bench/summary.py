@@ -24,7 +24,7 @@ from tutor.files import write_json
 RESULTS = Path(__file__).resolve().parent / "results"
 SUMMARY = "summary.json"
 _SKIP = {"benchmark", "when", "machine"}
-_ROW_KEYS = ("config", "name", "backend", "mode", "slots")
+_ROW_KEYS = ("config", "name", "backend", "mode", "slots", "students")
 HEADLINES: dict[str, tuple[str, ...]] = {
     "model": (
         "load_s",
@@ -48,6 +48,13 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         "overhead.tutor_turn_s.p50",
         "slots.sequential.dialogues_per_hour",
         "slots.rows.*.speedup",
+    ),
+    "app_load": (
+        "rows.students*.first_visible_s_from_turn_2.p50",
+        "rows.students*.first_visible_s_from_turn_2.p95",
+        "rows.students*.model_words_s_from_turn_2.p50",
+        "rows.students*.lost_messages",
+        "rows.students*.peak_rss_mb",
     ),
     "hints": (
         "pipeline.*.early.calls_per_accepted_hint",
