@@ -50,6 +50,11 @@ class ModelOptions(BaseModel):
     prompt_states_memory_mb: int = Field(
         256, ge=0, description="Local models: memory for saved prompt states (one per conversation, ~28 KB a token)."
     )
+    kv_cache_type: Literal["f16", "q8_0"] = Field(
+        "f16",
+        description="Local models: the KV cache's number type; q8_0 halves it and each saved prompt state (measured "
+        "on the bundled model: 6 of 8 greedy tutor replies identical, same speed).",
+    )
     prompt_states_disk_mb: int = Field(
         2048, ge=0, description="Local models: disk for prompt states that no longer fit in memory (0: none)."
     )

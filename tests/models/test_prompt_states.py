@@ -85,3 +85,26 @@ def test_switching_conversations_restores_the_saved_state_and_gives_the_same_rep
     assert ask("The problem is about apples.") == first_a
     assert states.hits == hits + 1
     assert states.sizes()["states"] >= 2
+
+
+@pytest.mark.model
+def test_a_q8_0_kv_cache_halves_a_saved_state_and_still_answers(local_model_path, tmp_path):
+    from tutor.models.llamacpp import LlamaCppChatModel
+
+    def state_bytes(kv: str) -> tuple[int, str]:
+        model = LlamaCppChatModel(
+            model_path=str(local_model_path),
+            n_ctx=1024,
+            max_tokens=8,
+            temperature=0.0,
+            kv_cache_type=kv,
+            prompt_states=StateBudget(memory_bytes=64 * 2**20, disk_bytes=0),
+        )
+        reply = str(model.invoke([SystemMessage("You are terse. " * 10), HumanMessage("What is 2 + 3?")]).content)
+        states = model.engine().states
+        assert states is not None
+        return states.sizes()["memory_bytes"], reply
+
+    f16, q8 = state_bytes("f16"), state_bytes("q8_0")
+    assert q8[0] < 0.6 * f16[0]
+    assert "5" in q8[1] and "5" in f16[1]

@@ -115,6 +115,7 @@ def _llamacpp(parsed: ModelSpec, opts: ModelOptions, cache_dir: Path | None, ext
             memory_bytes=opts.prompt_states_memory_mb * 2**20, disk_bytes=opts.prompt_states_disk_mb * 2**20
         ),
         "prompt_states_dir": (cache_dir or default_cache_dir()) / "prompt-states",
+        "kv_cache_type": opts.kv_cache_type,
     }
     kwargs.update(extra)
     return LlamaCppChatModel(**kwargs)

@@ -86,6 +86,8 @@ def server_app(spec: str, settings: Settings, alias: str | None = None):  # type
         path = Path(parsed.target)
     else:
         raise ConfigError(f"serve-model serves local specs only, not '{spec}'", "use 'local' or 'gguf:PATH'")
+    from tutor.models.llamacpp import kv_cache_args
+
     try:
         from llama_cpp.server.app import create_app
         from llama_cpp.server.settings import ModelSettings, ServerSettings
@@ -100,6 +102,7 @@ def server_app(spec: str, settings: Settings, alias: str | None = None):  # type
         n_threads=settings.model.n_threads or ModelSettings.model_fields["n_threads"].default,
         n_gpu_layers=settings.model.n_gpu_layers,
         use_mmap=settings.model.n_gpu_layers != 0,  # see tutor.models.llamacpp.load_engine
+        **kv_cache_args(settings.model.kv_cache_type),
         verbose=False,
     )
     # interrupt_requests=False: a second client waits its turn instead of cutting off the first reply.
