@@ -170,10 +170,15 @@ class TutoringService:
             return self._models[spec]
 
     def _config(self, student: UserView) -> TutorConfig:
+        policy = self.settings.policy
+        composition = policy.composition
+        if composition == "auto":
+            composition = composition_for(self._specs["tutor"], self.settings.model.base_url)
         return TutorConfig(
             reveal_after_failed_attempts=self.reveal_policy(student),
-            max_leak_regenerations=self.settings.policy.max_leak_regenerations,
-            max_code_repairs=self.settings.policy.max_code_repairs,
+            max_leak_regenerations=policy.max_leak_regenerations,
+            max_code_repairs=policy.max_code_repairs,
+            composition=composition,
         )
 
     def reveal_policy(self, student: UserView) -> int | None:
@@ -473,6 +478,15 @@ class TutoringService:
         if not (spec_path or "").strip() or not (out_dir or "").strip():
             raise InputDataError("give a spec file and an output folder")
         return launch(self.store, spec_path.strip(), out_dir.strip(), self.settings)
+
+
+def composition_for(spec: str, base_url: str | None = None) -> Literal["guided", "free"]:
+    """`policy.composition = "auto"`: a hosted API model writes the whole reply; a local or self-hosted one
+    (the bundled model, a GGUF file, a Hugging Face model, a server on a base URL) writes only the guiding part,
+    because small models praise wrong answers and invent content when they write the acknowledgement."""
+    parsed = parse_spec(spec)
+    hosted = parsed.kind not in ("local", "gguf", "hf", "scripted", "ollama")
+    return "free" if hosted and not (base_url or parsed.options.get("base_url")) else "guided"
 
 
 def open_service(settings: Settings | None = None) -> TutoringService:

@@ -69,6 +69,12 @@ class TutorPolicy(BaseModel):
     )
     max_leak_regenerations: int = Field(2, ge=0, le=5)
     max_code_repairs: int = Field(2, ge=0, le=5)
+    composition: Literal["auto", "guided", "scaffold", "free"] = Field(
+        "auto",
+        description="How a reply is composed: `guided` (the acknowledgement from the assessment, the model writes the "
+        "guiding sentence), `scaffold` (the scaffold's own words, no model call), `free` (the model writes it all). "
+        "`auto`: guided for local and self-hosted models, free for hosted API models.",
+    )
 
 
 SignupMode = Literal["open", "invite", "closed"]
