@@ -47,12 +47,11 @@ from tutor.planning.knowledge import KnowledgeState
 from tutor.planning.plan import PlanTree, PlanUpdate
 from tutor.policy import decide, next_question
 from tutor.problems.numbers import extract_numbers
-from tutor.problems.schema import DebuggingProblem, MathProblem, PhysicsProblem
+from tutor.problems.schema import AnyProblem, DebuggingProblem
 from tutor.record import Assessment, Decision, Message, Soliloquy, TutorState, TutorTurn
 from tutor.sandbox import Sandbox
 from tutor.soliloquy.soliloquy import Soliloquist
 
-Problem = MathProblem | PhysicsProblem | DebuggingProblem
 MAX_MESSAGE_CHARS = 20_000
 
 
@@ -152,7 +151,7 @@ class TutorAgent:
     """Tutors one student on one problem. Cheap to build; holds no per-session state itself."""
 
     def __init__(
-        self, problem: Problem, model: BaseChatModel, sandbox: Sandbox, config: TutorConfig | None = None
+        self, problem: AnyProblem, model: BaseChatModel, sandbox: Sandbox, config: TutorConfig | None = None
     ) -> None:
         self.problem = problem
         self.model = model

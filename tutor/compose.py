@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -367,7 +367,7 @@ def authored_reply(request: ReplyRequest, vet: Vet, started: float | None = None
 class RetryBuilder:
     """Builds the messages for a regeneration, with the guard's reasons as feedback."""
 
-    def __init__(self, system: str, history: list[Message], turn_values: dict[str, object]) -> None:
+    def __init__(self, system: str, history: list[Message], turn_values: Mapping[str, object]) -> None:
         self.system, self.history, self.turn_values = system, history, turn_values
 
     def __call__(self, feedback: str) -> list[BaseMessage]:
