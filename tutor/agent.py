@@ -262,7 +262,11 @@ class TutorAgent:
                 if bug_id != (plan.current_node.ref if plan.current_node else None):
                     plan = plan.apply(PlanUpdate(node_id=f"{bug_id}.fix", outcome="resolve"))
             move = decide(assessment, self.problem, plan, message, allow_reveal)
+            held_back = self._budgeted(move.decision, state, plan)[0].intervention == "held_back"
             for plan_update in move.updates:
+                if held_back and plan_update.outcome in ("teach", "retry"):
+                    # The hint or teaching move was not given: the attempt counts, the ladder stays where it is.
+                    plan_update = plan_update.model_copy(update={"outcome": "attempt"})
                 plan = plan.apply(plan_update)
             decision = move.decision
             failures += int(move.counts_as_failure)

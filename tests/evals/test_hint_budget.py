@@ -46,6 +46,15 @@ def test_never_holds_every_hint_back_and_always_stops_at_the_budget(sandbox):
     assert any("Which operation" in t.reply or "multiplying" in t.reply for t in given)
 
 
+def test_a_held_back_hint_counts_the_attempt_but_neither_climbs_the_ladder_nor_marks_the_step_taught(sandbox):
+    never, state = _turns("never", 2, sandbox)
+    given, given_state = _turns("always", 10, sandbox)
+    node = state.plan.node(state.plan.current or "")
+    assert node.failures == len(WRONG) and node.hint_level == 0 and not node.taught
+    given_node = given_state.plan.node(given_state.plan.current or "")
+    assert given_node.hint_level > 0  # the same wrong answers with the hints given do climb it
+
+
 def test_the_student_model_estimate_falls_with_failures_and_rises_with_mastery():
     knowledge = KnowledgeState.for_concepts(["multiplication"])
     assert p_unaided(knowledge, ["multiplication"], 2) < p_unaided(knowledge, ["multiplication"], 0)

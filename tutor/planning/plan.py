@@ -21,7 +21,7 @@ from tutor.problems.schema import AnyProblem, DebuggingProblem
 
 NodeKind = Literal["step", "bug", "understand", "fix"]
 NodeStatus = Literal["pending", "active", "done"]
-Outcome = Literal["advance", "retry", "teach", "hold", "resolve"]
+Outcome = Literal["advance", "retry", "teach", "attempt", "hold", "resolve"]
 
 
 class PlanNode(BaseModel):
@@ -171,6 +171,8 @@ class PlanTree(BaseModel):
             return self._replace(
                 node, attempts=node.attempts + 1, failures=node.failures + 1, hint_level=node.hint_level + 1
             )
+        if update.outcome == "attempt":  # a wrong answer whose hint was held back (a hint budget)
+            return self._replace(node, attempts=node.attempts + 1, failures=node.failures + 1)
         if update.outcome == "teach":
             return self._replace(
                 node, attempts=node.attempts + 1, failures=0, taught=True, hint_level=node.hint_level + 1
