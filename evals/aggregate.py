@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from evals.labels import DIMENSIONS, GOOD
 from evals.scores import DialogueScore
+from student_sim.bootstrap import bootstrap_interval
 
 Scores = Sequence[DialogueScore]
 MetricFn = Callable[[Scores], float | None]
@@ -248,7 +247,8 @@ def bootstrap_difference(
 
     Paired by (problem, profile, seed) when the two share any such key (the unpaired dialogues are left
     out, so both sides describe the same population); otherwise A and B are resampled independently.
-    Resamples on which the metric is undefined (no debugging dialogue drawn, say) are skipped.
+    Resamples on which the metric is undefined (no debugging dialogue drawn, say) are skipped; there is no
+    interval when a side has fewer than two dialogues.
     """
     fn = METRICS[metric].fn
     paired = pair_up(a, b)
@@ -256,30 +256,18 @@ def bootstrap_difference(
         a, b = paired
     value_a, value_b = fn(a), fn(b)
     diff = None if value_a is None or value_b is None else value_b - value_a
-    low = high = None
+    interval = None
     if diff is not None:
-        diffs = _resampled_differences(fn, a, b, paired=paired is not None, samples=samples, seed=seed)
-        if not np.isnan(diffs).all():
-            tail = 100 * (1 - confidence) / 2
-            low, high = (float(x) for x in np.nanpercentile(diffs, [tail, 100 - tail]))
+
+        def difference(ra: list[DialogueScore], rb: list[DialogueScore]) -> float | None:
+            va, vb = fn(ra), fn(rb)
+            return None if va is None or vb is None else vb - va
+
+        interval = bootstrap_interval(
+            difference, a, b, paired=paired is not None, resamples=samples, seed=seed, confidence=confidence
+        )
+    low, high = interval or (None, None)
     return Difference(metric, value_a, value_b, diff, low, high, paired is not None, len(a), len(b))
-
-
-def _resampled_differences(
-    fn: MetricFn, a: Sequence[DialogueScore], b: Sequence[DialogueScore], *, paired: bool, samples: int, seed: int
-) -> np.ndarray:
-    """fn(resample of B) - fn(resample of A) per bootstrap draw; NaN where the metric is undefined on a draw.
-
-    Paired: one draw of indices serves both sides (they are in matching order)."""
-    rng = np.random.default_rng(seed)
-    draws_a = rng.integers(0, len(a), size=(samples, len(a)))
-    draws_b = draws_a if paired else rng.integers(0, len(b), size=(samples, len(b)))
-    out = np.full(samples, np.nan)
-    for k in range(samples):
-        ra, rb = fn([a[i] for i in draws_a[k]]), fn([b[i] for i in draws_b[k]])
-        if ra is not None and rb is not None:
-            out[k] = rb - ra
-    return out
 
 
 __all__ = [

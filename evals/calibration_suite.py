@@ -34,6 +34,7 @@ from evals.calibrate import (
 from evals.calibration_split import SEED, split_for, subsample
 from evals.config import evals_dir
 from evals.judge import JudgeLike, is_learned
+from student_sim.bootstrap import bootstrap_interval
 from tutor.problems.labelled import LabelledTutorResponse
 
 MAJORITY = "majority"
@@ -141,30 +142,29 @@ def bootstrap_delta(
     *,
     samples: int = BOOTSTRAP,
     seed: int = SEED,
-) -> tuple[float, float]:
-    """Paired percentile bootstrap 95% interval of macro-F1(judge) - macro-F1(baseline) over items.
+) -> tuple[float, float] | None:
+    """Paired percentile bootstrap 95% interval of macro-F1(judge) - macro-F1(baseline) over items (None for
+    fewer than two items).
 
     The label set of each macro average is fixed to the labels present in the full sample (as the point
     estimate uses), so every resample averages over the same classes.
     """
     codes = {c: k for k, c in enumerate(sorted(set(human) | set(judge) | set(baseline)))}
     h, j, b = (np.array([codes[x] for x in seq]) for seq in (human, judge, baseline))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(h), size=(samples, len(h)))
-    hs, js, bs = h[idx], j[idx], b[idx]
 
-    def macro(pred: np.ndarray, present: set[str]) -> np.ndarray:
+    def macro(hs: np.ndarray, pred: np.ndarray, present: set[str]) -> np.ndarray:
         f1 = []
         for label in sorted(present - {NONE}):
             c = codes[label]
-            tp = ((hs == c) & (pred == c)).sum(axis=1)
-            denom = (pred == c).sum(axis=1) + (hs == c).sum(axis=1)
+            tp = ((hs == c) & (pred == c)).sum(axis=-1)
+            denom = (pred == c).sum(axis=-1) + (hs == c).sum(axis=-1)
             f1.append(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0))
         return np.mean(f1, axis=0)
 
-    delta = macro(js, set(human) | set(judge)) - macro(bs, set(human) | set(baseline))
-    low, high = np.percentile(delta, [2.5, 97.5])
-    return float(low), float(high)
+    def delta(hs: np.ndarray, js: np.ndarray, bs: np.ndarray) -> np.ndarray:
+        return macro(hs, js, set(human) | set(judge)) - macro(hs, bs, set(human) | set(baseline))
+
+    return bootstrap_interval(delta, h, j, b, paired=True, vectorized=True, resamples=samples, seed=seed)
 
 
 def _labels(report: CalibrationReport, dimension: str) -> tuple[list[str], list[str]]:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from student_sim.bootstrap import mean_interval
 from student_sim.cognition import CognitiveModel
 from student_sim.profiles import StudentProfile
 from student_sim.runner import DialogueLimits, DialogueRun, RunInfo, StopReason
@@ -37,6 +37,8 @@ from tutor.practice import Attempt, carry_mastery, choose_next, measured_mastery
 from tutor.problems.schema import DebuggingProblem, Problem
 
 POLICIES = ("targeted", "random", "fixed")
+# Resamples per interval (scipy.stats.bootstrap's default, which the report used before).
+RESAMPLES = 9999
 
 
 @dataclass(frozen=True)
@@ -171,11 +173,13 @@ def mean_ci(values: Sequence[float], seed: int = 0) -> dict[str, float | None]:
     """Mean with a 95% percentile bootstrap interval (None where fewer than two values)."""
     if len(values) < 2:
         return {"mean": float(np.mean(values)) if values else None, "low": None, "high": None, "n": len(values)}
-    ci = stats.bootstrap((np.asarray(values),), np.mean, method="percentile", random_state=seed).confidence_interval
+    interval = mean_interval(values, resamples=RESAMPLES, seed=seed)
+    assert interval is not None  # two or more values always have a mean
+    low, high = interval
     return {
         "mean": round(float(np.mean(values)), 4),
-        "low": round(ci.low, 4),
-        "high": round(ci.high, 4),
+        "low": round(low, 4),
+        "high": round(high, 4),
         "n": len(values),
     }
 

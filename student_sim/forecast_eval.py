@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from student_sim.bootstrap import bootstrap_interval
 from student_sim.forecast import held_misconceptions, mentioned_numbers
 from student_sim.profiles import StudentProfile, from_mathdial
 from tutor.planning.error_patterns import generate_wrong_answers, parse_solution
@@ -229,17 +230,20 @@ def _hits(ranks: Sequence[int | None], k: int) -> np.ndarray:
 
 def cluster_bootstrap(
     values: dict[str, np.ndarray], groups: Sequence[str], *, samples: int = BOOTSTRAP, seed: int = SEED
-) -> dict[str, tuple[float, float]]:
-    """95% percentile intervals of each mean, resampling whole groups (questions) with replacement."""
+) -> dict[str, tuple[float, float] | None]:
+    """95% percentile intervals of each mean, resampling whole groups (questions) with replacement.
+
+    Every key is resampled with the same seed over the same groups, so all see the same draws."""
     names = sorted(set(groups))
     members = [np.array([i for i, g in enumerate(groups) if g == name]) for name in names]
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[float]] = {key: [] for key in values}
-    for _ in range(samples):
-        chosen = np.concatenate([members[k] for k in rng.integers(0, len(names), len(names))])
-        for key, array in values.items():
-            draws[key].append(float(array[chosen].mean()))
-    return {key: (float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))) for key, d in draws.items()}
+
+    def interval(array: np.ndarray) -> tuple[float, float] | None:
+        def mean_of(chosen: list[np.ndarray]) -> float:
+            return float(array[np.concatenate(chosen)].mean())
+
+        return bootstrap_interval(mean_of, members, resamples=samples, seed=seed)
+
+    return {key: interval(array) for key, array in values.items()}
 
 
 def evaluate(path: Path, *, folds: int = FOLDS, samples: int = BOOTSTRAP, seed: int = SEED) -> dict[str, Any]:
@@ -257,7 +261,10 @@ def evaluate(path: Path, *, folds: int = FOLDS, samples: int = BOOTSTRAP, seed: 
         arrays[f"student model - frequency top-{k}"] = arrays[f"student model top-{k}"] - arrays[f"frequency top-{k}"]
     arrays["coverage"] = np.array([c.covered for c in cases], dtype=float)
     intervals = cluster_bootstrap(arrays, [c.qid for c in cases], samples=samples, seed=seed)
-    figures = {key: {"value": float(a.mean()), "ci95": list(intervals[key])} for key, a in arrays.items()}
+    figures = {
+        key: {"value": float(a.mean()), "ci95": None if (ci := intervals[key]) is None else list(ci)}
+        for key, a in arrays.items()
+    }
     sizes = [len({c.key for c in case.candidates}) for case in cases]
     return {
         "label": LABEL,
