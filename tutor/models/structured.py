@@ -31,28 +31,34 @@ def schema_name(schema: type[BaseModel] | dict[str, Any]) -> str:
     return schema.__name__
 
 
+class UnparseableOutputError(ModelOutputError):
+    """The reply did not parse or validate: the one failure that another attempt may cure (a server's
+    malformed response, also a `ModelOutputError`, is not retried)."""
+
+
 def parse_structured(message: BaseMessage | str, schema: type[BaseModel] | dict[str, Any]) -> Any:
     """Parse a model reply into `schema` (a pydantic class or a JSON-schema dict)."""
     text = message if isinstance(message, str) else str(message.content)
     finish = "" if isinstance(message, str) else str(message.response_metadata.get("finish_reason", ""))
     name = schema_name(schema)
     if finish == "length":
-        raise ModelOutputError(
+        raise UnparseableOutputError(
             f"the model's {name} was cut off at max_tokens", "raise model.max_tokens or simplify the request", raw=text
         )
     cleaned = _FENCE.sub("", text.strip())
     try:
         data = json.loads(cleaned)
     except json.JSONDecodeError as exc:
-        raise ModelOutputError(f"the model's reply is not valid JSON for {name}: {exc.msg}", raw=text) from exc
+        raise UnparseableOutputError(f"the model's reply is not valid JSON for {name}: {exc.msg}", raw=text) from exc
     if isinstance(schema, dict):
         if not isinstance(data, dict):
-            raise ModelOutputError(f"the model's reply is not a JSON object for {name}", raw=text)
+            raise UnparseableOutputError(f"the model's reply is not a JSON object for {name}", raw=text)
         return data
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        raise ModelOutputError(f"the model's {name} is invalid: {validation_problem(exc, '(root)')}", raw=text) from exc
+        problem = validation_problem(exc, "(root)")
+        raise UnparseableOutputError(f"the model's {name} is invalid: {problem}", raw=text) from exc
 
 
 def structured_runnable(
@@ -62,20 +68,23 @@ def structured_runnable(
     retries: int,
     include_raw: bool = False,
 ) -> Runnable[Any, Any]:
-    """Wrap a model call so that it returns a validated object, retrying on unparseable output."""
+    """Wrap a model call so that it returns a validated object, retrying on unparseable output.
 
-    def invoke(value: Any) -> Any:
-        last: ModelOutputError | None = None
-        for attempt in range(retries + 1):
-            message = call(value)
-            try:
-                parsed = parse_structured(message, schema)
-            except ModelOutputError as exc:
-                log.info("structured output attempt %d failed: %s", attempt + 1, exc.message)
-                last = exc
-                continue
-            return {"raw": message, "parsed": parsed, "parsing_error": None} if include_raw else parsed
-        assert last is not None
-        raise last
+    The retries are LangChain's (`with_retry`, no wait between attempts: a new sample is what helps, not
+    time); after the last attempt the last parse error is raised.
+    """
 
-    return RunnableLambda(invoke, name=f"structured[{schema_name(schema)}]")
+    def attempt(value: Any) -> Any:
+        message = call(value)
+        try:
+            parsed = parse_structured(message, schema)
+        except UnparseableOutputError as exc:
+            log.info("structured output attempt failed: %s", exc.message)
+            raise
+        return {"raw": message, "parsed": parsed, "parsing_error": None} if include_raw else parsed
+
+    return RunnableLambda(attempt, name=f"structured[{schema_name(schema)}]").with_retry(
+        retry_if_exception_type=(UnparseableOutputError,),
+        wait_exponential_jitter=False,
+        stop_after_attempt=retries + 1,
+    )
