@@ -4,40 +4,11 @@ with sign-up closed there is no way to make an account in the browser. Screensho
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 
-from tests.app.test_app_e2e import ARTIFACTS
-from tests.conftest import free_port
+from tests.app.conftest import ARTIFACTS, serving
 
 pytestmark = pytest.mark.browser
-
-
-@contextmanager
-def _browser_on(service) -> Iterator[tuple[Any, Any]]:
-    """The app for `service` (built now, so it follows the service's sign-up mode) and a Chromium browser."""
-    import app as web
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(chromium):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    demo = web.build_app(service)
-    port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with playwright.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-            yield browser, f"http://127.0.0.1:{port}/"
-            browser.close()
-    finally:
-        demo.close()
 
 
 def _fill_login(page, username: str, password: str, code: str | None = None) -> None:
@@ -79,12 +50,12 @@ def _teacher_makes_a_class(browser, url: str) -> str:
     return code
 
 
-def test_invite_only_sign_up_needs_the_class_code_made_in_the_teacher_tab(service):
+def test_invite_only_sign_up_needs_the_class_code_made_in_the_teacher_tab(service, browser):
     from playwright.sync_api import expect
 
     service.store.create_user("tess", "correct horse", "teacher")
     service.settings.access.signup = "invite"
-    with _browser_on(service) as (browser, url):
+    with serving(service) as url:
         code = _teacher_makes_a_class(browser, url)
         assert len(code) == 8, code
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
@@ -110,12 +81,12 @@ def test_invite_only_sign_up_needs_the_class_code_made_in_the_teacher_tab(servic
     assert service.reveal_policy(ana) == 3
 
 
-def test_closed_sign_up_offers_no_way_to_make_an_account(service):
+def test_closed_sign_up_offers_no_way_to_make_an_account(service, browser):
     from playwright.sync_api import expect
 
     service.store.create_user("ada", "correct horse")
     service.settings.access.signup = "closed"
-    with _browser_on(service) as (browser, url):
+    with serving(service) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(url)
         expect(page.locator("#signup-note")).to_contain_text("Sign-up is closed", timeout=20_000)
@@ -135,7 +106,7 @@ def _work(service, student, answers=("7 x 0.40 = 2.80", "5 - 2.80 = 2.20")) -> N
         assert any(isinstance(item, TurnResult) for item in service.send(student, session, text))
 
 
-def test_mastery_curves_the_next_problem_and_the_class_heat_map(service):
+def test_mastery_curves_the_next_problem_and_the_class_heat_map(service, browser):
     from playwright.sync_api import expect
 
     tess = service.store.create_user("tess", "correct horse", "teacher")
@@ -144,7 +115,7 @@ def test_mastery_curves_the_next_problem_and_the_class_heat_map(service):
     bea = service.sign_up("bea", "correct horse", join_code=klass.join_code)
     _work(service, ada)
     _work(service, bea, ("is it 99?", "7 x 0.40 = 2.80"))
-    with _browser_on(service) as (browser, url):
+    with serving(service) as url:
         page = _logged_in_page(browser, url, "ada", height=1300, tab="Tutor")
         expect(page.locator("#my-curve img, #my-curve svg").first).to_be_visible(timeout=20_000)
         page.locator("#next-btn").click()
