@@ -14,7 +14,7 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -22,6 +22,7 @@ from student_sim.dialogue import Dialogue
 from student_sim.executors import Executor, make_executor
 from student_sim.fidelity import fidelity_for_run, write_fidelity
 from student_sim.gen_spec import GenerationSpec, Job, expand_jobs
+from student_sim.lazy import PerProcess
 from student_sim.provenance import canonical_json, config_hash, versions
 from student_sim.runfolder import FileKind, Recovery, RunFolder
 from student_sim.runner import DialogueLimits, RunInfo, run_dialogue
@@ -29,6 +30,9 @@ from student_sim.servers import ServerPool, server_of, with_base_url
 from student_sim.student import StudentSimulator
 from tutor.errors import ConfigError, TutorError
 from tutor.settings import ModelOptions, Settings
+
+if TYPE_CHECKING:
+    from tutor.sandbox import Sandbox
 
 
 class DialogueWorker:
@@ -40,15 +44,10 @@ class DialogueWorker:
         self.student_spec = student_spec
         self.settings = settings
         self.config = spec.config(tutor_spec, student_spec)
-        self._sandbox: Any = None
+        self._sandbox = PerProcess(_new_sandbox)  # holds processes and pipes: each process makes its own
         self.servers = ServerPool(spec.servers, spec.max_in_flight_per_server) if spec.servers else None
         if spec.servers:
             with_base_url(tutor_spec, spec.servers[0])  # refuses a model that cannot be spread over servers
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_sandbox"] = None  # a sandbox holds processes and pipes: each process makes its own
-        return state
 
     def _options(self, seed: int) -> ModelOptions:
         base = self.settings.model.model_dump()
@@ -74,16 +73,13 @@ class DialogueWorker:
     def _run(self, job: Job, tutor_spec: str, student_spec: str) -> Dialogue:
         from tutor.agent import TutorAgent  # heavy imports stay out of `socratic --help`
         from tutor.models import get_chat_model
-        from tutor.sandbox import Sandbox
 
-        if self._sandbox is None:
-            self._sandbox = Sandbox()
         options = self._options(job.seed)
         tutor_model = get_chat_model(tutor_spec, options, cache_dir=self.settings.cache_dir)
         student_model = None
         if self.spec.student_policy == "llm":
             student_model = get_chat_model(student_spec, options, cache_dir=self.settings.cache_dir)
-        agent = TutorAgent(job.problem, tutor_model, self._sandbox, self.spec.tutor)
+        agent = TutorAgent(job.problem, tutor_model, self._sandbox.get(), self.spec.tutor)
         student = StudentSimulator(job.problem, job.profile, policy=self.spec.student_policy, model=student_model)
         info = RunInfo(
             tutor_model=tutor_spec,
@@ -98,9 +94,15 @@ class DialogueWorker:
         )
 
     def close(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.close()
-            self._sandbox = None
+        sandbox = self._sandbox.discard()
+        if sandbox is not None:
+            sandbox.close()
+
+
+def _new_sandbox() -> Sandbox:
+    from tutor.sandbox import Sandbox  # heavy imports stay out of `socratic --help`
+
+    return Sandbox()
 
 
 @dataclass(frozen=True)
