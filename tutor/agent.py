@@ -321,7 +321,7 @@ class TutorAgent:
         turn_text = render("tutor_turn.jinja", **turn_values) if socratic else clip(message) or "(empty message)"
         guard = self._guard(update.allow_reveal or update.solved, update.plan)
         student_code = code if code is not None else state.code or ""
-        consistency = self._consistency(message, state, student_code, update) if guard else None
+        consistency = self._consistency(message, state, student_code, update, evidence) if guard else None
         vet = reply_vetter(guard, consistency, self._known_numbers(state, message, evidence, decision.move_text))
         request = ReplyRequest(
             messages=build_messages(self._system, history, turn_text),
@@ -443,7 +443,9 @@ class TutorAgent:
         fixed = frozenset(n.ref for n in plan.nodes if n.kind == "bug" and n.status == "done")
         return LeakGuard(self.problem, allow_reveal=allow_reveal, resolved_bugs=fixed)
 
-    def _consistency(self, message: str, state: TutorState, code: str, update: TurnUpdate) -> ConsistencyCheck:
+    def _consistency(
+        self, message: str, state: TutorState, code: str, update: TurnUpdate, evidence: Evidence
+    ) -> ConsistencyCheck:
         students = [m.content for m in state.history if m.role == "student"]
         said = [*students, message, code]
         open_steps = () if update.allow_reveal or update.solved else unreached_steps(self.problem, said)
@@ -454,6 +456,10 @@ class TutorAgent:
             sources=(*said, update.decision.move_text),
             unreached=open_steps,
             student_code=code,
+            computed=(
+                *(s.value for s in evidence.soliloquies if s.value is not None),
+                *(value for _, value in unreached_steps(self.problem, ()) if not open_steps),  # may be said now
+            ),
         )
         return ConsistencyCheck(self.problem, facts, self.sandbox)
 

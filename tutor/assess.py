@@ -43,6 +43,13 @@ _SIZE_QUESTION = re.compile(
 _UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _NO_ANSWER = "no answer to the current question"
 _QUESTION = re.compile(r"[?\u061f\uff1f\u00bf]")  # ? in Latin, Arabic and full-width scripts, and Spanish ¿
+# Words of a question about the work itself ("where do I start?", "can I get a hint?"), whatever the problem.
+_ON_TASK = frozenset(
+    "start begin first next step steps help hint hints clue mean means meaning understand explain stuck lost "
+    "confused answer answers problem question right wrong correct sure try work solve check again why calculate "
+    "number numbers total know think idea tell show give example formula unit units method way part left "
+    "multiply divide add subtract times plus minus sum difference product equation".split()
+)
 _STOP = {
     "the",
     "and",
@@ -126,6 +133,12 @@ def _garbled(text: str) -> bool:
     return len(_UNREADABLE.findall(text)) * 4 > len(text)
 
 
+def _off_topic(text: str, problem: AnyProblem, also_on_task: frozenset[str] = frozenset()) -> bool:
+    """No word of the message (beyond stop words) is the problem's, or tutoring talk, and it has no number."""
+    words = {w.lower() for w in _WORD.findall(text)} - _STOP
+    return bool(words) and not words & (_problem_words(problem) | also_on_task) and not extract_numbers(text)
+
+
 def classify_without_answer(message: str, problem: AnyProblem, node: PlanNode | None) -> Assessment:
     """Label a message that carries no checkable answer: question, unclear or off-topic."""
     text = message.strip()
@@ -149,11 +162,13 @@ def classify_without_answer(message: str, problem: AnyProblem, node: PlanNode | 
             source="rules",
         )
     if _QUESTION.search(text):
+        english = any(w.lower() in _STOP for w in _WORD.findall(text))  # a word list can only judge English
+        if english and _off_topic(text, problem, _ON_TASK):  # "what did you have for lunch?": not about the problem
+            return Assessment(label="off_topic", node_id=node_id, evidence="a question unrelated to the problem")
         return Assessment(label="question", node_id=node_id, evidence="the student asks a question")
     if _GREETING.match(text):
         return Assessment(label="unclear", node_id=node_id, evidence="a greeting or acknowledgement")
-    words = {w.lower() for w in _WORD.findall(text)} - _STOP
-    if words and not words & _problem_words(problem) and not extract_numbers(text):
+    if _off_topic(text, problem):
         return Assessment(label="off_topic", node_id=node_id, evidence="nothing in the message relates to the problem")
     return Assessment(label="unclear", node_id=node_id, evidence=_NO_ANSWER)
 

@@ -24,6 +24,7 @@ from tutor.acknowledge import is_refusal
 from tutor.errors import TutorError
 from tutor.guard.consistency import ConsistencyCheck
 from tutor.guard.leak import LeakGuard
+from tutor.guard.words import content_words
 from tutor.problems.schema import DebuggingProblem
 from tutor.record import GuardAttempt, LeakVerdict, Message, ModelCall
 
@@ -40,6 +41,7 @@ _ROLE_BREAK = re.compile(r"(?:^|\n)\s*(?:student|user|tutor notes)\s*:", re.IGNO
 _CLAUSE_END = re.compile(r"(?<=[,;])\s+")
 _WORDS = re.compile(r"[A-Za-z0-9']+")
 _FILLER = frozenset({"okay", "ok", "sure", "alright", "well", "so"})
+_FIRST_SENTENCE = re.compile(r"^\s*[^.!?]*[.!?]+")
 _LEADING_PUNCTUATION = re.compile(r"^[\s.,!;:-]*")
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]{2,20}\|>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
@@ -130,9 +132,12 @@ def _without_repeat(piece: str, prefix: str) -> str:
     start = 0
     while start < len(words) and words[start].group().lower() in _FILLER:
         start += 1
-    if not said or [w.group().lower() for w in words[start : start + len(said)]] != said:
-        return piece
-    return _LEADING_PUNCTUATION.sub(" ", piece[words[start + len(said) - 1].end() :], count=1)
+    if said and [w.group().lower() for w in words[start : start + len(said)]] == said:
+        return _LEADING_PUNCTUATION.sub(" ", piece[words[start + len(said) - 1].end() :], count=1)
+    first = _FIRST_SENTENCE.match(piece)  # the same said in other words ("... think about it together.")
+    if first and (own := content_words(first.group())) and own <= content_words(prefix) | _FILLER:
+        return " " + piece[first.end() :].lstrip()
+    return piece
 
 
 def garbage_reason(text: str) -> str | None:

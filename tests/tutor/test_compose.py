@@ -289,3 +289,5 @@ def test_a_draft_that_repeats_the_acknowledgement_after_filler_loses_the_repeat(
     kept = "Let's think about the pencils first."  # shares words, does not repeat it
     assert _clean(kept, True, prefix) == kept
     assert _clean(draft, False, prefix) == draft  # only a draft's first piece
+    reworded = "Okay, let's think about it together. If the floor is 14 feet long, what is its area?"
+    assert _clean(reworded, True, prefix).strip() == "If the floor is 14 feet long, what is its area?"

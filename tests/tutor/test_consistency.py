@@ -133,3 +133,45 @@ def test_a_yes_to_a_size_question_is_rejected_even_after_a_right_answer(bank, sa
     facts = TurnFacts(label="correct", praise_allowed=True, student_message="2.80, and is the change more than 2?")
     reasons = ConsistencyCheck(problem, facts, sandbox).check("Yes, it is. What is the change?").reasons
     assert any("yes/no question about the answer" in r for r in reasons)
+
+
+# Replies of the bundled model recorded by bench/bench_replies.py (guided composition, typical-answer session).
+ROAD_TRIP_SAID = ("1.25 h", "I don't know", "just tell me the answer", "I got 0.5 h")
+
+
+def _road_trip(message: str, said: tuple[str, ...], label: str, sandbox: Sandbox) -> ConsistencyCheck:
+    problem = _bank().get("physics-004-family-road-trip")
+    facts = TurnFacts(
+        label=label,
+        praise_allowed=label == "correct",
+        student_message=message,
+        sources=said,
+        unreached=unreached_steps(problem, said),
+    )
+    return ConsistencyCheck(problem, facts, sandbox)
+
+
+def test_a_number_nobody_gave_is_rejected_and_the_givens_pass(sandbox):
+    check = _road_trip("I got 0.5 h", ROAD_TRIP_SAID, "correct", sandbox)
+    wrong = "Exactly right, good thinking. The average speed for the whole trip is 10 km/h."
+    assert any("states '10 km/h'" in r for r in check.check(wrong).reasons)
+    fine = (
+        "Good try, but that's not it yet. At 120 km/h, could they cover 150 km in less than one hour? "
+        "Which number should you divide by which?"
+    )
+    assert _road_trip("2 h", ("2 h",), "incorrect", sandbox).check(fine).reasons == ()
+    computed = ConsistencyCheck(check.problem, TurnFacts(label="incorrect", praise_allowed=False, computed=(10.0,)))
+    assert not computed.numbers("Your 10 comes from the 30 km and the 60 km/h.")  # 10: from the tutor's own run
+    assert computed.numbers("Your 10 is what you get when you divide 30 by 3.")  # 3: from nowhere
+
+
+def test_a_reply_that_repeats_the_students_message_back_is_rejected(sandbox):
+    message = "what did you have for lunch?"
+    check = _road_trip(message, (*ROAD_TRIP_SAID[:3], message), "off_topic", sandbox)
+    assert any(
+        "repeats the student's message" in r for r in check.check("Good question. What did you have for lunch?").reasons
+    )
+    assert (
+        check.check("Let's get back to our problem. How long does the drive along the country lanes take?").reasons
+        == ()
+    )

@@ -6,6 +6,8 @@ when it
   did not find correct this turn, or answers a yes/no question about the answer's size, range or digits;
 - answers its own question: a sentence states a new number (or the result) that a question in the same
   reply asks for;
+- repeats the student's message back, or (word problems) states a number that neither the problem, its
+  scaffold, the conversation nor the tutor's own calculations give;
 - invents: names a person, object, place or event that neither the problem, its scaffold nor the
   conversation mentions (the few-shot examples' "cookies after the party" copied into a problem about
   pencils);
@@ -79,6 +81,7 @@ class TurnFacts:
             turn's notes (not the tutor's own earlier replies: an invention repeated is still invented).
         unreached: (step id, value) of step answers the student has not given yet.
         student_code: code the student wrote (debugging, or code pasted into a word problem).
+        computed: values the tutor's own calculations (soliloquies) produced this turn.
     """
 
     label: str
@@ -87,6 +90,7 @@ class TurnFacts:
     sources: tuple[str, ...] = ()
     unreached: tuple[tuple[str, float], ...] = ()
     student_code: str = ""
+    computed: tuple[float, ...] = ()
 
 
 @dataclass
@@ -97,16 +101,23 @@ class ConsistencyCheck:
     facts: TurnFacts
     sandbox: Sandbox | None = None
     _vocabulary: frozenset[str] = field(init=False, default=frozenset())
+    _numbers: frozenset[float] = field(init=False, default=frozenset())
     _code_verdicts: dict[str, list[str]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         texts = [*problem_texts(self.problem), *self.facts.sources]
         self._vocabulary = frozenset(stem(w) for t in texts for w in re.findall(r"[A-Za-z][A-Za-z'-]*", t))
+        given = [m.value for t in texts for m in extract_numbers(t)]
+        self._numbers = frozenset(round(v, 6) for v in (*given, *self.facts.computed))
 
     def check(self, text: str) -> GuardCheck:
         """The verdict on a whole draft (everything released so far plus the next piece)."""
         reasons = [*self.stance(text), *self.own_question(text), *self.step_answers(text), *self.invented(text)]
-        reasons += self.debugging_code(text) if isinstance(self.problem, DebuggingProblem) else self.word_code(text)
+        reasons += self.echo(text)
+        if isinstance(self.problem, DebuggingProblem):
+            reasons += self.debugging_code(text)
+        else:
+            reasons += [*self.word_code(text), *self.numbers(text)]
         return GuardCheck(ok=not reasons, reasons=tuple(dict.fromkeys(reasons)))
 
     # -- stance -------------------------------------------------------------------------------------
@@ -162,6 +173,27 @@ class ConsistencyCheck:
             for sid, value in self.facts.unreached:
                 if abs(mention.value - value) <= max(1e-6, 1e-4 * abs(value)):
                     return [f"states '{mention.text}', the answer of step {sid}, which the student has not reached"]
+        return []
+
+    def echo(self, text: str) -> list[str]:
+        """A sentence that only repeats the student's message ("Good question. What did you have for lunch?")."""
+        said = _normalized(self.facts.student_message)
+        if len(said.split()) < 2:
+            return []
+        if any(_normalized(sentence) == said for sentence in sentences(text)):
+            return [f"repeats the student's message '{_short(self.facts.student_message)}' back to them"]
+        return []
+
+    def numbers(self, text: str) -> list[str]:
+        """A number in a word problem's reply must come from the problem, its scaffold, the conversation or a
+        calculation the tutor ran: a small model's own arithmetic is often wrong ("the average speed for the
+        whole trip is 10 km/h" where it is 102.9)."""
+        prose = _INLINE.sub(" ", _FENCE.sub(" ", text))
+        for mention in extract_numbers(prose):
+            value = round(mention.value, 6)
+            if value in self._numbers or (value.is_integer() and 0 <= value <= 2):
+                continue
+            return [f"states '{mention.text}', a number neither the problem nor the conversation gives"]
         return []
 
     # -- invented content ---------------------------------------------------------------------------
@@ -271,6 +303,10 @@ def unreached_steps(problem: AnyProblem, student_texts: Iterable[str]) -> tuple[
         if not any(abs(v - value) <= max(1e-6, 1e-4 * abs(value)) for v in said):
             out.append((step.id, float(value)))
     return tuple(out)
+
+
+def _normalized(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
 def _squeeze(code: str) -> str:
