@@ -45,8 +45,28 @@ from tutor.sandbox import Sandbox  # noqa: E402
 EVALS = Path(__file__).resolve().parent.parent / "datasets" / "evals"
 
 
+def fixed_n_of_early_stop(records: list[LadderRecord]) -> dict[str, Any]:
+    """Student calls of early-stopped validations (measured), and of the fixed-n procedure on the same trials
+    (counted): it makes n attempts with every validated hint, and n without it once per level (later trials
+    reuse them; the pyfixv rule never reads that arm). The early stop takes the fixed-n decisions by
+    construction (each attempt's seed depends only on (arm, index)), so the trials are the same."""
+    early = missing = 0
+    for record in records:
+        for level in record.levels:
+            validations = [t.validation for t in level.trials if t.validation is not None]
+            if not validations:
+                continue
+            early += sum(v.calls for v in validations)
+            missing += sum(v.config.n - v.done_with for v in validations)  # one call per attempt not made
+            if validations[0].config.mode == "gpt4hints":
+                missing += validations[0].config.n - max(v.done_without for v in validations)
+    return {"fixed_student_calls": early + missing, "early_student_calls": early, "fixed_n": "counted, not run"}
+
+
 def replay_early_stop(records: list[LadderRecord]) -> dict[str, Any]:
     """Student calls of the recorded fixed-n validations, and of the early stop replayed on them."""
+    if any(t.validation and not t.validation.complete for r in records for lv in r.levels for t in lv.trials):
+        return fixed_n_of_early_stop(records)
     fixed = early = agree = total = 0
     for record in records:
         for level in record.levels:
@@ -72,7 +92,7 @@ def replay_early_stop(records: list[LadderRecord]) -> dict[str, Any]:
     return {"fixed_student_calls": fixed, "early_student_calls": early, "same_decisions": f"{agree}/{total}"}
 
 
-def real_section(path: Path) -> dict[str, Any]:
+def real_section(path: Path, extra: tuple[Path, ...] = (), labels: Path | None = None) -> dict[str, Any]:
     records = [LadderRecord.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
     summary = ladder_summary(records)
     replay = replay_early_stop(records)
@@ -90,16 +110,52 @@ def real_section(path: Path) -> dict[str, Any]:
         "max_trials": records[0].config.max_trials,
         "bug_ids": [f"{r.problem_id}/{r.bug_id}" for r in records],
         **summary,
-        "flagged_by_the_current_check": _recheck(records),
+        "flagged_by_the_current_check": _recheck(records, extra),
         **replay,
         "calls_per_accepted_hint": per_hint,
+        **({"hand_labels": run_labels_section(records, labels)} if labels else {}),
     }
 
 
-def _recheck(records: list[LadderRecord]) -> dict[str, int]:
-    """The written hints the check flags as it is now (it may have changed since the run)."""
-    bank = ProblemBank.load(ladders=False)
-    written = flagged = 0
+def run_labels_section(records: list[LadderRecord], path: Path) -> dict[str, Any]:
+    """The hand labels of a run's accepted hints (every one must have a label): telling and appropriate."""
+    rows = json.loads(path.read_text(encoding="utf-8"))["labels"]
+    by_key = {(r["problem_id"], r["bug_id"], r["level"], r["hint"]): r for r in rows}
+    accepted = [
+        (r.problem_id, r.bug_id, lv.level, lv.accepted.hint)
+        for r in records
+        for lv in r.levels
+        if lv.accepted is not None and lv.accepted.hint
+    ]
+    missing = [k for k in accepted if k not in by_key]
+    if missing:
+        raise SystemExit(f"{path}: no label for {len(missing)} accepted hint(s), e.g. {missing[0]}")
+    labelled = [by_key[k] for k in accepted]
+    per_level = {
+        lv: {
+            "accepted": sum(r["level"] == lv for r in labelled),
+            "appropriate": sum(r["level"] == lv and r["appropriate"] for r in labelled),
+            "tells": sum(r["level"] == lv and r["tells"] for r in labelled),
+        }
+        for lv in ("pointer", "conceptual", "next_step")
+    }
+    return {
+        "label": "hand labels (read)",
+        "file": path.name,
+        "accepted": len(labelled),
+        "tells": sum(r["tells"] for r in labelled),
+        "appropriate": sum(bool(r["appropriate"]) for r in labelled),
+        "share_appropriate": round(sum(bool(r["appropriate"]) for r in labelled) / len(labelled), 3)
+        if labelled
+        else None,
+        "per_level": per_level,
+    }
+
+
+def _recheck(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dict[str, int]:
+    """The written and the accepted hints the check flags as it is now (it may have changed since the run)."""
+    bank = ProblemBank.load(extra, ladders=False)
+    written = flagged = accepted = accepted_flagged = 0
     with Sandbox() as box:
         for record in records:
             problem = bank.get(record.problem_id)
@@ -107,10 +163,14 @@ def _recheck(records: list[LadderRecord]) -> dict[str, int]:
             task = bug_task(problem, problem.bug(record.bug_id), box)
             if isinstance(task, str):
                 continue
-            for trial in (t for lv in record.levels for t in lv.trials if t.hint):
-                written += 1
-                flagged += check_hint(trial.hint or "", task.facts).leaks
-    return {"written": written, "flagged": flagged}
+            for level in record.levels:
+                for trial in (t for t in level.trials if t.hint):
+                    leaks = check_hint(trial.hint or "", task.facts).leaks
+                    written += 1
+                    flagged += leaks
+                    accepted += trial.trial == level.accepted_trial
+                    accepted_flagged += leaks and trial.trial == level.accepted_trial
+    return {"written": written, "flagged": flagged, "accepted": accepted, "accepted_flagged": accepted_flagged}
 
 
 def model_hints_section(path: Path) -> dict[str, Any]:
@@ -271,12 +331,20 @@ def simulated_section(bank: ProblemBank, real_box: Sandbox, n: int) -> dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real-records", type=Path, default=None)
+    parser.add_argument("--bank-records", type=Path, default=None, help="ladders.jsonl of a run on the bank")
+    parser.add_argument("--sd-records", type=Path, default=None, help="ladders.jsonl of imported problems")
+    parser.add_argument("--sd-problems", type=Path, default=None, help="the imported problems (a collection)")
+    parser.add_argument("--run-labels", type=Path, default=None, help="hand labels of the runs' accepted hints")
     parser.add_argument("--labels", type=Path, default=EVALS / "hint_labels.jsonl")
     parser.add_argument("--n", type=int, default=10)
     args = parser.parse_args()
     bank = ProblemBank.load(ladders=False)
     figures: dict[str, Any] = {}
     figures["real_ladders"] = real_section(args.real_records) if args.real_records else None
+    if args.bank_records:
+        figures["bank_run"] = real_section(args.bank_records, labels=args.run_labels)
+    if args.sd_records and args.sd_problems:
+        figures["socratic_debugging_run"] = real_section(args.sd_records, (args.sd_problems,), args.run_labels)
     figures["labels"] = labels_section(args.labels, bank)
     figures["model_hints"] = model_hints_section(args.labels)
     with Sandbox() as box:
