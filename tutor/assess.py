@@ -17,6 +17,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from tutor.errors import TutorError
+from tutor.guard.words import content_words, stem
 from tutor.planning.plan import PlanNode, PlanTree
 from tutor.policy import ANSWER_REQUEST
 from tutor.problems.answers import AnswerCheck, check_answer, check_step
@@ -322,8 +323,29 @@ def judge_understanding(
         )
         return bare
     calls.append(ModelCall(purpose="judge-understanding", latency_s=time.perf_counter() - start))
+    if verdict.identifies_the_bug and _points_elsewhere(text, bug.description, problem.buggy_code, bug.lines):
+        # Seen: "the problem is the function name" judged right for a negative-index bug. An explanation that
+        # names another part of the program and nothing of the bug or its line does not identify it.
+        return Assessment(label="incorrect", node_id=node.id, evidence="names nothing of the bug", source="rules")
     label = "correct" if verdict.identifies_the_bug else "incorrect"
     return Assessment(label=label, node_id=node.id, evidence=verdict.reason or "model judgement", source="model")
+
+
+_PROGRAM_PARTS = frozenset(
+    stem(w) for w in "function name return print import indentation spelling typo syntax colon argument".split()
+)
+
+
+def _points_elsewhere(text: str, description: str, code: str, lines: tuple[int, ...]) -> bool:
+    """The explanation names a part of the program (a generic part, or a word of another line) and no
+    word of the bug's description or of its own lines."""
+    source = code.splitlines()
+    bug_lines = " ".join(source[n - 1] for n in lines if 0 < n <= len(source)).replace("_", " ")
+    other_lines = " ".join(line for n, line in enumerate(source, 1) if n not in lines).replace("_", " ")
+    said = content_words(text.replace("_", " "))
+    if said & (content_words(description) | content_words(bug_lines)):
+        return False
+    return bool(said & (_PROGRAM_PARTS | content_words(other_lines)))
 
 
 def assess_code(code: str, problem: DebuggingProblem, plan: PlanTree, sandbox: Sandbox) -> Evidence:

@@ -42,6 +42,9 @@ _CLAUSE_END = re.compile(r"(?<=[,;])\s+")
 _WORDS = re.compile(r"[A-Za-z0-9']+")
 _FILLER = frozenset({"okay", "ok", "sure", "alright", "well", "so"})
 _FIRST_SENTENCE = re.compile(r"^\s*[^.!?]*[.!?]+")
+_PRAISE_AGAIN = frozenset(
+    content_words("congratulations great nice excellent perfect correct right well done job work good yes wow")
+)
 _LEADING_PUNCTUATION = re.compile(r"^[\s.,!;:-]*")
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]{2,20}\|>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
@@ -134,9 +137,10 @@ def _without_repeat(piece: str, prefix: str) -> str:
         start += 1
     if said and [w.group().lower() for w in words[start : start + len(said)]] == said:
         return _LEADING_PUNCTUATION.sub(" ", piece[words[start + len(said) - 1].end() :], count=1)
-    first = _FIRST_SENTENCE.match(piece)  # the same said in other words ("... think about it together.")
-    if first and (own := content_words(first.group())) and own <= content_words(prefix) | _FILLER:
-        return " " + piece[first.end() :].lstrip()
+    # The same said in other words ("... think about it together."), or praise again ("Congratulations!").
+    allowed = content_words(prefix) | _FILLER | _PRAISE_AGAIN
+    while (first := _FIRST_SENTENCE.match(piece)) and (own := content_words(first.group())) and own <= allowed:
+        piece = " " + piece[first.end() :].lstrip()
     return piece
 
 

@@ -9,7 +9,7 @@ from tests.tutor.conftest import scripted
 from tutor.assess import assess_code, assess_stepped, classify_without_answer, clip, judge_understanding
 from tutor.errors import ModelBackendError
 from tutor.planning.plan import PlanTree, PlanUpdate
-from tutor.problems.bank import toy_bank
+from tutor.problems.bank import ProblemBank, toy_bank
 from tutor.soliloquy.soliloquy import Soliloquist
 
 
@@ -155,6 +155,16 @@ def test_an_explanation_is_judged_by_the_model_only_when_rules_cannot_tell(bank,
     a = judge_understanding("the total gets replaced on each pass instead of growing", problem, node, model, calls)
     assert (a.label, a.source) == (label, "model")
     assert [c.purpose for c in calls] == ["judge-understanding"]
+
+
+def test_a_judge_that_accepts_an_explanation_pointing_elsewhere_is_overruled():
+    problem = ProblemBank.load().get("debug-002-warmer-days")  # a negative index on the first day
+    node = PlanTree.for_problem(problem).current_node
+    model = scripted({"judge": [{"identifies_the_bug": True, "reason": "because"}] * 2})
+    wrong = judge_understanding("I think the problem is the function name", problem, node, model, [])
+    assert (wrong.label, wrong.source) == ("incorrect", "rules")  # seen from the bundled model
+    right = judge_understanding("the first day gets compared with the last day", problem, node, model, [])
+    assert (right.label, right.source) == ("correct", "model")
 
 
 def test_a_failing_judge_falls_back_to_the_rules_label(bank):

@@ -291,3 +291,6 @@ def test_a_draft_that_repeats_the_acknowledgement_after_filler_loses_the_repeat(
     assert _clean(draft, False, prefix) == draft  # only a draft's first piece
     reworded = "Okay, let's think about it together. If the floor is 14 feet long, what is its area?"
     assert _clean(reworded, True, prefix).strip() == "If the floor is 14 feet long, what is its area?"
+    solved = "That's it, you've solved the whole problem. Well done!"
+    again = "Congratulations! You've solved the whole problem. Well done! Want to try another?"
+    assert _clean(again, True, solved).strip() == "Want to try another?"
