@@ -43,7 +43,8 @@ _WORDS = re.compile(r"[A-Za-z0-9']+")
 _FILLER = frozenset({"okay", "ok", "sure", "alright", "well", "so"})
 _FIRST_SENTENCE = re.compile(r"^\s*[^.!?]*[.!?]+")
 _PRAISE_AGAIN = frozenset(
-    content_words("congratulations great nice excellent perfect correct right well done job work good yes wow")
+    content_words("congratulations great nice excellent perfect correct right well done job work good")
+    | {"that", "yes"}  # "that's" stems to "that", which the stop list only knows on its own
 )
 _LEADING_PUNCTUATION = re.compile(r"^[\s.,!;:-]*")
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]{2,20}\|>")

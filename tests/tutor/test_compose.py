@@ -294,3 +294,4 @@ def test_a_draft_that_repeats_the_acknowledgement_after_filler_loses_the_repeat(
     solved = "That's it, you've solved the whole problem. Well done!"
     again = "Congratulations! You've solved the whole problem. Well done! Want to try another?"
     assert _clean(again, True, solved).strip() == "Want to try another?"
+    assert _clean("Yes, that's right! What next?", True, "Exactly right, good thinking.").strip() == "What next?"
