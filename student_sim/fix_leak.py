@@ -104,7 +104,9 @@ _PRESCRIBES = re.compile(
     r"(?i)\b(should|must|needs?\s+to|has\s+to|have\s+to|instead\s+of|rather\s+than|without|make\s+sure|ensure|"
     r"change\s+(?:\S+\s+){0,5}?(?:to|into|so)|changing|replace|replacing|swap|switch|use|using|add|adding|move|moving|put|insert|remove|delete|"
     r"initiali[sz]e|start|begin|increment|decrement|subtract|multiply|divide|convert|call|fix\s+it\s+by|"
-    r"try\s+\w+ing|you\s+(?:can|could|need)|correct\s+(?:line|code|version)\s+(?:is|would))\b"
+    r"try\s+\w+ing|you\s+(?:can|could|need)|correct\s+(?:line|code|version)\s+(?:is|would)|"
+    # "... but the exercise expects it to be 1": the value the changed line must produce, i.e. the edit.
+    r"expects?\s+(?:it|them|this|that|`?[\w\[\]]+`?)\s+to\s+be)\b"
 )
 _LINE_REF = re.compile(r"(?i)\blines?\s+(\d+)(?:\s*(?:,|and|-|to)\s*(\d+))*")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")

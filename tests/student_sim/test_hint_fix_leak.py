@@ -11,6 +11,7 @@ import pytest
 
 from student_sim.fix_leak import FixFacts, check_hint
 from tutor.problems import toy_bank
+from tutor.problems.bank import ProblemBank
 
 LABELS = Path(__file__).resolve().parents[2] / "datasets" / "evals" / "hint_labels.jsonl"
 
@@ -95,6 +96,19 @@ def test_a_moved_line_is_told_by_naming_where_it_goes():
     assert check_hint(recorded, facts).leaks
     assert not check_hint("Where is total created: inside f or outside it?", facts).leaks
     assert not check_hint("total is created outside the function, so each call shares it.", facts).leaks
+
+
+def test_the_value_the_changed_line_must_produce_tells_the_fix():
+    # recorded: debug-006's conceptual hint, accepted in both bundled-model runs (same seed, same text)
+    election = ProblemBank.load(ladders=False).get("debug-006-class-election")
+    facts = FixFacts.from_programs(election.buggy_code, election.fixed_code, election.bugs[0].lines)
+    recorded = (
+        "The line 7 in the program is currently setting the value of `counts[name]` to 0, but the exercise "
+        "expects it to be 1. This is because the code does not increment the count if the name is already in "
+        "the dictionary."
+    )
+    assert check_hint(recorded, facts).leaks
+    assert not check_hint("The test expects Ana to have 2 votes; what does counts hold after line 7?", facts).leaks
 
 
 def test_a_name_the_program_already_uses_is_a_pointer_but_a_new_call_is_the_fix():
