@@ -4,6 +4,9 @@
   and student. Coverage per level, hints rejected as telling the fix, calls per accepted hint with the
   fixed-n procedure and with the early stop replayed on the recorded outcomes (each outcome depends only
   on (arm, index) through its seed, so the replay is what an early-stopped run would have done).
+- `bank_run`, `socratic_debugging_run` (real model, hand labels): early-stopped ladder runs on the bank and on
+  imported Socratic Debugging problems; the fixed-n calls are counted from the same records; every accepted hint's
+  hand label (datasets/evals/hint_labels_ladder_runs.json): telling and appropriate, per level.
 - `model_hints` (real model, hand labels): how many of the bundled model's labelled hints tell the fix, per level.
 - `labels` (hand labels): the check's precision and recall on the held-out hand-labelled hints, by source,
   and on the tuning split it was written against (datasets/evals/hint_labels.jsonl).
@@ -13,7 +16,9 @@
   sandbox: a writer whose first hint per level tells the fix, and a student whose success rate depends on
   the problem and the hint; fixed n against early stop on the same seeds.
 
-Run: .venv/bin/python bench/bench_hint_ladders.py --real-records bench/results/hint_ladders_real_records.jsonl
+Run: .venv/bin/python bench/bench_hint_ladders.py --real-records bench/results/hint_ladders_real_records.jsonl \
+  --bank-records bench/results/hint_ladders_bank_records.jsonl --sd-records runs/hints-sd/ladders.jsonl \
+  --sd-problems runs/sd/sd.jsonl --run-labels datasets/evals/hint_labels_ladder_runs.json
 """
 
 from __future__ import annotations
