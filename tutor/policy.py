@@ -133,7 +133,9 @@ def bug_hint_ladder(problem: DebuggingProblem, node: PlanNode) -> list[HintGiven
                 n1=found.n1,
                 n2=found.n2,
                 attempts=found.attempts,
+                attempts_without=found.attempts_without,
                 student_model=found.student_model,
+                hint_model=found.hint_model,
             )
         )
     return ladder

@@ -84,8 +84,12 @@ class HintGiven(_Record):
     source: Literal["validated", "template"] = Field(description="A validated ladder's hint, or the generic template.")
     n1: int | None = Field(None, description="Simulated-student repairs that passed without the hint (same level).")
     n2: int | None = Field(None, description="... and with it.")
-    attempts: int | None = Field(None, description="Repair attempts made per arm.")
+    attempts: int | None = Field(None, description="Repair attempts made with the hint.")
+    attempts_without: int | None = Field(
+        None, description="Repair attempts made without it (fewer than `attempts` when validation stopped early)."
+    )
     student_model: str | None = Field(None, description="Spec of the simulated student that validated it.")
+    hint_model: str | None = Field(None, description="Spec of the model that wrote it.")
 
 
 class Decision(_Record):
