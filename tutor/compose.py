@@ -42,6 +42,7 @@ _CLAUSE_END = re.compile(r"(?<=[,;])\s+")
 _WORDS = re.compile(r"[A-Za-z0-9']+")
 _FILLER = frozenset({"okay", "ok", "sure", "alright", "well", "so"})
 _FIRST_SENTENCE = re.compile(r"^\s*[^.!?]*[.!?]+")
+_ENDS_SENTENCE = re.compile(r"[.!?:)\]`'\"”’]\s*$")
 _PRAISE_AGAIN = frozenset(
     content_words("congratulations great nice excellent perfect correct right well done job work good")
     | {"that", "yes"}  # "that's" stems to "that", which the stop list only knows on its own
@@ -258,9 +259,13 @@ def _garbage(own_text: str) -> list[str]:
 
 
 def _release_tail(vet: Vet, draft: _Draft, own_start: int, prefix: str) -> Iterator[str]:
-    """The text after the last sentence end, once the model has finished."""
+    """The text after the last sentence end, once the model has finished. A tail that does not end a
+    sentence was cut by the token limit ("... for the country lanes part of"): it is left out, unless it is
+    all the model wrote."""
     at_start = len(draft.released) == own_start
     tail = _clean(draft.buffer, at_start, prefix).rstrip()
+    if not at_start and not _ENDS_SENTENCE.search(tail):
+        tail = ""
     tail = _joiner(draft.released) + tail.lstrip() if at_start else tail
     if tail.strip() and any(ch.isalnum() for ch in tail):
         if reasons := _garbage(draft.released[own_start:] + tail) or vet(draft.released + tail):

@@ -295,3 +295,15 @@ def test_a_draft_that_repeats_the_acknowledgement_after_filler_loses_the_repeat(
     again = "Congratulations! You've solved the whole problem. Well done! Want to try another?"
     assert _clean(again, True, solved).strip() == "Want to try another?"
     assert _clean("Yes, that's right! What next?", True, "Exactly right, good thinking.").strip() == "What next?"
+
+
+def test_a_tail_cut_by_the_token_limit_is_left_out():
+    from tutor.compose import _Draft, _release_tail
+
+    draft = _Draft(
+        released="Not quite. The formula for time is distance divided by speed.", buffer=" Now, for the lanes part of"
+    )
+    assert list(_release_tail(lambda text: [], draft, len("Not quite."), "Not quite.")) == []
+    assert draft.rejected is None and draft.released.endswith("speed.")
+    whole = _Draft(released="Not quite.", buffer=" Which numbers change")  # all the model wrote: kept
+    assert list(_release_tail(lambda text: [], whole, len("Not quite."), "Not quite.")) == [" Which numbers change"]

@@ -175,3 +175,12 @@ def test_a_reply_that_repeats_the_students_message_back_is_rejected(sandbox):
         check.check("Let's get back to our problem. How long does the drive along the country lanes take?").reasons
         == ()
     )
+
+
+def test_a_reply_that_says_the_same_sentence_twice_is_rejected(sandbox):
+    check = _road_trip("I like pizza and football", ROAD_TRIP_SAID[:1], "off_topic", sandbox)
+    twice = (
+        "Let's come back to our problem now. I understand you have a different topic in mind. "
+        "Let's come back to our problem now. How long does the drive along the country lanes take?"
+    )  # recorded from the bundled model (a debugging problem's words changed to this one's)
+    assert any("twice" in r for r in check.check(twice).reasons)

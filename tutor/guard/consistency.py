@@ -178,10 +178,12 @@ class ConsistencyCheck:
     def echo(self, text: str) -> list[str]:
         """A sentence that only repeats the student's message ("Good question. What did you have for lunch?")."""
         said = _normalized(self.facts.student_message)
-        if len(said.split()) < 2:
-            return []
-        if any(_normalized(sentence) == said for sentence in sentences(text)):
+        own = [_normalized(sentence) for sentence in sentences(text)]
+        if len(said.split()) >= 2 and said in own:
             return [f"repeats the student's message '{_short(self.facts.student_message)}' back to them"]
+        repeated = [s for n, s in enumerate(own) if len(s.split()) >= 3 and s in own[:n]]
+        if repeated:  # "Let's come back to our problem now. I understand ... Let's come back to our problem now."
+            return [f"says '{repeated[0]}' twice"]
         return []
 
     def numbers(self, text: str) -> list[str]:
