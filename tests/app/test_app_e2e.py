@@ -36,18 +36,7 @@ def test_student_journey_in_headless_chromium(running_app, browser):
     url, service = running_app
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(url)
-    page.locator("#username input, #username textarea").first.fill("jo")
-    page.locator("#password input").first.fill("correct horse")
-    page.locator("#signup-btn").click()
-    page.get_by_text("Logged in as").wait_for(timeout=20_000)
-    page.get_by_role("tab", name="Tutor").click()
-    page.locator("#problem input").first.click()
-    page.get_by_role("option", name="Change from five dollars (toy-math-pencils)").click()
-    page.locator("#start-btn").click()
-    page.get_by_text("How much do the 7 pencils cost altogether?").first.wait_for(timeout=20_000)
-    page.locator("#message textarea").fill("I think it's 7.40")
-    page.locator("#send-btn").click()
-    page.get_by_text("What operation combines seven equal prices?").wait_for(timeout=60_000)
+    _sign_up_start_pencils_and_answer(page, "jo")
     chat_text = page.locator("#chat").inner_text()
     assert "2.2" not in chat_text and "2.20" not in chat_text  # the final answer is never shown
     # A student sees their own progress in plain words, and no tutor's thinking at all.
@@ -118,10 +107,21 @@ def test_limits_show_a_clear_message_and_keep_the_message_in_headless_chromium(r
     assert "try again in" in status.inner_text()
     page.screenshot(path=str(ARTIFACTS / "login-limited.png"), full_page=True)
 
-    page.locator("#username input, #username textarea").first.fill("lou")
+    _sign_up_start_pencils_and_answer(page, "lou")
+    page.locator("#message textarea").fill("then maybe 28?")
+    page.locator("#send-btn").click()
+    expect(page.locator("#status")).to_contain_text("too many messages in this session", timeout=20_000)
+    assert page.locator("#message textarea").input_value() == "then maybe 28?"  # nothing lost
+    assert "then maybe 28?" not in page.locator("#chat").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "message-limited.png"), full_page=True)
+
+
+def _sign_up_start_pencils_and_answer(page, name: str) -> None:
+    """Sign up as `name`, open the pencils problem and answer its first step wrongly; wait for the reply."""
+    page.locator("#username input, #username textarea").first.fill(name)
     page.locator("#password input").first.fill("correct horse")
     page.locator("#signup-btn").click()
-    expect(status).to_contain_text("Logged in as", timeout=20_000)
+    page.get_by_text(f"Logged in as {name}").first.wait_for(timeout=20_000)
     page.get_by_role("tab", name="Tutor").click()
     page.locator("#problem input").first.click()
     page.get_by_role("option", name="Change from five dollars (toy-math-pencils)").click()
@@ -130,9 +130,3 @@ def test_limits_show_a_clear_message_and_keep_the_message_in_headless_chromium(r
     page.locator("#message textarea").fill("I think it's 7.40")
     page.locator("#send-btn").click()
     page.get_by_text("What operation combines seven equal prices?").wait_for(timeout=60_000)
-    page.locator("#message textarea").fill("then maybe 28?")
-    page.locator("#send-btn").click()
-    expect(page.locator("#status")).to_contain_text("too many messages in this session", timeout=20_000)
-    assert page.locator("#message textarea").input_value() == "then maybe 28?"  # nothing lost
-    assert "then maybe 28?" not in page.locator("#chat").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "message-limited.png"), full_page=True)
