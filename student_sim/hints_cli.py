@@ -219,7 +219,6 @@ def generate_command(
 ) -> None:
     """Write a validated hint ladder per bug (pointer, conceptual, next step) into OUT/ladders.jsonl and
     OUT/ladders.json; with --single, one validated hint per problem into OUT/hints.jsonl."""
-    from tutor.sandbox import Sandbox
 
     if fix not in ("problem", "model"):
         raise ConfigError(f"unknown --fix {fix!r}", "use problem or model")
@@ -251,7 +250,21 @@ def generate_command(
         holdout=holdout if holdout is not None else (n if curve_data else 0),
         full=curve_data,
     )
-    chosen = select_debugging(problems, problems_path)[:limit]
+    _single_hints(out, config, select_debugging(problems, problems_path)[:limit], hint_model, student_model, max_tokens)
+
+
+def _single_hints(
+    out: Path,
+    config: HintConfig,
+    chosen: list[DebuggingProblem],
+    hint_model: str | None,
+    student_model: str | None,
+    max_tokens: int,
+) -> None:
+    """`hints generate --single`: one validated hint per problem into OUT/hints.jsonl (resumes), the manifest,
+    and with held-out attempts the precision/coverage curve."""
+    from tutor.sandbox import Sandbox
+
     out.mkdir(parents=True, exist_ok=True)
     hints_file, manifest = out / "hints.jsonl", out / "manifest.json"
     done = {r.problem_id for r in read_records(hints_file)} if hints_file.exists() else set()
@@ -283,7 +296,7 @@ def generate_command(
     s = _summary(records)
     typer.echo(f"{s['accepted']}/{s['needing_a_hint']} hints accepted, {s['calls_total']} calls -> {hints_file}")
     if config.holdout > 0:  # precision needs the held-out attempts; without them the curve is empty
-        points = curve_points(records, validation.mode)
+        points = curve_points(records, config.validation.mode)
         write_points(points, out / "curve.json")
         typer.echo(f"precision/coverage curve -> {plot_curve(points, out / 'curve.png')}")
 
