@@ -85,7 +85,7 @@ def replay_early_stop(records: list[LadderRecord]) -> dict[str, Any]:
                 outcomes = {(a.arm, a.index): a for a in v.attempts}
 
                 def attempt(
-                    arm: str, index: int, got: dict[tuple[str, int], AttemptRecord] = outcomes
+                    arm: str, index: int, got: dict[tuple[Any, int], AttemptRecord] = outcomes
                 ) -> AttemptRecord:
                     return got[(arm, index)].model_copy(update={"reused": False, "calls": 1})
 

@@ -191,7 +191,7 @@ def real_section(path: Path) -> dict[str, Any]:
             outcomes = {(a.arm, a.index): a for a in v.attempts}
 
             def attempt(
-                arm: str, index: int, outcomes: dict[tuple[str, int], AttemptRecord] = outcomes
+                arm: str, index: int, outcomes: dict[tuple[Any, int], AttemptRecord] = outcomes
             ) -> AttemptRecord:
                 return outcomes[(arm, index)].model_copy(update={"reused": False, "calls": 1})
 

@@ -170,12 +170,12 @@ class FixFacts:
             changed.update(range(i1 + 1, max(i2, i1 + 1) + 1))
         removed_tokens = {t for line in removed for t in _code_tokens(line)}
         added_tokens = [t for line in added for t in _code_tokens(line)]
-        new = {t for t in added_tokens if t not in removed_tokens and t not in _TRIVIAL}
-        if not new:  # a syntax fix (a missing colon or bracket): the punctuation is the whole edit
-            new = {t for t in added_tokens if t not in removed_tokens and t in _PUNCTUATION_WORDS}
+        fresh = {t for t in added_tokens if t not in removed_tokens and t not in _TRIVIAL}
+        if not fresh:  # a syntax fix (a missing colon or bracket): the punctuation is the whole edit
+            fresh = {t for t in added_tokens if t not in removed_tokens and t in _PUNCTUATION_WORDS}
         # `x += y` is `x = x + y`: the binary operator is as much the fix as the augmented one.
-        new |= {t[:-1] for t in new if t in _AUGMENTED and t[:-1] not in removed_tokens}
-        new_tokens = frozenset(new)
+        fresh |= {t[:-1] for t in fresh if t in _AUGMENTED and t[:-1] not in removed_tokens}
+        new_tokens = frozenset(fresh)
         known = frozenset(t for t in _code_tokens(buggy) if t.isidentifier())
         operands = frozenset(t for t in added_tokens if t.isidentifier() and len(t) > 1 and t not in _KEYWORDS)
         moved = bool(added) and set(added) <= set(removed) | {""} and not new_tokens
