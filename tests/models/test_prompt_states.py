@@ -60,6 +60,14 @@ def test_states_over_the_memory_budget_move_to_disk_and_come_back(tmp_path):
     assert store.sizes()["memory_bytes"] == 20
 
 
+def test_an_unwritable_folder_keeps_the_states_in_memory(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    store = PromptStates(StateBudget(memory_bytes=25, disk_bytes=10**6), blocked / "states")
+    store.put(tokens(1, 1), b"a" * 10)
+    assert store.sizes() == {"states": 1, "memory_bytes": 10, "disk_bytes": 0}
+
+
 @pytest.mark.model
 def test_switching_conversations_restores_the_saved_state_and_gives_the_same_reply(local_model_path, tmp_path):
     from tutor.models.llamacpp import LlamaCppChatModel

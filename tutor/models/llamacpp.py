@@ -46,7 +46,6 @@ class _Engine:
 
 
 _engines: dict[tuple[str, int, int, int, str], _Engine] = {}
-_GGML_TYPES = {"f16": 1, "q8_0": 8}  # ggml_type values for llama.cpp's type_k / type_v
 _engines_lock = threading.Lock()
 
 
@@ -75,7 +74,9 @@ def kv_cache_args(kv_cache_type: str) -> dict[str, Any]:
     """llama.cpp arguments for the KV cache's number type (a quantized V cache needs flash attention)."""
     if kv_cache_type == "f16":
         return {}
-    kind = _GGML_TYPES[kv_cache_type]
+    import llama_cpp
+
+    kind = {"q8_0": llama_cpp.GGML_TYPE_Q8_0}[kv_cache_type]
     return {"type_k": kind, "type_v": kind, "flash_attn": True}
 
 

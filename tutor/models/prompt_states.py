@@ -76,11 +76,14 @@ class PromptStates:
 
             # A folder of this process's own, removed when it exits: another process's states (an eval beside
             # the app) are not in this index, and one left by a crash is never read again.
-            folder.mkdir(parents=True, exist_ok=True)
-            self._folder = tempfile.TemporaryDirectory(prefix="states-", dir=folder)
-            self._disk = diskcache.Cache(
-                self._folder.name, size_limit=budget.disk_bytes, eviction_policy="least-recently-used"
-            )
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._folder = tempfile.TemporaryDirectory(prefix="states-", dir=folder)
+                self._disk = diskcache.Cache(
+                    self._folder.name, size_limit=budget.disk_bytes, eviction_policy="least-recently-used"
+                )
+            except OSError as exc:  # an unwritable cache folder costs the disk tier, not the model
+                log.warning("prompt states kept in memory only: cannot use %s (%s)", folder, exc)
 
     # -- the store -----------------------------------------------------------------------------------
     def best(self, tokens: np.ndarray) -> tuple[str | None, int]:
