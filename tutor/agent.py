@@ -45,7 +45,7 @@ from tutor.guard.leak import LeakGuard
 from tutor.hint_budget import INTERVENTIONS, HintBudget, p_unaided, spend, try_first
 from tutor.planning.knowledge import KnowledgeState
 from tutor.planning.plan import PlanTree, PlanUpdate
-from tutor.policy import decide, next_question
+from tutor.policy import decide, next_question, other_guidance
 from tutor.problems.numbers import extract_numbers
 from tutor.problems.schema import AnyProblem, DebuggingProblem
 from tutor.record import Assessment, Decision, Message, Soliloquy, TutorState, TutorTurn
@@ -81,6 +81,11 @@ def _question_in(move_text: str) -> str:
     """The question a move asks (the text after 'Ask: '), for replies that forget to ask it."""
     _, _, question = move_text.partition("Ask: ")
     return question.strip() if question.strip().endswith("?") else ""
+
+
+def _last_tutor(state: TutorState) -> str:
+    """What the tutor said last ("" before its first reply)."""
+    return next((m.content for m in reversed(state.history) if m.role == "tutor"), "")
 
 
 def _window(history: list[Message], keep: int) -> list[Message]:
@@ -326,7 +331,7 @@ class TutorAgent:
         request = ReplyRequest(
             messages=build_messages(self._system, history, turn_text),
             retry=RetryBuilder(self._system, history, turn_values),
-            fallback=self._fallback(prefix, decision.move_text, update.plan, vet),
+            fallback=self._fallback(prefix, decision.move_text, update.plan, vet, _last_tutor(state)),
             prefix=prefix,
             closing_question=_question_in(decision.move_text),
             max_regenerations=self.config.max_leak_regenerations,
@@ -463,14 +468,18 @@ class TutorAgent:
         )
         return ConsistencyCheck(self.problem, facts, self.sandbox)
 
-    def _fallback(self, prefix: str, move_text: str, plan: PlanTree, vet: Vet) -> str:
-        """The scaffold's own words for this move (its hint and question), itself checked; the plan's
-        question, or a generic one, when those do not pass."""
+    def _fallback(self, prefix: str, move_text: str, plan: PlanTree, vet: Vet, said_last: str) -> str:
+        """The scaffold's own words for this move (its hint and question), itself checked; the node's other
+        authored guidance when the tutor's last message already gave that hint; the plan's question, or a generic one,
+        when those do not pass."""
         question = next_question(self.problem, plan)
-        candidates = [authored_guidance(move_text), question, "What do you think the next step is?"]
+        guidance = authored_guidance(move_text)
+        candidates = [guidance, *other_guidance(self.problem, plan), question, "What do you think the next step is?"]
         if not prefix:
             candidates.insert(1, f"Let's take it one step at a time. {question}")
-        for text in candidates:
+        # Asking the step's question again is fine; giving the same hint again is not.
+        fresh = [t for t in candidates if t and (t == question or t not in said_last)]
+        for text in [*fresh, guidance, question]:  # repeating beats saying nothing
             if text and not vet(f"{prefix} {text}".strip()):
                 return text
         return "What do you think the next step is?"

@@ -154,6 +154,22 @@ def next_question(problem: AnyProblem, plan: PlanTree) -> str:
     return _step(problem, node).question
 
 
+def other_guidance(problem: AnyProblem, plan: PlanTree) -> list[str]:
+    """The current node's other authored guidance, most help first: the bug's hint ladder, or the step's hints
+    each with its question. The reply falls back on these when its own guidance was just said (a student who
+    asks again should not get the same sentence twice in a row)."""
+    node = plan.current_node
+    if node is None:
+        return []
+    if isinstance(problem, DebuggingProblem):
+        rungs = [h.text for h in bug_hint_ladder(problem, node)]
+        hints, question = rungs[::-1], rungs[0]
+    else:
+        step = _step(problem, node)
+        hints, question = list(step.hints)[::-1], step.question
+    return [h if h.rstrip().endswith("?") else f"{h} {question}" for h in hints]
+
+
 def decide(assessment: Assessment, problem: AnyProblem, plan: PlanTree, message: str, allow_reveal: bool) -> Move:
     """Choose the move for this assessment (see the module docstring)."""
     node = plan.current_node

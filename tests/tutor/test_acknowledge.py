@@ -108,3 +108,16 @@ def test_the_scaffold_composition_replies_without_a_model(bank, sandbox):
     assert model.calls == [] and turn.model_calls == []
     assert turn.reply.endswith(problem.steps[0].wrong_answers[0].feedback)
     assert turn.leak.fallback_used and turn.leak.passed
+
+
+@pytest.mark.parametrize("problem_id", ["debug-002-warmer-days", "toy-debug-average", "math-007-kitchen-tiles"])
+def test_a_student_who_asks_again_never_gets_the_same_guidance_twice_in_a_row(sandbox, problem_id):
+    # Seen in the reply benchmark: at the top of a bug's hint ladder, three turns in a row ended with the same
+    # "Try tracing line 3 by hand ..." sentence.
+    agent = TutorAgent(_bank().get(problem_id), scripted(), sandbox, TutorConfig(composition="scaffold"))
+    _, state = agent.start()
+    guidance = []
+    for message in ["I don't know", "I don't know", "is the bug on line 3?", "just show me the fixed code"] * 2:
+        turn, state = agent.step(message, state)
+        guidance.append(turn.reply.split(". ", 1)[1] if ". " in turn.reply else turn.reply)
+    assert all(a != b for a, b in zip(guidance, guidance[1:])), guidance
