@@ -6,6 +6,7 @@ servers: faults a real server cannot be made to show on demand.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -67,6 +68,24 @@ def test_connection_refused_is_a_backend_error_naming_the_server():
     with pytest.raises(ModelBackendError) as info:
         model.invoke("hi")
     assert "cannot connect" in str(info.value) and url in str(info.value)
+
+
+def test_connection_refused_is_the_same_error_streamed_and_async():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    model = get_chat_model(f"openai:m?base_url={url}", ModelOptions(max_retries=0, timeout_s=2))
+
+    async def first_chunk():
+        async for chunk in model.astream("hi"):
+            return chunk
+
+    calls = [
+        lambda: list(model.stream("hi")),
+        lambda: asyncio.run(model.ainvoke("hi")),
+        lambda: asyncio.run(first_chunk()),
+    ]
+    for call in calls:
+        with pytest.raises(ModelBackendError, match="cannot connect"):
+            call()
 
 
 def test_a_server_that_never_answers_times_out():

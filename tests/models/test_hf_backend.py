@@ -16,5 +16,8 @@ def test_transformers_backend_generates_from_a_gguf_file(tiny_gguf):
     reply = model.invoke("Say hello.")
     assert isinstance(reply.content, str) and reply.content.strip()
     assert 0 < reply.usage_metadata["output_tokens"] <= 8
-    chunks = [c.content for c in model.stream("Say hi.")]
-    assert "".join(chunks).strip()
+    chunks = list(model.stream("Say hi."))
+    assert "".join(str(c.content) for c in chunks).strip()
+    last = [c for c in chunks if c.response_metadata][-1]
+    assert last.response_metadata["finish_reason"] in {"stop", "length"}
+    assert 0 < last.usage_metadata["output_tokens"] <= 8

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.messages import BaseMessage, SystemMessage
+from langchain_core.messages.ai import UsageMetadata
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from tutor.errors import ModelBackendError, ModelUnavailableError
+from tutor.models.engine import Completion, EngineChatModel, Part, usage
 from tutor.models.messages import to_openai_messages
-from tutor.models.structured import json_schema_of, structured_runnable
+from tutor.models.structured import json_schema_of
 
 
-class HFChatModel(BaseChatModel):
+class HFChatModel(EngineChatModel):
     """A transformers causal LM behind the chat-model interface."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -35,7 +32,6 @@ class HFChatModel(BaseChatModel):
     gguf_file: str | None = None
     max_tokens: int = 384
     temperature: float = 0.3
-    max_retries: int = 2
     device: str | None = None
     _loaded: tuple[Any, Any] | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -88,73 +84,50 @@ class HFChatModel(BaseChatModel):
         out.update({"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False})
         return out
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        start = time.perf_counter()
-        with self._lock:
-            tokenizer, model, inputs = self._inputs(messages)
-            try:
-                output = model.generate(**inputs, **self._gen_kwargs(kwargs), pad_token_id=tokenizer.eos_token_id)
-            except RuntimeError as exc:
-                raise ModelBackendError(f"transformers generation failed: {exc}") from exc
-        prompt_len = inputs["input_ids"].shape[1]
-        new = output[0][prompt_len:]
-        text = tokenizer.decode(new, skip_special_tokens=True)
-        finish = "length" if len(new) >= self._gen_kwargs(kwargs)["max_new_tokens"] else "stop"
-        message = AIMessage(
-            content=text,
-            response_metadata={
-                "finish_reason": finish,
-                "model_name": self.target,
-                "latency_s": time.perf_counter() - start,
-            },
-            usage_metadata={
-                "input_tokens": int(prompt_len),
-                "output_tokens": len(new),
-                "total_tokens": int(prompt_len) + len(new),
-            },
-        )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+    def _engine_lock(self) -> threading.Lock:
+        return self._lock
 
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
+    def _metadata_model_name(self) -> str:
+        return self.target
+
+    def _ending(self, inputs: Any, output: Any, settings: dict[str, Any]) -> tuple[Any, str, UsageMetadata]:
+        """The new tokens of a generated sequence, why generation stopped, and the token counts."""
+        prompt_len = int(inputs["input_ids"].shape[1])
+        new = output[prompt_len:]
+        finish = "length" if len(new) >= settings["max_new_tokens"] else "stop"
+        return new, finish, usage(prompt_len, len(new))
+
+    def _complete(self, messages: list[BaseMessage], stop: list[str] | None, options: dict[str, Any]) -> Completion:
+        tokenizer, model, inputs = self._inputs(messages)
+        settings = self._gen_kwargs(options)
+        try:
+            output = model.generate(**inputs, **settings, pad_token_id=tokenizer.eos_token_id)
+        except RuntimeError as exc:
+            raise ModelBackendError(f"transformers generation failed: {exc}") from exc
+        new, finish, used = self._ending(inputs, output[0], settings)
+        return Completion(tokenizer.decode(new, skip_special_tokens=True), finish, used)
+
+    def _parts(self, messages: list[BaseMessage], stop: list[str] | None, options: dict[str, Any]) -> Iterator[Part]:
         from transformers import TextIteratorStreamer
 
-        with self._lock:
-            tokenizer, model, inputs = self._inputs(messages)
-            streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-            worker = threading.Thread(
-                target=model.generate,
-                kwargs={
-                    **inputs,
-                    **self._gen_kwargs(kwargs),
-                    "streamer": streamer,
-                    "pad_token_id": tokenizer.eos_token_id,
-                },
-                daemon=True,
-            )
-            worker.start()
-            for piece in streamer:
-                if piece:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-                    if run_manager:
-                        run_manager.on_llm_new_token(piece, chunk=chunk)
-                    yield chunk
-            worker.join()
+        tokenizer, model, inputs = self._inputs(messages)
+        settings = self._gen_kwargs(options)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        outputs: list[Any] = []  # generate's return value, for the finish reason and token counts
 
-    def with_structured_output(  # type: ignore[override]
-        self, schema: type[BaseModel] | dict[str, Any], *, include_raw: bool = False, **kwargs: Any
-    ) -> Runnable[Any, Any]:
+        def run() -> None:
+            outputs.append(model.generate(**inputs, **settings, streamer=streamer, pad_token_id=tokenizer.eos_token_id))
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        for piece in streamer:
+            yield Part(piece)
+        worker.join()
+        _, finish, used = self._ending(inputs, outputs[0][0], settings)
+        yield Part("", finish, used)
+
+    def _structured_call(self, schema: type[BaseModel] | dict[str, Any]) -> Callable[[Any], BaseMessage]:
+        """transformers has no schema-constrained decoding here: the schema goes into a system message."""
         instruction = SystemMessage(
             content="Reply with ONLY a JSON object (no prose, no code fence) that matches this JSON schema:\n"
             + json.dumps(json_schema_of(schema))
@@ -164,4 +137,4 @@ class HFChatModel(BaseChatModel):
             messages = self._convert_input(value).to_messages()
             return self.invoke([instruction, *messages])
 
-        return structured_runnable(call, schema, retries=self.max_retries, include_raw=include_raw)
+        return call

@@ -17,22 +17,19 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from tutor.errors import ModelBackendError, ModelUnavailableError
+from tutor.models.engine import Completion, EngineChatModel, Part, usage
 from tutor.models.messages import to_openai_messages
 from tutor.models.prompt_states import PromptStates, StateBudget
-from tutor.models.structured import json_schema_of, structured_runnable
+from tutor.models.structured import json_schema_of
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +139,7 @@ def load_engine(
         return engine
 
 
-class LlamaCppChatModel(BaseChatModel):
+class LlamaCppChatModel(EngineChatModel):
     """A chat model over a local GGUF file run by llama.cpp."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -155,7 +152,6 @@ class LlamaCppChatModel(BaseChatModel):
     max_tokens: int = Field(384, ge=1)
     temperature: float = 0.3
     seed: int | None = None
-    max_retries: int = 2
     prompt_states: StateBudget | None = Field(default_factory=StateBudget)
     prompt_states_dir: Path | None = None
     kv_cache_type: Literal["f16", "q8_0"] = "f16"
@@ -213,66 +209,28 @@ class LlamaCppChatModel(BaseChatModel):
         except RuntimeError as exc:
             raise ModelBackendError(f"the local model failed: {exc}") from exc
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        params = self._params(stop, dict(kwargs))
-        engine = self.engine()
-        start = time.perf_counter()
-        with engine.lock:
-            out = self._call_engine(messages, params, stream=False)
+    def _engine_lock(self) -> threading.Lock:
+        return self.engine().lock
+
+    def _metadata_model_name(self) -> str:
+        return self.model_name
+
+    def _complete(self, messages: list[BaseMessage], stop: list[str] | None, options: dict[str, Any]) -> Completion:
+        out = self._call_engine(messages, self._params(stop, options), stream=False)
         choice = out["choices"][0]
-        usage = out.get("usage") or {}
-        message = AIMessage(
-            content=choice["message"].get("content") or "",
-            response_metadata={
-                "finish_reason": choice.get("finish_reason"),
-                "model_name": self.model_name,
-                "latency_s": time.perf_counter() - start,
-            },
-            usage_metadata={
-                "input_tokens": int(usage.get("prompt_tokens", 0)),
-                "output_tokens": int(usage.get("completion_tokens", 0)),
-                "total_tokens": int(usage.get("total_tokens", 0)),
-            },
+        used = out.get("usage") or {}
+        return Completion(
+            text=choice["message"].get("content") or "",
+            finish_reason=choice.get("finish_reason"),
+            usage=usage(used.get("prompt_tokens", 0), used.get("completion_tokens", 0), used.get("total_tokens", 0)),
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        params = self._params(stop, dict(kwargs))
-        engine = self.engine()
-        # The lock is held for the whole stream: a second caller waits instead of interleaving tokens.
-        with engine.lock:
-            finish = None
-            for part in self._call_engine(messages, params, stream=True):
-                choice = part["choices"][0]
-                finish = choice.get("finish_reason") or finish
-                delta = choice.get("delta", {}).get("content")
-                if not delta:
-                    continue
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                if run_manager:
-                    run_manager.on_llm_new_token(delta, chunk=chunk)
-                yield chunk
-            yield ChatGenerationChunk(
-                message=AIMessageChunk(
-                    content="", response_metadata={"finish_reason": finish, "model_name": self.model_name}
-                )
-            )
+    def _parts(self, messages: list[BaseMessage], stop: list[str] | None, options: dict[str, Any]) -> Iterator[Part]:
+        # llama.cpp counts tokens only for a whole completion: a streamed reply has no usage.
+        for chunk in self._call_engine(messages, self._params(stop, options), stream=True):
+            choice = chunk["choices"][0]
+            yield Part(choice.get("delta", {}).get("content") or "", choice.get("finish_reason"))
 
-    def with_structured_output(  # type: ignore[override]
-        self, schema: type[BaseModel] | dict[str, Any], *, include_raw: bool = False, **kwargs: Any
-    ) -> Runnable[Any, Any]:
-        """Constrain decoding to the JSON schema (a llama.cpp grammar), then validate with pydantic."""
-        bound = self.bind(response_format={"type": "json_object", "schema": json_schema_of(schema)})
-        return structured_runnable(bound.invoke, schema, retries=self.max_retries, include_raw=include_raw)
+    def _structured_call(self, schema: type[BaseModel] | dict[str, Any]) -> Callable[[Any], BaseMessage]:
+        """Constrain decoding to the JSON schema (a llama.cpp grammar); the caller validates with pydantic."""
+        return self.bind(response_format={"type": "json_object", "schema": json_schema_of(schema)}).invoke

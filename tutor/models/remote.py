@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
@@ -70,46 +71,40 @@ class OpenAIChatModel(ChatOpenAI):
     def _where(self) -> str:
         return str(self.openai_api_base or "api.openai.com")
 
-    def _generate(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
-    ) -> ChatResult:
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Turn the client's faults inside the block into `TutorError`s (sync and async, whole and streamed)."""
         try:
-            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+            yield
         except Exception as exc:
             if _is_client_error(exc):
                 raise translate_error(exc, self._where()) from exc
             raise
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        with self._translated():
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
     def _stream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
     ) -> Iterator[ChatGenerationChunk]:
-        try:
+        with self._translated():
             yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except Exception as exc:
-            if _is_client_error(exc):
-                raise translate_error(exc, self._where()) from exc
-            raise
 
     async def _agenerate(
         self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
     ) -> ChatResult:
-        try:
+        with self._translated():
             return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except Exception as exc:
-            if _is_client_error(exc):
-                raise translate_error(exc, self._where()) from exc
-            raise
 
     async def _astream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
-        try:
+        with self._translated():
             async for chunk in super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs):
                 yield chunk
-        except Exception as exc:
-            if _is_client_error(exc):
-                raise translate_error(exc, self._where()) from exc
-            raise
 
     def with_structured_output(  # type: ignore[override]
         self,
@@ -127,8 +122,11 @@ class OpenAIChatModel(ChatOpenAI):
         Validation and bounded retries are ours, so a garbled reply becomes a `ModelOutputError`, never
         half-parsed data.
         """
-        method = method or ("function_calling" if self.openai_api_base else "json_schema")
-        name = schema_name(schema)
+        call = self._structured_call(schema, method or ("function_calling" if self.openai_api_base else "json_schema"))
+        return structured_runnable(call, schema, retries=self.max_retries or 0, include_raw=include_raw)
+
+    def _structured_call(self, schema: type[BaseModel] | dict[str, Any], method: str) -> Callable[[Any], BaseMessage]:
+        """A call whose reply text is the JSON object: a forced tool call's arguments, or the reply itself."""
         if method == "function_calling":
             tool = convert_to_openai_tool(schema)
             tool_name = tool["function"]["name"]
@@ -138,15 +136,19 @@ class OpenAIChatModel(ChatOpenAI):
                 message = bound.invoke(value)
                 calls = getattr(message, "tool_calls", None) or []
                 content = json.dumps(calls[0]["args"]) if calls else str(message.content)
-                return AIMessage(content=content, response_metadata=message.response_metadata)
+                return AIMessage(
+                    content=content,
+                    response_metadata=message.response_metadata,
+                    usage_metadata=getattr(message, "usage_metadata", None),
+                )
 
-            return structured_runnable(call, schema, retries=self.max_retries or 0, include_raw=include_raw)
+            return call
         if method == "json_mode":
             response_format: dict[str, Any] = {"type": "json_object"}
         else:
-            response_format = {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema_of(schema)}}
-        bound = self.bind(response_format=response_format)
-        return structured_runnable(bound.invoke, schema, retries=self.max_retries or 0, include_raw=include_raw)
+            json_schema = {"name": schema_name(schema), "schema": json_schema_of(schema)}
+            response_format = {"type": "json_schema", "json_schema": json_schema}
+        return self.bind(response_format=response_format).invoke
 
 
 def build_openai(model: str, options: dict[str, Any]) -> OpenAIChatModel:
