@@ -102,28 +102,48 @@ class HFChatModel(EngineChatModel):
         settings = self._gen_kwargs(options)
         try:
             output = model.generate(**inputs, **settings, pad_token_id=tokenizer.eos_token_id)
-        except RuntimeError as exc:
-            raise ModelBackendError(f"transformers generation failed: {exc}") from exc
+        except (RuntimeError, ValueError) as exc:  # ValueError: generation settings transformers refuses
+            raise _failed(exc) from exc
         new, finish, used = self._ending(inputs, output[0], settings)
         return Completion(tokenizer.decode(new, skip_special_tokens=True), finish, used)
 
     def _parts(self, messages: list[BaseMessage], stop: list[str] | None, options: dict[str, Any]) -> Iterator[Part]:
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         tokenizer, model, inputs = self._inputs(messages)
         settings = self._gen_kwargs(options)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        outputs: list[Any] = []  # generate's return value, for the finish reason and token counts
+        gone = threading.Event()  # the reader stopped early: generation stops at its next token
+        outcome: list[Any] = []  # generate's return value (for finish reason and token counts) or its error
 
         def run() -> None:
-            outputs.append(model.generate(**inputs, **settings, streamer=streamer, pad_token_id=tokenizer.eos_token_id))
+            try:
+                stopping = StoppingCriteriaList([_StopWhenSet(gone)])
+                output = model.generate(
+                    **inputs,
+                    **settings,
+                    streamer=streamer,
+                    stopping_criteria=stopping,
+                    pad_token_id=tokenizer.eos_token_id,
+                )
+                outcome.append(output)
+            except Exception as exc:  # noqa: BLE001 - handed to the reader, who would otherwise wait forever
+                outcome.append(exc)
+                streamer.end()
 
-        worker = threading.Thread(target=run, daemon=True)
+        worker = threading.Thread(target=run, name="hf-generate", daemon=True)
         worker.start()
-        for piece in streamer:
-            yield Part(piece)
-        worker.join()
-        _, finish, used = self._ending(inputs, outputs[0][0], settings)
+        try:
+            for piece in streamer:
+                yield Part(piece)
+        finally:  # also when the reader stops early: the engine's lock is let go only once generation stopped
+            gone.set()
+            worker.join()
+        if isinstance(outcome[0], (RuntimeError, ValueError)):
+            raise _failed(outcome[0]) from outcome[0]
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        _, finish, used = self._ending(inputs, outcome[0][0], settings)
         yield Part("", finish, used)
 
     def _structured_call(self, schema: type[BaseModel] | dict[str, Any]) -> Callable[[Any], BaseMessage]:
@@ -138,3 +158,19 @@ class HFChatModel(EngineChatModel):
             return self.invoke([instruction, *messages])
 
         return call
+
+
+def _failed(exc: Exception) -> ModelBackendError:
+    return ModelBackendError(f"transformers generation failed: {exc}")
+
+
+class _StopWhenSet:
+    """A transformers stopping criterion: stop every sequence once `event` is set."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
