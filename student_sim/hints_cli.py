@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from student_sim.hint_ladder import LadderConfig
 from student_sim.hint_validation import Mode, ValidationConfig
 from student_sim.hints import FixSource, HintConfig, HintPipeline, HintRecord, ModelsUsed, TrialRecord, _finish
 from student_sim.hints_ladder_cli import LadderWorker, generate_ladders
+from student_sim.lazy import PerProcess
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem
@@ -303,49 +304,48 @@ def _single_hints(
 
 class RevalidateWorker:
     """Validates one stored hint again. Picklable for any executor: the pipelines (a simulated student and a
-    sandbox per config) are built on first use in the process that runs it."""
+    sandbox per config), the sandbox and the problem bank are built on first use in the process that runs it."""
 
     def __init__(self, update: dict[str, object], student: str | None, max_tokens: int, paths: list[Path]) -> None:
         self.update, self.student, self.max_tokens, self.paths = update, student, max_tokens, paths
-        self._cache: dict[str, HintPipeline] = {}
-        self._sandbox: Sandbox | None = None
-        self._bank: ProblemBank | None = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"update": self.update, "student": self.student, "max_tokens": self.max_tokens, "paths": self.paths}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["update"], state["student"], state["max_tokens"], state["paths"])  # type: ignore[misc]
+        self._sandbox = PerProcess(_new_sandbox)  # holds processes and pipes: each process makes its own
+        self._bank = PerProcess(functools.partial(ProblemBank.load, paths))  # read once per process, not per hint
+        # One pipeline per config and hint model. dict.setdefault is atomic, so racing threads share one
+        # PerProcess, which builds once.
+        self._pipelines: dict[str, PerProcess[HintPipeline]] = {}
 
     def _pipeline_for(self, record: HintRecord, config: HintConfig) -> HintPipeline:
-        from tutor.sandbox import Sandbox
-
+        build = functools.partial(
+            _revalidation_pipeline, config, record.models.hint, self.student, self.max_tokens, self._sandbox
+        )
         key = config.model_dump_json() + record.models.hint
-        with self._lock:
-            if self._sandbox is None:
-                self._sandbox = Sandbox()
-            if key not in self._cache:
-                self._cache[key] = _pipeline(
-                    config, record.models.hint, self.student, self.max_tokens, self._sandbox, writes_hints=False
-                )
-            return self._cache[key]
+        return self._pipelines.setdefault(key, PerProcess(build)).get()
 
     def __call__(self, job: tuple[int, HintRecord]) -> HintRecord:
         record = job[1]
         config = record.config.model_copy(update={"seed": record.config.seed, **self.update})
-        with self._lock:  # read once per process, not once per hint
-            if self._bank is None:
-                self._bank = ProblemBank.load(self.paths)
-        problem = self._bank.get(record.problem_id)
+        problem = self._bank.get().get(record.problem_id)
         if not isinstance(problem, DebuggingProblem):
             raise InputDataError(f"{record.problem_id} is not a debugging problem")
         return revalidate_checked(self._pipeline_for(record, config), record, problem)
 
     def close(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.close()
-            self._sandbox = None
+        sandbox = self._sandbox.discard()
+        self._pipelines.clear()  # they hold the sandbox closed here: a later call builds them anew
+        if sandbox is not None:
+            sandbox.close()
+
+
+def _new_sandbox() -> Sandbox:
+    from tutor.sandbox import Sandbox  # heavy imports stay out of `socratic --help`
+
+    return Sandbox()
+
+
+def _revalidation_pipeline(
+    config: HintConfig, hint_spec: str, student: str | None, max_tokens: int, sandbox: PerProcess[Sandbox]
+) -> HintPipeline:
+    return _pipeline(config, hint_spec, student, max_tokens, sandbox.get(), writes_hints=False)
 
 
 def validate_command(

@@ -8,8 +8,8 @@ where the bank picks it up.
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from student_sim.executors import Executor, SequentialExecutor
 from student_sim.hint_ladder import LadderConfig, LadderPipeline, LadderRecord, ladder_file, recheck_accepted
 from student_sim.hints import ModelsUsed
+from student_sim.lazy import PerProcess
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.ladders import HINT_LEVELS
 from tutor.problems.schema import DebuggingProblem
@@ -33,42 +34,33 @@ class LadderWorker:
 
     def __init__(self, config: LadderConfig, models: ModelsUsed, max_tokens: int) -> None:
         self.config, self.models, self.max_tokens = config, models, max_tokens
-        self._pipeline: LadderPipeline | None = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": self.config, "models": self.models, "max_tokens": self.max_tokens}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["config"], state["models"], state["max_tokens"])  # type: ignore[misc]
+        self._pipeline = PerProcess(functools.partial(_new_pipeline, config, models, max_tokens))
 
     def pipeline(self) -> LadderPipeline:
         """The pipeline of this process (its models and sandbox), built once."""
-        from tutor.models import get_chat_model
-        from tutor.sandbox import Sandbox
-        from tutor.settings import Settings
-
-        with self._lock:
-            if self._pipeline is None:
-                settings = Settings.load()
-
-                def build(spec: str) -> Any:
-                    return get_chat_model(
-                        spec, settings.model, cache_dir=settings.cache_dir, max_tokens=self.max_tokens
-                    )
-
-                hint, student = build(self.models.hint), build(self.models.student)
-                self._pipeline = LadderPipeline(hint, student, Sandbox(), self.config, self.models)
-            return self._pipeline
+        return self._pipeline.get()
 
     def __call__(self, job: BugJob) -> LadderRecord:
         problem, bug_id = job
         return self.pipeline().generate_bug(problem, problem.bug(bug_id))
 
     def close(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.sandbox.close()
-            self._pipeline = None
+        pipeline = self._pipeline.discard()
+        if pipeline is not None:
+            pipeline.sandbox.close()
+
+
+def _new_pipeline(config: LadderConfig, models: ModelsUsed, max_tokens: int) -> LadderPipeline:
+    from tutor.models import get_chat_model  # heavy imports stay out of `socratic --help`
+    from tutor.sandbox import Sandbox
+    from tutor.settings import Settings
+
+    settings = Settings.load()
+
+    def build(spec: str) -> Any:
+        return get_chat_model(spec, settings.model, cache_dir=settings.cache_dir, max_tokens=max_tokens)
+
+    return LadderPipeline(build(models.hint), build(models.student), Sandbox(), config, models)
 
 
 def read_ladder_records(path: Path) -> list[LadderRecord]:

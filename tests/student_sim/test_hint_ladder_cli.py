@@ -60,3 +60,26 @@ def test_generate_writes_a_validated_ladder_per_bug_and_the_tutor_file(tmp_path)
 
 def test_single_hint_options_without_single_are_a_clear_error(tmp_path):
     assert main(["hints", "generate", "--out", str(tmp_path / "x"), "--curve-data"]) == 1
+
+
+def test_a_ladder_worker_builds_its_pipeline_once_per_process_and_a_pickled_copy_builds_its_own(tmp_path):
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    from student_sim.hint_ladder import LadderConfig
+    from student_sim.hints import ModelsUsed
+    from student_sim.hints_ladder_cli import LadderWorker
+
+    hint, student = tmp_path / "hint.yaml", tmp_path / "student.yaml"
+    hint.write_text(yaml.safe_dump([json.dumps({"hint": POINTS})]), encoding="utf-8")
+    student.write_text(yaml.safe_dump(["no idea"]), encoding="utf-8")
+    worker = LadderWorker(LadderConfig(), ModelsUsed(hint=f"scripted:{hint}", student=f"scripted:{student}"), 64)
+    with ThreadPoolExecutor(4) as pool:
+        pipelines = list(pool.map(lambda _: worker.pipeline(), range(8)))
+    assert len({id(p) for p in pipelines}) == 1
+    copy = pickle.loads(pickle.dumps(worker))  # what a process executor or a Ray actor receives
+    assert copy.pipeline() is not pipelines[0] and copy.pipeline().sandbox is not pipelines[0].sandbox
+    copy.close()
+    worker.close()
+    assert worker.pipeline() is not pipelines[0]  # closed: the next call builds anew
+    worker.close()

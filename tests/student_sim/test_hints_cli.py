@@ -170,3 +170,30 @@ def test_validate_rejects_a_stored_hint_that_tells_the_fix_and_records_why(tmp_p
     (loose,) = lines(unchecked)
     assert loose["accepted_trial"] == 0 and loose["hint"] == TELLING and loose["trials"][0]["leak_reasons"]
     assert loose["config"]["check_leaks"] is False
+
+
+def test_a_revalidate_worker_builds_its_parts_once_per_process_and_a_pickled_copy_builds_its_own(tmp_path, scripts):
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    from student_sim.hints import HintRecord
+    from student_sim.hints_cli import RevalidateWorker
+
+    out = tmp_path / "run"
+    assert runner.invoke(app, hints_args(out, scripts, "good")).exit_code == 0
+    record = HintRecord.model_validate(lines(out / "hints.jsonl")[0])
+    worker = RevalidateWorker({}, scripts["good"], 64, [])
+    config = record.config.model_copy()
+    with ThreadPoolExecutor(4) as pool:  # racing threads share one pipeline, one sandbox, one bank
+        pipelines = list(pool.map(lambda _: worker._pipeline_for(record, config), range(8)))
+        banks = list(pool.map(lambda _: worker._bank.get(), range(8)))
+    assert len({id(p) for p in pipelines}) == 1 and len({id(b) for b in banks}) == 1
+    assert pipelines[0].sandbox is worker._sandbox.get()
+    copy = pickle.loads(pickle.dumps(worker))  # what a process executor or a Ray actor receives
+    again = copy._pipeline_for(record, config)
+    assert again is not pipelines[0] and again.sandbox is copy._sandbox.get() is not worker._sandbox.get()
+    assert copy((0, record)).accepted
+    copy.close()
+    worker.close()
+    assert worker._pipeline_for(record, config) is not pipelines[0]  # closed: the next call builds anew
+    worker.close()
