@@ -14,7 +14,6 @@ back). The three launchers differ only in how the supervisor process comes to li
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import selectors
@@ -315,10 +314,6 @@ class RawOutcome:
     status: dict[str, Any]
 
 
-def _nonblocking(fd: int) -> None:
-    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
-
-
 def execute(launcher: Launcher, request: dict[str, Any], stdin: bytes, output_cap: int, budget_s: float) -> RawOutcome:
     """Run one request through `launcher` and collect output (each stream capped at `output_cap`)."""
     pipes = [os.pipe() for _ in range(5)]
@@ -399,7 +394,7 @@ class _Collector:
 
     def loop(self, request: bytes, stdin: bytes, budget_s: float) -> None:
         for fd, data in ((self.ctl_w, request), (self.in_w, stdin)):
-            _nonblocking(fd)
+            os.set_blocking(fd, False)
             self.pending[fd] = data
             self.sel.register(fd, selectors.EVENT_WRITE)
         for fd in (self.out_r, self.err_r, self.st_r):
