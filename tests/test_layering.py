@@ -58,6 +58,7 @@ TUTOR_LAYERS: tuple[frozenset[str], ...] = (
             "agent",
             "practice",
             "hint_budget",
+            "preempt",
         }
     ),
     frozenset({"storage"}),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tutor.acknowledge import acknowledgement
 from tutor.assess import (
@@ -42,10 +42,11 @@ from tutor.compose import (
 from tutor.fewshot import examples_for
 from tutor.guard.consistency import ConsistencyCheck, TurnFacts, unreached_steps
 from tutor.guard.leak import LeakGuard
-from tutor.hint_budget import INTERVENTIONS, HintBudget, p_unaided, spend, try_first
+from tutor.hint_budget import HintBudget, budgeted
 from tutor.planning.knowledge import KnowledgeState
 from tutor.planning.plan import PlanTree, PlanUpdate
 from tutor.policy import decide, next_question, other_guidance
+from tutor.preempt import note_misconception, preempt_decision
 from tutor.problems.numbers import extract_numbers
 from tutor.problems.schema import AnyProblem, DebuggingProblem
 from tutor.record import Assessment, Decision, Message, Soliloquy, TutorState, TutorTurn
@@ -65,6 +66,9 @@ class TutorConfig(BaseModel):
     use_guard: bool = True
     reveal_after_failed_attempts: int | None = None
     hint_budget: HintBudget | None = Field(None, description="A teacher's budget of interventions per problem.")
+    preempt_misconception: bool = Field(
+        False, description="The first question on a step heads off the forecast misconception (`tutor.preempt`)."
+    )
     composition: Literal["guided", "scaffold", "free"] = Field(
         "guided",
         description="`guided`: the acknowledgement comes from the assessment and the model writes only the guiding "
@@ -75,6 +79,13 @@ class TutorConfig(BaseModel):
     max_code_repairs: int = 2
     reply_max_tokens: int = 160
     history_turns: int = 8
+
+    @model_validator(mode="after")
+    def _preempt_without_budget(self) -> TutorConfig:
+        if self.preempt_misconception and self.hint_budget is not None:
+            raise ValueError("preempt_misconception with a hint_budget: the pre-emptive question is help the budget "
+                             "would not count; use one or the other")  # fmt: skip
+        return self
 
 
 def _question_in(move_text: str) -> str:
@@ -259,7 +270,7 @@ class TutorAgent:
             self.config.reveal_after_failed_attempts is not None
             and failures >= self.config.reveal_after_failed_attempts
         )
-        plan = state.plan
+        plan, knowledge = state.plan, self._update_knowledge(state, assessment)
         move = decide(assessment, self.problem, plan, message, allow_reveal)
         decision = move.decision
         if self.config.use_plan:
@@ -267,7 +278,7 @@ class TutorAgent:
                 if bug_id != (plan.current_node.ref if plan.current_node else None):
                     plan = plan.apply(PlanUpdate(node_id=f"{bug_id}.fix", outcome="resolve"))
             move = decide(assessment, self.problem, plan, message, allow_reveal)
-            held_back = self._budgeted(move.decision, state, plan)[0].intervention == "held_back"
+            held_back = self._budgeted(move.decision, state, plan, knowledge)[0].intervention == "held_back"
             for plan_update in move.updates:
                 if held_back and plan_update.outcome in ("teach", "retry"):
                     # The hint or teaching move was not given: the attempt counts, the ladder stays where it is.
@@ -281,10 +292,13 @@ class TutorAgent:
             )
         if assessment.solved_problem:
             plan = plan.model_copy(update={"current": None})
-        decision, interventions = self._budgeted(decision, state, plan)
+        decision, interventions = self._budgeted(decision, state, plan, knowledge)
+        if self.config.preempt_misconception:
+            seen = note_misconception(state.misconceptions_seen, assessment)
+            decision = preempt_decision(decision, self.problem, plan, knowledge, seen)
         return TurnUpdate(
             plan=plan,
-            knowledge=self._update_knowledge(state, assessment),
+            knowledge=knowledge,
             decision=decision,
             failures=failures,
             allow_reveal=allow_reveal,
@@ -292,18 +306,22 @@ class TutorAgent:
             interventions=interventions,
         )
 
-    def _budgeted(self, decision: Decision, state: TutorState, plan: PlanTree) -> tuple[Decision, int]:
+    def _budgeted(
+        self, decision: Decision, state: TutorState, plan: PlanTree, knowledge: KnowledgeState
+    ) -> tuple[Decision, int]:
         """The move under the teacher's hint budget (`tutor.hint_budget`), and the interventions given so far."""
-        budget = self.config.hint_budget
-        if budget is None or decision.class_action not in INTERVENTIONS:
+        if (budget := self.config.hint_budget) is None:
             return decision, state.interventions
-        node = state.plan.current_node  # the step the student was working on when the hint came due
-        concepts = (node.concepts if node else ()) or tuple(self.problem.concepts)
-        p = p_unaided(state.knowledge, concepts, node.failures if node else 0)
-        if spend(budget, state.interventions, p, f"{self.problem.id}:{state.turn_index}"):
-            return decision.model_copy(update={"intervention": "given", "p_unaided": p}), state.interventions + 1
-        held = try_first(decision, next_question(self.problem, plan))
-        return held.model_copy(update={"intervention": "held_back", "p_unaided": p}), state.interventions
+        return budgeted(
+            decision,
+            budget,
+            knowledge=knowledge,
+            plan=state.plan,  # its current node is the step the student was on when the help came due
+            spent=state.interventions,
+            seed=f"{self.problem.id}:{state.turn_index}",
+            question=next_question(self.problem, plan),
+            fallback_concepts=self.problem.concepts,
+        )
 
     def _request(
         self, message: str, state: TutorState, code: str | None, evidence: Evidence, update: TurnUpdate
@@ -386,6 +404,7 @@ class TutorAgent:
                 "history": history,
                 "failed_attempts": update.failures,
                 "interventions": update.interventions,
+                "misconceptions_seen": note_misconception(state.misconceptions_seen, evidence.assessment),
                 "turn_index": state.turn_index + 1,
                 "solved": update.solved,
                 "code": code if code is not None else state.code,

@@ -107,6 +107,9 @@ class Decision(_Record):
         None, description="Under a hint budget: the planned hint or teaching was given, or held back (try first)."
     )
     p_unaided: float | None = Field(None, description="Under a hint budget: P(the student solves the step alone).")
+    preempted: str | None = Field(
+        None, description="The misconception the first question on the new step heads off (`tutor.preempt`)."
+    )
 
 
 class Repair(_Record):
@@ -200,5 +203,8 @@ class TutorState(_Record):
     code: str | None = Field(None, description="Debugging: the student's current program.")
     failed_attempts: int = 0
     interventions: int = Field(0, description="Hints and teaching moves given under the hint budget so far.")
+    misconceptions_seen: dict[str, int] = Field(
+        default_factory=dict, description="Wrong answers per misconception slug so far (the forecast's evidence)."
+    )
     turn_index: int = 0
     solved: bool = False
