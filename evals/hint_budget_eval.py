@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+import numpy as np
 from scipy import stats
 
 from evals.practice_loop import first_answer_accuracy, learned, mean_ci, true_mastery
@@ -226,6 +227,7 @@ def arm_figures(rows: Sequence[BudgetResult], never: dict[tuple[str, int], Budge
         "extra_solved_per_intervention": mean_ci(_paired_extra(rows, never)) if never else mean_ci([]),
         "given_when_needed": round(sum(t < NEEDS_HELP for t in given) / len(given), 4) if given else None,
         "decisions": len(decisions),
+        "p_unaided_median": round(float(np.median([d[0] for d in decisions])), 4) if decisions else None,
         "p_unaided_vs_true_spearman": None if rho is None else round(float(rho.statistic), 4),
     }
 
@@ -285,6 +287,28 @@ def _verdict(delta: dict[str, Any]) -> str:
     return "no difference the interval can resolve"
 
 
+def _why_they_tie(summary: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """Where the student-model policy stands against always and random, and the figures that say why."""
+    figures = summary["by_budget"].get(meta["budgets"][0]) if meta["budgets"] else None
+    if not figures or not all(p in figures for p in ("student_model", "always", "random")):
+        return []
+    model, always, rand = figures["student_model"], figures["always"], figures["random"]
+    median = model["p_unaided_median"]
+    return [
+        f"- **Why the policies come out alike (budget {meta['budgets'][0]}).** A budget decision arises only when "
+        "help is due, that is after a wrong answer, a stuck turn or a request for the answer, so the chances to "
+        "intervene are already chosen by need: the share of given interventions where the student truly needed "
+        f"help is {model['given_when_needed']:.2f} (student_model), {always['given_when_needed']:.2f} (always) and "
+        f"{rand['given_when_needed']:.2f} (random). Right after a wrong answer the tutor's P(unaided) is mostly "
+        f"under the threshold {meta['threshold']:g} (median at a decision "
+        f"{'-' if median is None else f'{median:.2f}'}), so the student-model policy spends about as often as "
+        f"always ({_cell(model['interventions_per_problem'])} against {_cell(always['interventions_per_problem'])} "
+        f"per problem); random spends a little less ({_cell(rand['interventions_per_problem'])}) for "
+        f"{_cell(rand['gain_per_intervention'])} true mastery per intervention against "
+        f"{_cell(model['gain_per_intervention'])}. The budget, not the policy, decides most of the solve rate here.",
+    ]
+
+
 def reading(summary: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     """What the figures say, in sentences written from them (the limits follow in `LIMITS`)."""
     never, uncapped = summary["never"], summary[UNCAPPED]
@@ -302,6 +326,7 @@ def reading(summary: dict[str, Any], meta: dict[str, Any]) -> list[str]:
                 parts.append(f"student_model - {other} {_cell(delta)} ({_verdict(delta)})")
         if parts:
             lines.append(f"- **Budget {budget}**, paired solve-rate differences per student: " + "; ".join(parts) + ".")
+    lines += _why_they_tie(summary, meta)
     rho = never["p_unaided_vs_true_spearman"]
     if rho is not None:
         lines.append(
@@ -328,6 +353,9 @@ LIMITS = [
     "who need help; on problems a student can do, a budget has little to decide. Students are profile x seed: "
     "the seeds of one profile are not independent, so the intervals are narrower than over new profiles.",
     "- Solving is the tutor's own verdict (every step answered right) within the turn limit.",
+    "- The never arm still gains some true mastery: the rule-based student reads a step question that names the "
+    "operation with the step's numbers ('altogether', 'each') as a hint when it is stuck, so asking the question "
+    "again teaches it a little. Real questions may do that too, but the size is the simulator's.",
 ]
 
 

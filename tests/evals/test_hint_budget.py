@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from evals.hint_budget_eval import POLICIES, UNCAPPED, hardest_for, own_accuracy, run_student, summarize
+from evals.hint_budget_eval import (
+    POLICIES,
+    UNCAPPED,
+    budget_png,
+    hardest_for,
+    own_accuracy,
+    report_markdown,
+    run_student,
+    summarize,
+)
 from student_sim.profiles import get_profile
 from tutor.agent import TutorAgent, TutorConfig
 from tutor.hint_budget import HintBudget, is_intervention, p_unaided, spend
@@ -142,3 +151,8 @@ def test_every_policy_runs_on_the_same_student_and_the_summary_pairs_them(sandbo
     assert set(summary["by_budget"]["1"]) >= {"student_model", "random", "always", "student_model_minus_always"}
     assert summary[UNCAPPED]["interventions_per_problem"]["mean"] == results[-1].interventions / 2
     assert summary["preempt"] is None
+    meta = {"students": 1, "label": "rule-based", "profiles": 1, "seeds": 1, "problems": 2, "own_accuracy": 0.2,
+            "max_turns": 6, "budgets": ["1"], "threshold": 0.5}  # fmt: skip
+    report = report_markdown(summary, meta)
+    assert "## Budget 1 per problem" in report and "student_model - always" in report and "## Limits" in report
+    assert budget_png(summary).startswith(b"\x89PNG")
