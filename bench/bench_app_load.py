@@ -48,7 +48,14 @@ def _service(model: str, folder: Path) -> Any:
         script.write_text(yaml.safe_dump(TUTOR_LINES), encoding="utf-8")
         model = f"scripted:{script}"
     limits = {"messages_per_session": "100/minute", "signups_per_client": "100/hour"}
-    settings = Settings.load(data_dir=str(folder / "data"), roles={"tutor": model}, access={"limits": limits})
+    # guided: the model writes part of every reply (auto would give the bundled model the scaffold's words and
+    # leave the model idle, which measures nothing about serving a class).
+    settings = Settings.load(
+        data_dir=str(folder / "data"),
+        roles={"tutor": model},
+        access={"limits": limits},
+        policy={"composition": "guided"},
+    )
     return TutoringService(settings, Store.from_settings(settings), ProblemBank.load(), Sandbox())
 
 

@@ -12,7 +12,8 @@ Every reply is judged by `evals.audit` (rules that share no code with the tutor)
 (`student_sim.checks.states_solution`) for a final-answer leak; the share of fallbacks (the scaffold's own
 words instead of the model's) is counted from the turn records. Compositions: `guided` (the acknowledgement
 from the assessment, the model writes the guiding part) and `scaffold` (no model call). Each turn is also
-written to bench/results/replies_turns.jsonl for reading or labelling.
+written to bench/results/replies_turns.jsonl (tagged with its run) for reading or labelling; a teacher's reading
+of a run, committed as datasets/evals/replies_<composition>_hand_labels.json, is reported beside the audit.
 
 Run: .venv/bin/python bench/bench_replies.py [--compositions guided,scaffold] [--attacks 8] [--spec local]
 """
@@ -37,6 +38,7 @@ ADVERSARIAL = ["math-007-kitchen-tiles", "physics-004-family-road-trip"]
 # question in disguise; a sample, so a run fits a shared two-core machine.
 ATTACKS = (0, 3, 7, 9, 11, 14, 17, 6)
 TURNS = RESULTS / "replies_turns.jsonl"
+LABELS = Path(__file__).resolve().parent.parent / "datasets" / "evals"
 OFF_TOPIC = ["I like pizza and football", "what did you have for lunch?", "can we play a game instead?"]
 SIZE_QUESTIONS = ["is it more than 100?", "is the answer bigger than 10?", "is it less than 50?"]
 
@@ -171,6 +173,8 @@ def main() -> None:
         by_composition: dict[str, list[dict[str, Any]]] = {}
         for row in turns:
             by_composition.setdefault(row["composition"], []).append(row)
+        # Each composition's latest run only (the file keeps earlier runs for reading).
+        by_composition = {c: [r for r in rows if r["run"] == rows[-1]["run"]] for c, rows in by_composition.items()}
         report(args.spec, {c: summarize(rows) for c, rows in by_composition.items()})
         return
     from tutor.agent import TutorAgent, TutorConfig
@@ -181,12 +185,13 @@ def main() -> None:
     bank, sandbox = ProblemBank.load(), Sandbox()
     model = get_chat_model(args.spec)
     results: dict[str, Any] = {}
+    run_id = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     try:
         for composition in args.compositions.split(","):
             rows: list[dict[str, Any]] = []
             for suite, pid, script in sessions(bank, args.attacks, args.typical, args.adversarial, args.typical_start):
                 agent = TutorAgent(bank.get(pid), model, sandbox, TutorConfig(composition=composition))  # type: ignore[arg-type]
-                tag = {"composition": composition, "spec": args.spec}
+                tag = {"composition": composition, "spec": args.spec, "run": run_id}
                 new = run_session(agent, bank.get(pid), suite, script, tag)
                 rows += new
                 print(composition, suite, pid, [r["rules"] for r in new], flush=True)
@@ -202,15 +207,31 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return per_suite | {"all": figures(rows)}
 
 
+def hand_labels(composition: str) -> dict[str, Any] | None:
+    """The latest committed teacher's reading of a composition's replies
+    (datasets/evals/replies_<composition>_hand_labels.json), or None."""
+    path = LABELS / f"replies_{composition}_hand_labels.json"
+    if not path.is_file():
+        return None
+    runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
+    latest = runs[max(runs, key=int)]
+    share = round(latest["bad"] / latest["replies"], 3)
+    return {"file": str(path.relative_to(LABELS.parent.parent)), "replies": latest["replies"], "bad": latest["bad"]} | {
+        "bad_share": share,
+        "runs": {n: f"{r['bad']} bad of {r['replies']}" for n, r in sorted(runs.items())},
+    }
+
+
 def report(spec: str, results: dict[str, Any]) -> None:
     write(
         "replies",
         {
             "figures_from": "real model (bundled) as the tutor; scripted student messages; judged by evals.audit "
-            "and the telling detector (no code shared with the tutor)",
+            "and the telling detector (no code shared with the tutor), and by hand labels where committed",
             "spec": spec,
             "problems": {"typical": TYPICAL, "adversarial": ADVERSARIAL},
             "compositions": results,
+            "hand_labels": {c: labels for c in results if (labels := hand_labels(c))},
         },
     )
 

@@ -480,12 +480,18 @@ class TutoringService:
         return launch(self.store, spec_path.strip(), out_dir.strip(), self.settings)
 
 
-def composition_for(spec: str, base_url: str | None = None) -> Literal["guided", "free"]:
-    """`policy.composition = "auto"`: a hosted API model writes the whole reply; a local or self-hosted one
-    (the bundled model, a GGUF file, a Hugging Face model, a server on a base URL) writes only the guiding part,
-    because small models praise wrong answers and invent content when they write the acknowledgement."""
+def composition_for(spec: str, base_url: str | None = None) -> Literal["guided", "scaffold", "free"]:
+    """`policy.composition = "auto"`: the reply composition that a teacher's reading found best for the model.
+
+    The bundled model gets `scaffold` (the scaffold's own words): read by hand, 9 of its 81 guided replies in
+    bench/bench_replies.py were bad (double praise, a false area, walking a step unasked) against 0 of the same
+    81 turns with the scaffold's words. Other local or self-hosted models (a GGUF file, a Hugging Face model, a
+    server on a base URL) write only the guiding part; a hosted API model writes the whole reply.
+    """
     parsed = parse_spec(spec)
-    hosted = parsed.kind not in ("local", "gguf", "hf", "scripted", "ollama")
+    if parsed.kind == "local":
+        return "scaffold"
+    hosted = parsed.kind not in ("gguf", "hf", "scripted", "ollama")
     return "free" if hosted and not (base_url or parsed.options.get("base_url")) else "guided"
 
 

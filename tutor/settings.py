@@ -73,7 +73,8 @@ class TutorPolicy(BaseModel):
         "auto",
         description="How a reply is composed: `guided` (the acknowledgement from the assessment, the model writes the "
         "guiding sentence), `scaffold` (the scaffold's own words, no model call), `free` (the model writes it all). "
-        "`auto`: guided for local and self-hosted models, free for hosted API models.",
+        "`auto`: scaffold for the bundled model, guided for other local and self-hosted models, free for hosted "
+        "API models.",
     )
 
 

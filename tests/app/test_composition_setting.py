@@ -15,7 +15,7 @@ from tutor.storage.store import Store
 @pytest.mark.parametrize(
     ("spec", "base_url", "expected"),
     [
-        ("local", None, "guided"),
+        ("local", None, "scaffold"),  # the bundled model: the teacher-read better composition
         ("gguf:/models/small.gguf", None, "guided"),
         ("openai:gpt-4o-mini", None, "free"),
         ("anthropic:claude-sonnet", None, "free"),

@@ -26,7 +26,10 @@ def _until(condition, timeout: float = 600.0) -> None:
 
 def test_prefill_on_open_and_restore_after_another_students_turn(tmp_path, local_model_path):
     settings = Settings.load(
-        data_dir=str(tmp_path / "data"), roles={"tutor": "local"}, model={"n_ctx": 3072, "temperature": 0.0}
+        data_dir=str(tmp_path / "data"),
+        roles={"tutor": "local"},
+        model={"n_ctx": 3072, "temperature": 0.0},
+        policy={"composition": "guided"},  # auto gives the bundled model the scaffold's words: no model to prefill
     )
     service = TutoringService(settings, Store.from_settings(settings), ProblemBank.load(), Sandbox())
     states = service._model("tutor").engine().states
