@@ -38,7 +38,7 @@ def mastery_curve(points: list[MasteryPoint], title: str) -> Figure | None:
     ax.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
     ax.set_ylim(0, 100)
     ax.set_ylabel("how sure the tutor is (%)")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, loc="right")  # the app's plot label sits over the top left corner
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     plt.close(fig)
     return fig
