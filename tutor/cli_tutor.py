@@ -72,13 +72,14 @@ def tutor_command(
     show_thinking_flag: bool = typer.Option(False, "--show-thinking", help="Show plan, knowledge and soliloquies."),
 ) -> None:
     """A terminal tutoring session on the bundled model (or any spec)."""
-    from tutor.agent import TurnDone, TutorAgent, TutorConfig
+    from tutor.agent import TurnDone, TutorAgent
     from tutor.errors import ConfigError
     from tutor.models import get_chat_model
     from tutor.planning.scaffold import build_scaffold
     from tutor.problems.bank import ProblemBank
     from tutor.problems.schema import AnyProblem, DebuggingProblem
     from tutor.sandbox import Sandbox
+    from tutor.service import tutor_config
     from tutor.settings import Settings
 
     if not problem and not paste:
@@ -94,9 +95,8 @@ def tutor_command(
             prob: AnyProblem = build_scaffold(paste, llm, sandbox)
         else:
             prob = ProblemBank.load(settings.problems_path).get(problem)
-        agent = TutorAgent(
-            prob, llm, sandbox, TutorConfig(reveal_after_failed_attempts=settings.policy.reveal_after_failed_attempts)
-        )
+        reveal = settings.policy.reveal_after_failed_attempts
+        agent = TutorAgent(prob, llm, sandbox, tutor_config(settings, model or settings.spec_for("tutor"), reveal))
         console.print(Panel(prob.statement.strip(), title=f"{prob.title} ({prob.id})"))
         if isinstance(prob, DebuggingProblem):
             console.print(Syntax(prob.buggy_code, "python", line_numbers=True))

@@ -170,16 +170,7 @@ class TutoringService:
             return self._models[spec]
 
     def _config(self, student: UserView) -> TutorConfig:
-        policy = self.settings.policy
-        composition = policy.composition
-        if composition == "auto":
-            composition = composition_for(self._specs["tutor"], self.settings.model.base_url)
-        return TutorConfig(
-            reveal_after_failed_attempts=self.reveal_policy(student),
-            max_leak_regenerations=policy.max_leak_regenerations,
-            max_code_repairs=policy.max_code_repairs,
-            composition=composition,
-        )
+        return tutor_config(self.settings, self._specs["tutor"], self.reveal_policy(student))
 
     def reveal_policy(self, student: UserView) -> int | None:
         """After how many failed attempts the tutor may reveal the answer to `student` (None: never).
@@ -478,6 +469,20 @@ class TutoringService:
         if not (spec_path or "").strip() or not (out_dir or "").strip():
             raise InputDataError("give a spec file and an output folder")
         return launch(self.store, spec_path.strip(), out_dir.strip(), self.settings)
+
+
+def tutor_config(settings: Settings, tutor_spec: str, reveal_after: int | None) -> TutorConfig:
+    """The tutor's configuration from the policy settings (the app and the terminal tutor alike)."""
+    policy = settings.policy
+    composition = policy.composition
+    if composition == "auto":
+        composition = composition_for(tutor_spec, settings.model.base_url)
+    return TutorConfig(
+        reveal_after_failed_attempts=reveal_after,
+        max_leak_regenerations=policy.max_leak_regenerations,
+        max_code_repairs=policy.max_code_repairs,
+        composition=composition,
+    )
 
 
 def composition_for(spec: str, base_url: str | None = None) -> Literal["guided", "scaffold", "free"]:
