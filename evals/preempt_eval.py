@@ -25,6 +25,7 @@ class BudgetResult(Protocol):
     solved: int
     first_answers: list[tuple[str | None, str | None, bool]]
 
+
 ARMS = ("no_budget", "preempt")
 
 
@@ -55,6 +56,10 @@ def summarize_preempt(results: Sequence[BudgetResult]) -> dict[str, Any]:
             "solve_rate": mean_ci([r.solved / r.problems for r in rows.values()]),
         }
     off, on = by_arm["no_budget"], by_arm["preempt"]
+    wrong = [(f, w) for r in off.values() for f, w, right in _forecast_steps(r) if not right and w is not None]
+    # The tutor-side forecast's top-1 hit rate on the first answers that were a known wrong answer (no pre-empt).
+    summary["forecast_top1_on_wrong"] = round(sum(f == w for f, w in wrong) / len(wrong), 4) if wrong else None
+    summary["wrong_first_answers"] = len(wrong)
     for which in ("forecast_given", "first_right"):
         deltas = []
         for key, r in on.items():
@@ -87,13 +92,19 @@ def preempt_markdown(summary: dict[str, Any], cell: Any) -> list[str]:
         )
     given = summary["preempt_minus_no_preempt_forecast_given"]
     right = summary["preempt_minus_no_preempt_first_right"]
+    top1 = summary["forecast_top1_on_wrong"]
     lines += [
         "",
         f"Paired per student, pre-empting - as usual: forecast wrong answer given {cell(given)}, first answer right "
-        f"{cell(right)}. For the rule-based student a pre-emptive question that restates a misconception's "
-        "authored feedback loosens that misconception by its learning rate before it answers; whether a real "
-        "student's first answer changes the same way is not shown here. The two arms' dialogues diverge after "
-        "the first pre-empt, so later steps are opened in different states (the comparison is per student, "
-        "not per step).",
+        f"{cell(right)}. Without the pre-empt, the tutor's forecast names the misconception of "
+        f"{'-' if top1 is None else f'{top1:.2f}'} of the {summary['wrong_first_answers']} first answers that were a "
+        "known wrong answer (top-1; its only evidence is the misconceptions it saw earlier).",
+        "",
+        "What this can and cannot show: the rule-based student, reading a question that restates a "
+        "misconception's authored feedback, loosens that misconception by its learning rate before it answers, "
+        "so an effect here is partly built into the simulator; whether a real student's first answer changes "
+        "is not shown. The two arms' dialogues diverge after the first pre-empt, so later steps are opened in "
+        "different states (the comparison is per student, not per step). The flag stays off by default until "
+        "it is measured with real students or a model-voiced student.",
     ]
     return lines

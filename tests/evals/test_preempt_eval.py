@@ -17,3 +17,4 @@ def test_the_preempt_summary_compares_first_answers_per_student():
     assert summary["no_budget"]["forecast_given"]["mean"] == 0.5 and summary["preempt"]["forecast_given"]["mean"] == 0
     assert summary["no_budget"]["forecast_steps"] == 2 and summary["no_budget"]["steps_opened"] == 3
     assert summary["preempt_minus_no_preempt_first_right"]["mean"] == 0.5
+    assert summary["forecast_top1_on_wrong"] == 1.0 and summary["wrong_first_answers"] == 1
