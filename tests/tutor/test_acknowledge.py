@@ -4,6 +4,7 @@ composition replies with the scaffold's own words."""
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 
 import pytest
@@ -120,4 +121,4 @@ def test_a_student_who_asks_again_never_gets_the_same_guidance_twice_in_a_row(sa
     for message in ["I don't know", "I don't know", "is the bug on line 3?", "just show me the fixed code"] * 2:
         turn, state = agent.step(message, state)
         guidance.append(turn.reply.split(". ", 1)[1] if ". " in turn.reply else turn.reply)
-    assert all(a != b for a, b in zip(guidance, guidance[1:])), guidance
+    assert all(a != b for a, b in itertools.pairwise(guidance)), guidance
