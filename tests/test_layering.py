@@ -56,13 +56,14 @@ TUTOR_LAYERS: tuple[frozenset[str], ...] = (
             "compose",
             "thinking",
             "agent",
+            "turn_config",
             "practice",
             "hint_budget",
             "preempt",
         }
     ),
     frozenset({"storage"}),
-    frozenset({"service", "service_limits", "service_queue", "service_views", "cli_tutor"}),
+    frozenset({"service", "service_config", "service_limits", "service_queue", "service_views", "cli_tutor"}),
 )
 
 

@@ -79,7 +79,7 @@ def tutor_command(
     from tutor.problems.bank import ProblemBank
     from tutor.problems.schema import AnyProblem, DebuggingProblem
     from tutor.sandbox import Sandbox
-    from tutor.service import tutor_config
+    from tutor.service_config import tutor_config
     from tutor.settings import Settings
 
     if not problem and not paste:

@@ -34,6 +34,7 @@ from tutor.problems.bank import ProblemBank
 from tutor.problems.schema import DebuggingProblem, Problem, parse_problem
 from tutor.record import TutorState
 from tutor.sandbox import Sandbox, TestRunResult
+from tutor.service_config import tutor_config
 from tutor.service_limits import AbuseLimits
 from tutor.service_queue import TurnQueue, Waiting
 from tutor.service_views import STAFF_ROLES, SessionPage, TurnResult, session_page, turn_result
@@ -469,35 +470,6 @@ class TutoringService:
         if not (spec_path or "").strip() or not (out_dir or "").strip():
             raise InputDataError("give a spec file and an output folder")
         return launch(self.store, spec_path.strip(), out_dir.strip(), self.settings)
-
-
-def tutor_config(settings: Settings, tutor_spec: str, reveal_after: int | None) -> TutorConfig:
-    """The tutor's configuration from the policy settings (the app and the terminal tutor alike)."""
-    policy = settings.policy
-    composition = policy.composition
-    if composition == "auto":
-        composition = composition_for(tutor_spec, settings.model.base_url)
-    return TutorConfig(
-        reveal_after_failed_attempts=reveal_after,
-        max_leak_regenerations=policy.max_leak_regenerations,
-        max_code_repairs=policy.max_code_repairs,
-        composition=composition,
-    )
-
-
-def composition_for(spec: str, base_url: str | None = None) -> Literal["guided", "scaffold", "free"]:
-    """`policy.composition = "auto"`: the reply composition that a teacher's reading found best for the model.
-
-    The bundled model gets `scaffold` (the scaffold's own words): read by hand, 9 of its 81 guided replies in
-    bench/bench_replies.py were bad (double praise, a false area, walking a step unasked) against 0 of the same
-    81 turns with the scaffold's words. Other local or self-hosted models (a GGUF file, a Hugging Face model, a
-    server on a base URL) write only the guiding part; a hosted API model writes the whole reply.
-    """
-    parsed = parse_spec(spec)
-    if parsed.kind == "local":
-        return "scaffold"
-    hosted = parsed.kind not in ("gguf", "hf", "scripted", "ollama")
-    return "free" if hosted and not (base_url or parsed.options.get("base_url")) else "guided"
 
 
 def open_service(settings: Settings | None = None) -> TutoringService:

@@ -6,7 +6,8 @@ import pytest
 
 from tutor.problems.bank import ProblemBank
 from tutor.sandbox import Sandbox
-from tutor.service import TutoringService, composition_for
+from tutor.service import TutoringService
+from tutor.service_config import composition_for
 from tutor.service_views import TurnResult
 from tutor.settings import Settings
 from tutor.storage.store import Store
