@@ -4,7 +4,10 @@ For a sample of MathDial problems (problem text and gold answer from `mathdial/d
 k = 3 independent scaffolds with the bundled model, exactly as `build_scaffold` does (the first as configured,
 the others sampled with their own seeds; every step answer executed in the sandbox). From the same scaffolds:
 k = 1 (the first scaffold alone, the behaviour before self-consistency), k = 3 with unanimity (the default)
-and k = 3 with a 2-of-3 majority. Per rule: problems accepted with the gold answer, accepted with a wrong
+and k = 3 with a 2-of-3 majority. A scaffold
+whose steps never make a unit conversion the problem calls for counts as not built (`tutor.planning.units`);
+the figures of the run made before that check, kept in `pasted_runs_before_unit_check.jsonl`, are reported
+beside. Per rule: problems accepted with the gold answer, accepted with a wrong
 one, and refused. Each problem's final answers are appended to `bench/results/pasted_runs.jsonl` as they
 come, so an interrupted run resumes.
 
@@ -26,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import RESULTS, write  # noqa: E402
 
 RUNS = RESULTS / "pasted_runs.jsonl"
+BEFORE = RESULTS / "pasted_runs_before_unit_check.jsonl"
 K = 3
 RULES = {"k=1": (1, 1), "k=3 unanimous (default)": (3, 3), "k=3 majority 2 of 3": (3, 2)}
 
@@ -46,19 +50,23 @@ def sample(data_dir: Path, n: int) -> list[dict[str, Any]]:
     return out[:n]
 
 
-def scaffold_finals(question: str, model: Any, sandbox: Any) -> list[float | None]:
-    """The final answers of K independent scaffolds (None where a scaffold could not be built)."""
+def scaffold_finals(question: str, model: Any, sandbox: Any) -> tuple[list[float | None], list[Any]]:
+    """The final answers of K independent scaffolds (None where a scaffold could not be built or was dropped),
+    and for reading each scaffold's steps (question, program, executed value) or the reason it was dropped."""
     from tutor.errors import InputDataError
     from tutor.planning.scaffold import _one_scaffold, sampling_variant
 
     finals: list[float | None] = []
+    scaffolds: list[Any] = []
     for index in range(K):
         try:
             problem = _one_scaffold(question, sampling_variant(model, index), sandbox, max_repairs=2)
             finals.append(float(problem.final_answer.value))  # type: ignore[union-attr]
-        except InputDataError:
+            scaffolds.append([[s.question, s.program, s.answer.value] for s in problem.steps])  # type: ignore[union-attr]
+        except InputDataError as exc:
             finals.append(None)
-    return finals
+            scaffolds.append(str(exc))
+    return finals, scaffolds
 
 
 def outcomes(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -80,6 +88,15 @@ def outcomes(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         n = len(runs) or 1
         figures[name] = {**counts, **{f"{key}_share": round(value / n, 3) for key, value in counts.items()}}
     return figures
+
+
+def _before(problems: list[dict[str, Any]], spec: str) -> dict[str, Any] | None:
+    """The same figures from the run made before scaffolds were checked for unit conversions, if kept."""
+    if not BEFORE.exists():
+        return None
+    done = {r["qid"]: r for r in map(json.loads, BEFORE.read_text().splitlines()) if r.get("spec") == spec}
+    runs = [done[p["qid"]] for p in problems if p["qid"] in done]
+    return {"problems": len(runs), "rules": outcomes(runs)}
 
 
 def main() -> None:
@@ -104,8 +121,9 @@ def main() -> None:
             if problem["qid"] in done or time.perf_counter() - started > args.max_minutes * 60:
                 continue
             t0 = time.perf_counter()
-            finals = scaffold_finals(problem["question"], model, sandbox)
-            run = {**problem, "spec": args.spec, "finals": finals, "seconds": round(time.perf_counter() - t0, 1)}
+            finals, scaffolds = scaffold_finals(problem["question"], model, sandbox)
+            seconds = round(time.perf_counter() - t0, 1)
+            run = {**problem, "spec": args.spec, "finals": finals, "scaffolds": scaffolds, "seconds": seconds}
             with RUNS.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(run) + "\n")
             done[problem["qid"]] = run
@@ -124,6 +142,7 @@ def main() -> None:
             "scaffolds_per_problem": K,
             "seconds_per_scaffold_p50": sorted(r["seconds"] / K for r in runs)[len(runs) // 2] if runs else None,
             "rules": outcomes(runs),
+            "before_unit_check": _before(problems, args.spec),
         },
     )
 

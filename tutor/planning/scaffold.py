@@ -3,7 +3,8 @@
 The model proposes subquestions, each with a small Python program; every program runs in the sandbox and
 only steps whose program prints a number are kept (a failing program is repaired at most `max_repairs`
 times from its error). The numbers the tutor will check against therefore come from executed code, never
-from the model's mental arithmetic. A program that runs can still be wrong, so `k` scaffolds are built
+from the model's mental arithmetic. A program that runs can still be wrong: a scaffold whose steps never make a
+unit conversion the problem calls for is dropped (`tutor.planning.units`), and `k` scaffolds are built
 independently (self-consistency) and the problem is accepted only when their final answers agree; otherwise
 the tutor says it cannot verify the problem. The result is an ordinary `MathProblem` marked `source: pasted`.
 """
@@ -19,6 +20,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from tutor.errors import InputDataError, ModelOutputError, TutorError
+from tutor.planning.units import missing_conversions
 from tutor.problems.numbers import printed_number
 from tutor.problems.schema import MathProblem, NumericAnswer, Step
 from tutor.sandbox import Limits, Sandbox
@@ -76,20 +78,23 @@ def build_scaffold(
     text = _checked_text(statement)
     needed = k if min_agree is None else max(1, min(min_agree, k))
     drafts: list[MathProblem] = []
+    failures: list[str] = []
     for index in range(k):
         try:
             drafts.append(_one_scaffold(text, sampling_variant(model, index), sandbox, max_repairs))
         except InputDataError as exc:
             log.info("scaffold %d of %d failed: %s", index + 1, k, exc)
+            failures.append(exc.message)
         if len(drafts) + (k - index - 1) < needed:
             break  # the rest could not reach agreement any more: save the calls
     finals = [d.final_answer.value for d in drafts if isinstance(d.final_answer, NumericAnswer)]
     agreed = agreed_answer(finals, needed)
     if agreed is None:
         shown = ", ".join(f"{v:g}" for v in finals) or "none"
+        why = f"; {failures[0]}" if failures else ""
         raise InputDataError(
             f"the tutor cannot verify this problem: {k} independent worked solutions did not agree "
-            f"(final answers: {shown})",
+            f"(final answers: {shown}{why})",
             "pick a problem from the bank, or rephrase this one with every number it needs",
         )
     chosen = next(d for d in drafts if _same(d.final_answer.value, agreed))  # type: ignore[union-attr]
@@ -117,6 +122,10 @@ def agreed_answer(finals: list[float], needed: int) -> float | None:
         if votes > count:
             best, count = value, votes
     return best if best is not None and count >= needed else None
+
+
+def _value(step: Step) -> float:
+    return step.answer.value if isinstance(step.answer, NumericAnswer) else float("nan")
 
 
 def _same(a: float, b: float) -> bool:
@@ -207,6 +216,11 @@ def _one_scaffold(text: str, model: BaseChatModel, sandbox: Sandbox, max_repairs
     if not steps:
         raise InputDataError(
             "none of the proposed steps could be verified by running code", "try rephrasing the problem"
+        )
+    if missing := missing_conversions(text, [s.program or "" for s in steps], [_value(s) for s in steps]):
+        raise InputDataError(
+            f"the worked steps never convert {', '.join(missing)}",
+            "give every quantity in one unit, or pick a problem from the bank",
         )
     digest = hashlib.sha1(text.encode()).hexdigest()[:10]
     title = re.sub(r"\s+", " ", draft.title).strip()[:80] or "Pasted problem"
