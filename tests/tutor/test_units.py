@@ -23,22 +23,35 @@ PENCILS = "Pencils cost 40 cents each. Mia buys 7 pencils and pays with a $5 bil
 
 def test_yards_used_as_feet_are_caught_and_a_converted_scaffold_passes():
     assert needed_conversions(BEDROOM) == [("foot", "yard", 3.0)]
-    wrong = missing_conversions(BEDROOM, ["print(360 / 3)", "print(2 * (3 + 120))"], [120, 246])
+    wrong = missing_conversions(BEDROOM, [("print(360 / 3)", 120), ("print(2 * (3 + 120))", 246)])
     assert wrong == ["yards to feet (x 3)"]  # the 3 of "3 yards" is not taken for the factor
-    assert missing_conversions(BEDROOM, ["print(3 * 3)", "print(360 / 9)", "print(2 * (9 + 40))"], [9, 40, 98]) == []
-    assert missing_conversions(BEDROOM, ["yards = 3\nprint(yards * 3)", "print(2 * (9 + 360 / 9))"], [9, 98]) == []
+    right = [("print(3 * 3)", 9), ("print(360 / 9)", 40), ("print(2 * (9 + 40))", 98)]
+    assert missing_conversions(BEDROOM, right) == []
+    assert missing_conversions(BEDROOM, [("yards = 3\nprint(yards * 3)", 9), ("print(2 * (9 + 360 / 9))", 98)]) == []
+
+
+def test_a_conversion_the_answer_does_not_use_does_not_count():
+    # The bundled model's second scaffold of this problem in bench/bench_pasted.py, as recorded: it converts,
+    # then computes the perimeter from the 3 yards as if they were feet.
+    recorded = [("print(3 * 3)", 9.0), ("print(360 / 3)", 120.0), ("print(2 * (3 + 360 / 3))", 246.0)]
+    assert missing_conversions(BEDROOM, recorded) == ["yards to feet (x 3)"]
+    # Used through an earlier step's value, it counts.
+    assert (
+        missing_conversions(BEDROOM, [("print(3 * 3)", 9), ("print(360 / 9)", 40), ("print(2 * (3 * 3 + 40))", 98)])
+        == []
+    )
 
 
 @pytest.mark.parametrize(
-    ("programs", "values", "missing"),
+    ("steps", "missing"),
     [
-        (["print(7 * 0.40)", "print(5 - 7 * 0.40)"], [2.8, 2.2], []),  # cents as a decimal of a dollar
-        (["print(7 * 40)", "print(500 - 280)"], [280, 220], []),  # dollars as cents
-        (["print(7 * 40)", "print(5 - 280)"], [280, -275], ["dollars to cents (x 100)"]),
+        ([("print(7 * 0.40)", 2.8), ("print(5 - 7 * 0.40)", 2.2)], []),  # cents as a decimal of a dollar
+        ([("print(7 * 40)", 280), ("print(500 - 280)", 220)], []),  # dollars as cents
+        ([("print(7 * 40)", 280), ("print(5 - 280)", -275)], ["dollars to cents (x 100)"]),
     ],
 )
-def test_money_in_cents_and_dollars(programs, values, missing):
-    assert missing_conversions(PENCILS, programs, values) == missing
+def test_money_in_cents_and_dollars(steps, missing):
+    assert missing_conversions(PENCILS, steps) == missing
 
 
 @pytest.mark.parametrize(
@@ -55,9 +68,9 @@ def test_problems_without_a_conversion_need_none(statement):
 
 def test_minutes_at_a_speed_per_hour():
     text = "He runs for 30 minutes at 6 miles per hour. How far does he run?"
-    assert missing_conversions(text, ["print(6 * 30 / 60)"], [3]) == []
-    assert missing_conversions(text, ["print(6 * 0.5)"], [3]) == []
-    assert missing_conversions(text, ["print(6 * 30)"], [180]) == ["hours to minutes (x 60)"]
+    assert missing_conversions(text, [("print(6 * 30 / 60)", 3)]) == []
+    assert missing_conversions(text, [("print(6 * 0.5)", 3)]) == []
+    assert missing_conversions(text, [("print(6 * 30)", 180)]) == ["hours to minutes (x 60)"]
 
 
 def _bedroom_draft(*programs: str) -> str:

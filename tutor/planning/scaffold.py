@@ -217,7 +217,7 @@ def _one_scaffold(text: str, model: BaseChatModel, sandbox: Sandbox, max_repairs
         raise InputDataError(
             "none of the proposed steps could be verified by running code", "try rephrasing the problem"
         )
-    if missing := missing_conversions(text, [s.program or "" for s in steps], [_value(s) for s in steps]):
+    if missing := missing_conversions(text, [(s.program or "", _value(s)) for s in steps]):
         raise InputDataError(
             f"the worked steps never convert {', '.join(missing)}",
             "give every quantity in one unit, or pick a problem from the bank",

@@ -9,9 +9,10 @@ a right scaffold that converted some other way costs less than tutoring towards 
 
 from __future__ import annotations
 
+import ast
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from itertools import combinations
 
 from tutor.problems.numbers import extract_numbers
@@ -70,14 +71,17 @@ def needed_conversions(statement: str) -> list[tuple[str, str, float]]:
     return pairs
 
 
-def missing_conversions(statement: str, programs: Iterable[str], values: Iterable[float]) -> list[str]:
-    """The conversions the problem calls for that no step makes, as 'yards to feet (x 3)'; empty when all are.
+def missing_conversions(statement: str, steps: Sequence[tuple[str, float]]) -> list[str]:
+    """The conversions the problem calls for that the answer does not rest on, as 'yards to feet (x 3)'; empty
+    when it rests on all of them. `steps` are (program, executed value) in order; the last gives the answer.
 
-    A step makes one when a program states the factor or its inverse (unless the problem itself states that
-    number: "3 yards" would otherwise count as the yard-to-foot factor), or when a program or a step's executed
-    value is a quantity the problem gives in one of the two units, converted to the other ("40 cents" -> 0.4).
+    A conversion counts when it feeds the last step: its program, or a step whose value that program uses (as a
+    number; programs are self-contained, so values are written in), states the factor or its inverse (unless
+    the problem itself states that number: "3 yards" would otherwise count as the yard-to-foot factor), or a
+    quantity the problem gives in one of the two units, converted to the other ("40 cents" -> 0.4). A step that
+    converts and is then ignored does not count (seen: 3 yards = 9 feet, then a perimeter of 2 * (3 + 120)).
     """
-    pool = [m.value for program in programs for m in extract_numbers(program.replace("_", ""))] + list(values)
+    pool = _feeding_numbers(steps)
     stated = extract_numbers(statement)
     missing = []
     for small, large, factor in needed_conversions(statement):
@@ -88,6 +92,35 @@ def missing_conversions(statement: str, programs: Iterable[str], values: Iterabl
         if not any(_close(n, t) for n in pool for t in targets):
             missing.append(f"{_plural(large)} to {_plural(small)} (x {factor:g})")
     return missing
+
+
+def _feeding_numbers(steps: Sequence[tuple[str, float]]) -> list[float]:
+    """The numbers the last step's answer rests on: those its program states, and, for every earlier step whose
+    value is among them, that step's value and its program's numbers (and so on back)."""
+    if not steps:
+        return []
+    numbers = {index: _literals(program) for index, (program, _) in enumerate(steps)}
+    feeding, todo = {len(steps) - 1}, [len(steps) - 1]
+    while todo:
+        used = numbers[todo.pop()]
+        for index, (_, value) in enumerate(steps):
+            if index not in feeding and any(_close(n, value) for n in used):
+                feeding.add(index)
+                todo.append(index)
+    return [n for index in feeding for n in numbers[index]] + [steps[index][1] for index in feeding]
+
+
+def _literals(program: str) -> list[float]:
+    """The numbers a program writes (Python literals: `360 / 9` is two numbers, not a fraction)."""
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return [float(n) for n in re.findall(r"\d+(?:\.\d+)?", program)]
+    return [
+        float(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool)
+    ]
 
 
 def _plain_unit_of(unit: str, names: tuple[str, ...]) -> bool:
