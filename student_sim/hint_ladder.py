@@ -20,6 +20,7 @@ the bug's ladder; `ladder_file` turns records into the tutor's format (`tutor.pr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -354,6 +355,8 @@ class LadderPipeline:
             )
         except (ModelOutputError, ModelBackendError) as exc:
             return LevelTrial(trial=t, seed=seed, error=f"model: {exc.message}", calls=counter.count)
+        if why := cut_off(hint):
+            return LevelTrial(trial=t, seed=seed, hint=hint, error=f"the hint is cut off ({why})", calls=counter.count)
         verdict = check_hint(hint, bug.facts)
         if verdict.leaks and self.config.check_leaks:
             return LevelTrial(trial=t, seed=seed, hint=hint, calls=counter.count, leak_reasons=verdict.reasons)
@@ -368,6 +371,17 @@ class LadderPipeline:
             leak_reasons=verdict.reasons,
             validation=validation,
         )
+
+
+def cut_off(hint: str) -> str | None:
+    """Why a hint reads as cut off mid-sentence, or None. Seen: a model writing `if day == "Saturday"` inside
+    a JSON string ends the string at the quote, and the hint came back as 'The line `if day =='."""
+    text = hint.rstrip()
+    if text.count("`") % 2:
+        return "a code span is never closed"
+    if re.search(r"[=(\[{,:+\-*/<>]$", text):
+        return "it ends in the middle of an expression"
+    return None
 
 
 def recheck_accepted(
@@ -395,7 +409,10 @@ def recheck_accepted(
             if hint and not broken and (reasons := check_hint(hint, task.facts).reasons):
                 dropped.append(f"{record.problem_id} {record.bug_id} {level.level}: {reasons[0]}")
                 broken = True
-            if broken and level.accepted_trial is not None:
+            cut = cut_off(hint) if hint and not broken else None
+            if cut:  # less help than promised, not a fix: the later levels keep their figures
+                dropped.append(f"{record.problem_id} {record.bug_id} {level.level}: the hint is cut off ({cut})")
+            if (broken or cut) and level.accepted_trial is not None:
                 level = level.model_copy(update={"accepted_trial": None})
             levels.append(level)
         out.append(record.model_copy(update={"levels": tuple(levels)}))

@@ -8,7 +8,7 @@ import json
 import pytest
 from langchain_core.messages import BaseMessage
 
-from student_sim.hint_ladder import LadderConfig, LadderPipeline, apply_patch, bug_task, ladder_file
+from student_sim.hint_ladder import LadderConfig, LadderPipeline, apply_patch, bug_task, cut_off, ladder_file
 from student_sim.hint_validation import ValidationConfig
 from student_sim.hints import ModelsUsed
 from tutor.models.scripted import ScriptedChatModel
@@ -127,3 +127,28 @@ def test_the_tutor_file_holds_accepted_hints_with_their_figures(box, average):
     assert ladder[0].text == NEXT and (ladder[0].n1, ladder[0].n2, ladder[0].attempts) == (0, 2, 2)
     assert ladder[0].student_model == "scripted-student" and file.models["hint"] == "scripted-hint"
     assert ladder_file([]).ladders == {}
+
+
+# Hints the bundled model wrote for debug-007 (recorded in the bank run): a quote inside the JSON string ended it.
+CUT = ["The line `if day ==", "When the failing test runs, the value of 'day' holds 'Wednesday'. On line 4, `if day =="]
+
+
+@pytest.mark.parametrize("hint", CUT + ["Look at what total holds after line 4 (", "Compare total =", "total, n,"])
+def test_a_cut_off_hint_is_named(hint):
+    assert cut_off(hint)
+
+
+@pytest.mark.parametrize("hint", [POINTER, CONCEPT, NEXT, "Check `total` after line 4: is it what you expect"])
+def test_a_whole_hint_is_not_cut_off(hint):
+    assert cut_off(hint) is None
+
+
+def test_a_cut_off_hint_is_never_shown_to_the_student_and_a_whole_one_is_written_again(box, average):
+    sim = student(average, helps={POINTER})
+    config = LadderConfig(validation=ValidationConfig(n=2, early_stop=False), max_trials=2)
+    hints = writer({"pointer": [CUT[0], POINTER], "conceptual": [CONCEPT], "next-step": [NEXT]})
+    (record,) = LadderPipeline(hints, sim, box, config, SPECS).generate(average)
+    first, second = record.levels[0].trials
+    assert first.error and "cut off" in first.error and first.validation is None
+    assert second.accepted and record.levels[0].accepted_trial == 1
+    assert all(CUT[0] not in str(c[-1].content) for c in sim.calls)
