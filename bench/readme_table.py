@@ -103,6 +103,29 @@ ROWS = (
         "< 1.5 s",
     ),
     Row(
+        "replies",
+        "tutor replies read by a teacher ({compositions.scaffold.all.replies|.0f} each): bad, scaffold (the bundled "
+        "model's default) / guided composition",
+        "{hand_labels.scaffold.bad_share|.1%} / {hand_labels.guided.bad_share|.1%}",
+        "real model",
+        "<= 2 %",
+    ),
+    Row(
+        "replies",
+        "tutor replies: final-answer leaks, scaffold / guided",
+        "{compositions.scaffold.all.final_answer_leaks|.0f} / {compositions.guided.all.final_answer_leaks|.0f}",
+        "real model",
+        "0",
+    ),
+    Row(
+        "pasted",
+        "pasted MathDial problems ({problems|.0f}), default k = 3: accepted right / accepted wrong / refused",
+        "{rules.k=3 unanimous (default).accepted_correct|.0f} / {rules.k=3 unanimous (default).accepted_wrong|.0f} / "
+        "{rules.k=3 unanimous (default).refused|.0f}",
+        "real model",
+        "wrong <= 2 %",
+    ),
+    Row(
         "app_load",
         "app, 3 students taking turns: first visible text from turn 2 (p50 / p95; the rules' acknowledgement)",
         "{rows.students3.first_visible_s_from_turn_2.p50|.2f} / {rows.students3.first_visible_s_from_turn_2.p95|.2f} s",

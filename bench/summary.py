@@ -56,6 +56,21 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         "rows.students*.lost_messages",
         "rows.students*.peak_rss_mb",
     ),
+    "pasted": (
+        "problems",
+        "rules.k=3 unanimous (default).accepted_correct",
+        "rules.k=3 unanimous (default).accepted_wrong",
+        "rules.k=3 unanimous (default).refused",
+        "rules.k=1.accepted_correct",
+        "rules.k=1.accepted_wrong",
+    ),
+    "replies": (
+        "compositions.*.all.replies",
+        "compositions.*.all.failing_any_audit_rule",
+        "compositions.*.all.final_answer_leaks",
+        "compositions.*.all.fallback_share",
+        "hand_labels.*.bad_share",
+    ),
     "hints": (
         "pipeline.*.early.calls_per_accepted_hint",
         "pipeline.*.saving_vs_fixed",
