@@ -407,7 +407,7 @@ def recheck_accepted(
         for level in record.levels:
             hint = level.accepted.hint if level.accepted else None
             if hint and not broken and (reasons := check_hint(hint, task.facts).reasons):
-                dropped.append(f"{record.problem_id} {record.bug_id} {level.level}: {reasons[0]}")
+                dropped.append(f"{record.problem_id} {record.bug_id} {level.level}: tells the fix ({reasons[0]})")
                 broken = True
             cut = cut_off(hint) if hint and not broken else None
             if cut:  # less help than promised, not a fix: the later levels keep their figures

@@ -164,7 +164,7 @@ def generate_ladders(
     with Sandbox() as box:
         checked, dropped = recheck_accepted(records, {**(known or {}), **{p.id: p for p in chosen}}, box)
     for line in dropped:
-        typer.echo(f"left out of the tutor's file (tells the fix by the current check): {line}")
+        typer.echo(f"left out of the tutor's file: {line}")
     tutor_file = ladder_file(checked).model_dump_json(indent=2) + "\n"
     (out / "ladders.json").write_text(tutor_file, encoding="utf-8")
     if ladders_path is not None:

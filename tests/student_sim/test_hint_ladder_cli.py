@@ -51,9 +51,7 @@ def test_generate_writes_a_validated_ladder_per_bug_and_the_tutor_file(tmp_path)
     (out / "ladders.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
     rechecked = runner.invoke(app, args)
     assert rechecked.exit_code == 0, rechecked.output
-    assert "left out of the tutor's file (tells the fix by the current check): toy-debug-average b1 pointer" in (
-        rechecked.output
-    )
+    assert "left out of the tutor's file: toy-debug-average b1 pointer: tells the fix" in (rechecked.output)
     assert "toy-debug-average" not in read_ladder_file(tutor_file).ladders
     assert json.loads((out / "ladders.jsonl").read_text()) == record
 
