@@ -8,7 +8,8 @@ should do, or suggest what to try. It tells the fix when a student could make th
 - **words**: a sentence prescribes a change (`should`, `instead of`, `change`, `use`, an imperative ...) and
   names the operation the fix introduces (`add`, `or equal`, `lowercase`, `move ... inside`) together with
   what it applies to (an identifier of the changed line, or a new literal);
-- **line**: it names a changed line together with a change to make there.
+- **line**: it names a changed line together with a change to make there;
+- **removal**: a sentence says to remove (delete, drop, get rid of) code the fix takes out (`print`).
 
 The facts come from a line diff of the buggy and the fixed program (`FixFacts.from_programs`), never from
 the hint writer's prompt, so a generator cannot pass the check by wording its prompt differently. The
@@ -108,6 +109,8 @@ _PRESCRIBES = re.compile(
     # "... but the exercise expects it to be 1": the value the changed line must produce, i.e. the edit.
     r"expects?\s+(?:it|them|this|that|`?[\w\[\]]+`?)\s+to\s+be)\b"
 )
+# "Remove the print statement" names the edit when the fix takes `print` out (found on the bank run, debug-009).
+_REMOVES = re.compile(r"(?i)\b(remove|removing|delete|deleting|drop|dropping|get\s+rid\s+of|take\s+out|leave\s+out)\b")
 _LINE_REF = re.compile(r"(?i)\blines?\s+(\d+)(?:\s*(?:,|and|-|to)\s*(\d+))*")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -145,6 +148,7 @@ class FixFacts:
         changed_lines: 1-based numbers of the buggy program's lines the fix touches.
         moved: the fix moves a line unchanged (the edit is its position).
         known_names: names the buggy program already uses (naming one points, it does not tell).
+        gone: names on the removed lines that the added lines lack (what the edit takes out).
     """
 
     added: tuple[str, ...]
@@ -154,6 +158,7 @@ class FixFacts:
     changed_lines: frozenset[int]
     moved: bool
     known_names: frozenset[str] = frozenset()
+    gone: frozenset[str] = frozenset()
 
     @classmethod
     def from_programs(cls, buggy: str, fixed: str, bug_lines: tuple[int, ...] = ()) -> FixFacts:
@@ -179,7 +184,9 @@ class FixFacts:
         known = frozenset(t for t in _code_tokens(buggy) if t.isidentifier())
         operands = frozenset(t for t in added_tokens if t.isidentifier() and len(t) > 1 and t not in _KEYWORDS)
         moved = bool(added) and set(added) <= set(removed) | {""} and not new_tokens
-        return cls(tuple(added), tuple(removed), new_tokens, operands, frozenset(changed), moved, known)
+        kept = set(added_tokens)
+        gone = frozenset(t for t in removed_tokens if t.isidentifier() and t not in kept and t not in _TRIVIAL)
+        return cls(tuple(added), tuple(removed), new_tokens, operands, frozenset(changed), moved, known, gone)
 
 
 _KEYWORDS = {"if", "else", "elif", "for", "while", "in", "def", "return", "and", "or", "not", "is", "True", "False"}
@@ -199,6 +206,7 @@ def check_hint(text: str, facts: FixFacts) -> LeakVerdict:
     for sentence in (_PRINT_STEP.sub("print", s) for s in _SENTENCE.split(text) if s.strip()):
         reasons += _word_reasons(sentence, facts)
         reasons += _line_reasons(sentence, facts)
+        reasons += _removal_reasons(sentence, facts)
     unique = tuple(dict.fromkeys(reasons))
     return LeakVerdict(bool(unique), unique)
 
@@ -281,3 +289,12 @@ def _line_reasons(sentence: str, facts: FixFacts) -> list[str]:
     if named:
         return [f"names line {min(numbers & facts.changed_lines)} with the change: '{named[0].strip()}'"]
     return []
+
+
+def _removal_reasons(sentence: str, facts: FixFacts) -> list[str]:
+    """A sentence saying to remove code that the fix takes out."""
+    if not facts.gone or not _REMOVES.search(sentence):
+        return []
+    low = sentence.lower()
+    named = sorted(t for t in facts.gone if _mentions(low, t.lower()))
+    return [f"prescribes removing what the fix takes out: {named[0]}"] if named else []

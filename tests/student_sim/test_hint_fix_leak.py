@@ -111,6 +111,22 @@ def test_the_value_the_changed_line_must_produce_tells_the_fix():
     assert not check_hint("The test expects Ana to have 2 votes; what does counts hold after line 7?", facts).leaks
 
 
+def test_removing_what_the_fix_takes_out_tells_the_fix():
+    # recorded: debug-009's pointer, accepted in the bank run (the fix turns `print(...)` into `return ...`)
+    sale = ProblemBank.load(ladders=False).get("debug-009-sale-price")
+    facts = FixFacts.from_programs(sale.buggy_code, sale.fixed_code, sale.bugs[0].lines)
+    assert facts.gone == {"print"}
+    recorded = (
+        "The `sale_price` function returns `None` because the `print` statement inside the function does not "
+        "return any value. The `print` statement in Python is used for output, not for returning values. To fix "
+        "this, remove the print statement."
+    )
+    assert check_hint(recorded, facts).reasons == ("prescribes removing what the fix takes out: print",)
+    # describing the print, or removing something else, is not the edit
+    assert not check_hint("Line 3 prints the price. What does sale_price(50, 20) give back?", facts).leaks
+    assert not check_hint("Remove the basket from the picture: call sale_price(50, 20) alone.", facts).leaks
+
+
 def test_a_name_the_program_already_uses_is_a_pointer_but_a_new_call_is_the_fix():
     buggy = "def shout(word):\n    return word + '!'\n"
     fixed = "def shout(word):\n    return word.upper() + '!'\n"
