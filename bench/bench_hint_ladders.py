@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from langchain_core.messages import AIMessage, BaseMessage  # noqa: E402
 from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
 
-from bench.common import write  # noqa: E402
+from bench.common import RESULTS, write  # noqa: E402
 from student_sim.fix_leak import FixFacts, check_hint  # noqa: E402
+from student_sim.hint_curve import Slot, knob_settings, plot_curve, slots_point  # noqa: E402
 from student_sim.hint_ladder import LadderConfig, LadderPipeline, LadderRecord, bug_task  # noqa: E402
 from student_sim.hint_validation import AttemptRecord, ValidationConfig, run_validation  # noqa: E402
 from student_sim.hints import ModelsUsed  # noqa: E402
@@ -119,7 +120,30 @@ def real_section(path: Path, extra: tuple[Path, ...] = (), labels: Path | None =
         **replay,
         "calls_per_accepted_hint": per_hint,
         **({"hand_labels": run_labels_section(records, labels)} if labels else {}),
+        **({"curve": ladder_curve_section(records, labels, path.stem)} if labels else {}),
     }
+
+
+def ladder_curve_section(records: list[LadderRecord], labels: Path, name: str) -> dict[str, Any]:
+    """Precision (hand label `appropriate`) against coverage (bug-levels with a hint) as the validation
+    knobs move, decided again from the stored attempts. A hint without a hand label is `unjudged`; a
+    bug-level the early-stopped attempts cannot settle at a setting is `undetermined` (left out)."""
+    rows = json.loads(labels.read_text(encoding="utf-8"))["labels"]
+    verdicts = {(r["problem_id"], r["bug_id"], r["level"], r["hint"]): bool(r["appropriate"]) for r in rows}
+    slots, keys = [], {}
+    for record in (r for r in records if r.status == "ok"):
+        for level in record.levels:
+            slots.append(Slot(level.trials, len(level.trials) >= record.config.max_trials))
+            for trial in level.trials:
+                keys[id(trial)] = (record.problem_id, record.bug_id, level.level, trial.hint)
+    n = records[0].config.validation.n
+    points = [
+        slots_point(slots, config, lambda trial: verdicts.get(keys[id(trial)]))
+        for mode in ("pyfixv", "gpt4hints")
+        for config in knob_settings(n, mode, betas=(0.25,))  # type: ignore[arg-type]
+    ]
+    figure = plot_curve(points, RESULTS / f"{name}_curve.png", title=f"hint ladders, {name} (real model)")
+    return {"label": "real model, hand labels", "plot": figure.name, "points": [p.model_dump() for p in points]}
 
 
 def run_labels_section(records: list[LadderRecord], path: Path) -> dict[str, Any]:

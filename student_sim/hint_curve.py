@@ -23,9 +23,9 @@ made with `HintConfig(full=True)` (CLI: `--curve-data`) settle every setting.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,9 +73,22 @@ def truly_useful(trial: TrialRecord, useful_level: float = 0.5) -> bool | None:
     return sum(a.success for a in held) / len(held) >= useful_level - 1e-9
 
 
-def _outcome(record: HintRecord, config: ValidationConfig) -> TrialRecord | None | Literal["undetermined"]:
+class Slot(NamedTuple):
+    """One place a hint is handed out (a problem, or one level of a bug's ladder): its trials in the order
+    they were written, and whether the writer used its whole trial budget (else a later trial might have
+    been accepted where every stored one is rejected)."""
+
+    trials: Sequence[Any]  # each has `.validation: ValidationRecord | None`
+    exhausted: bool
+
+
+def record_slot(record: HintRecord) -> Slot:
+    return Slot(record.trials, record.config.full or len(record.trials) >= record.config.max_trials)
+
+
+def _outcome(slot: Slot, config: ValidationConfig) -> Any:
     """The trial this setting would hand out, None for no hint, or "undetermined"."""
-    for trial in record.trials:
+    for trial in slot.trials:
         if trial.validation is None:
             continue  # no hint came back: a rejected trial under any knobs
         decision = decide_from_records(trial.validation, config)
@@ -83,17 +96,21 @@ def _outcome(record: HintRecord, config: ValidationConfig) -> TrialRecord | None
             return "undetermined"
         if decision:
             return trial
-    exhausted = record.config.full or len(record.trials) >= record.config.max_trials
-    return None if exhausted else "undetermined"
+    return None if slot.exhausted else "undetermined"
 
 
 def curve_point(records: Sequence[HintRecord], config: ValidationConfig, useful_level: float = 0.5) -> CurvePoint:
     """Precision and coverage of `records` when validated with `config` (same n as the records)."""
+    slots = [record_slot(r) for r in records if r.status != "no_failing_test"]
+    return slots_point(slots, config, lambda trial: truly_useful(trial, useful_level))
+
+
+def slots_point(slots: Sequence[Slot], config: ValidationConfig, judge: Callable[[Any], bool | None]) -> CurvePoint:
+    """Precision and coverage over hint slots; `judge` says whether a handed-out trial is truly useful
+    (None: no judgement)."""
     problems = covered = judged = useful = unjudged = undetermined = 0
-    for record in records:
-        if record.status == "no_failing_test":
-            continue
-        outcome = _outcome(record, config)
+    for slot in slots:
+        outcome = _outcome(slot, config)
         if outcome == "undetermined":
             undetermined += 1
             continue
@@ -101,7 +118,7 @@ def curve_point(records: Sequence[HintRecord], config: ValidationConfig, useful_
         if outcome is None:
             continue
         covered += 1
-        verdict = truly_useful(outcome, useful_level)
+        verdict = judge(outcome)
         if verdict is None:
             unjudged += 1
         else:
@@ -144,12 +161,22 @@ def curve_points(
     useful_level: float = 0.5,
 ) -> list[CurvePoint]:
     """Points over a grid of (alpha, beta) for `gpt4hints`, or of thresholds for `pyfixv`."""
-    n = records_n(records)
-    if mode == "pyfixv":
-        configs = [ValidationConfig(mode="pyfixv", n=n, threshold=t) for t in thresholds]
-    else:
-        configs = [ValidationConfig(n=n, alpha=a, beta=b) for b in betas for a in alphas]
+    configs = knob_settings(records_n(records), mode, alphas=alphas, betas=betas, thresholds=thresholds)
     return [curve_point(records, c, useful_level) for c in configs]
+
+
+def knob_settings(
+    n: int,
+    mode: Mode,
+    *,
+    alphas: Sequence[float] = ALPHAS,
+    betas: Sequence[float] = BETAS,
+    thresholds: Sequence[float] = THRESHOLDS,
+) -> list[ValidationConfig]:
+    """The grid of a curve: (alpha, beta) for `gpt4hints`, thresholds for `pyfixv`."""
+    if mode == "pyfixv":
+        return [ValidationConfig(mode="pyfixv", n=n, threshold=t) for t in thresholds]
+    return [ValidationConfig(n=n, alpha=a, beta=b) for b in betas for a in alphas]
 
 
 def write_points(points: Sequence[CurvePoint], path: Path) -> Path:

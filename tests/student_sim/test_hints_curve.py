@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from student_sim.hint_curve import curve_point, curve_points, plot_curve, truly_useful, write_points
+from student_sim.hint_curve import (
+    Slot,
+    curve_point,
+    curve_points,
+    knob_settings,
+    plot_curve,
+    slots_point,
+    truly_useful,
+    write_points,
+)
 from student_sim.hint_validation import AttemptRecord, ValidationConfig, run_validation
 from student_sim.hints import HintConfig, HintRecord, ModelsUsed, TrialRecord
 from tutor.errors import InputDataError
@@ -64,6 +73,18 @@ def test_paper_defaults_cover_two_problems_and_one_hint_is_truly_useful(three):
     point = curve_point(three, ValidationConfig())
     assert (point.problems, point.covered, point.judged, point.useful) == (3, 2, 2, 1)
     assert point.coverage == pytest.approx(2 / 3) and point.precision == pytest.approx(0.5)
+
+
+def test_slots_take_the_first_trial_a_setting_accepts_and_an_outside_judgement(three):
+    # one ladder level with two trials (p2's hint, then p1's), another with p3's only and budget left
+    level = Slot([three[1].trials[0], three[0].trials[0]], exhausted=True)
+    open_level = Slot([three[2].trials[0]], exhausted=False)
+    verdicts = {id(three[1].trials[0]): False, id(three[0].trials[0]): True}
+    loose, strict = knob_settings(N, "pyfixv", thresholds=(0.5, 0.8))
+    at_loose = slots_point([level, open_level], loose, lambda trial: verdicts[id(trial)])
+    assert (at_loose.problems, at_loose.covered, at_loose.useful, at_loose.undetermined) == (1, 1, 0, 1)
+    at_strict = slots_point([level], strict, lambda trial: verdicts[id(trial)])
+    assert (at_strict.covered, at_strict.useful, at_strict.precision) == (1, 1, 1.0)
 
 
 def test_stricter_knobs_trade_coverage_for_precision(three):
