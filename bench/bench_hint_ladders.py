@@ -100,6 +100,7 @@ def replay_early_stop(records: list[LadderRecord]) -> dict[str, Any]:
 
 def real_section(path: Path, extra: tuple[Path, ...] = (), labels: Path | None = None) -> dict[str, Any]:
     records = [LadderRecord.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
+    flags = _flags_now(records, extra)
     summary = ladder_summary(records)
     replay = replay_early_stop(records)
     accepted = sum(summary["accepted_per_level"].values())  # type: ignore[attr-defined]
@@ -116,10 +117,10 @@ def real_section(path: Path, extra: tuple[Path, ...] = (), labels: Path | None =
         "max_trials": records[0].config.max_trials,
         "bug_ids": [f"{r.problem_id}/{r.bug_id}" for r in records],
         **summary,
-        "flagged_by_the_current_check": _recheck(records, extra),
+        "flagged_by_the_current_check": _recheck(flags),
         **replay,
         "calls_per_accepted_hint": per_hint,
-        **({"hand_labels": run_labels_section(records, labels)} if labels else {}),
+        **({"hand_labels": run_labels_section(records, labels, flags)} if labels else {}),
         **({"curve": ladder_curve_section(records, labels, path.stem)} if labels else {}),
     }
 
@@ -146,8 +147,11 @@ def ladder_curve_section(records: list[LadderRecord], labels: Path, name: str) -
     return {"label": "real model, hand labels", "plot": figure.name, "points": [p.model_dump() for p in points]}
 
 
-def run_labels_section(records: list[LadderRecord], path: Path) -> dict[str, Any]:
-    """The hand labels of a run's accepted hints (every one must have a label): telling and appropriate."""
+def run_labels_section(
+    records: list[LadderRecord], path: Path, flags: dict[HintKey, tuple[bool, bool]]
+) -> dict[str, Any]:
+    """The hand labels of a run's accepted hints (every one must have a label): telling and appropriate; and
+    the fix-leak check on every written hint with a label, as it was at run time and as it is now."""
     rows = json.loads(path.read_text(encoding="utf-8"))["labels"]
     by_key = {(r["problem_id"], r["bug_id"], r["level"], r["hint"]): r for r in rows}
     accepted = [
@@ -178,13 +182,30 @@ def run_labels_section(records: list[LadderRecord], path: Path) -> dict[str, Any
         if labelled
         else None,
         "per_level": per_level,
+        "check_on_written_hints": _check_on_run(rows, flags),
     }
 
 
-def _recheck(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dict[str, int]:
-    """The written and the accepted hints the check flags as it is now (it may have changed since the run)."""
+def _check_on_run(rows: list[dict[str, Any]], flags: dict[HintKey, tuple[bool, bool]]) -> dict[str, Any]:
+    """Precision and recall of the check on the run's own hints against the hand labels. At run time no
+    label of these hints had been read, so those figures are held out; the check changed after reading
+    some of them (the report says which), so the figures for the check as it is now are optimistic."""
+    labelled = [r for r in rows if (r["problem_id"], r["bug_id"], r["level"], r["hint"]) in flags]
+    at_run = [{"tells": r["tells"], "check": bool(r["check_at_run"])} for r in labelled]
+    now = [
+        {"tells": r["tells"], "check": flags[(r["problem_id"], r["bug_id"], r["level"], r["hint"])][0]}
+        for r in labelled
+    ]
+    return {"written": len(flags), "labelled": len(labelled), "at_run_time": _ratios(at_run), "now": _ratios(now)}
+
+
+HintKey = tuple[str, str, str, str]  # problem, bug, level, hint text
+
+
+def _flags_now(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dict[HintKey, tuple[bool, bool]]:
+    """Every written hint: (flagged by the check as it is now, was it the level's accepted hint)."""
     bank = ProblemBank.load(extra, ladders=False)
-    written = flagged = accepted = accepted_flagged = 0
+    out: dict[HintKey, tuple[bool, bool]] = {}
     with Sandbox() as box:
         for record in records:
             problem = bank.get(record.problem_id)
@@ -194,12 +215,19 @@ def _recheck(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dict[
                 continue
             for level in record.levels:
                 for trial in (t for t in level.trials if t.hint):
-                    leaks = check_hint(trial.hint or "", task.facts).leaks
-                    written += 1
-                    flagged += leaks
-                    accepted += trial.trial == level.accepted_trial
-                    accepted_flagged += leaks and trial.trial == level.accepted_trial
-    return {"written": written, "flagged": flagged, "accepted": accepted, "accepted_flagged": accepted_flagged}
+                    key = (record.problem_id, record.bug_id, level.level, trial.hint or "")
+                    out[key] = (check_hint(trial.hint or "", task.facts).leaks, trial.trial == level.accepted_trial)
+    return out
+
+
+def _recheck(flags: dict[HintKey, tuple[bool, bool]]) -> dict[str, int]:
+    """The written and the accepted hints the check flags as it is now (it may have changed since the run)."""
+    return {
+        "written": len(flags),
+        "flagged": sum(f for f, _ in flags.values()),
+        "accepted": sum(a for _, a in flags.values()),
+        "accepted_flagged": sum(f and a for f, a in flags.values()),
+    }
 
 
 def model_hints_section(path: Path) -> dict[str, Any]:

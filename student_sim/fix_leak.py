@@ -56,6 +56,8 @@ _OPERATION_WORDS: dict[str, tuple[str, ...]] = {
     "continue": ("continue", "skip"),
     "return": ("return",),
     "None": ("none", "nothing"),
+    # the bare word "is" is in every English sentence; what the keyword does is identity
+    "is": ("identity", "identical object", "same object", "is none", "is not none"),
     "lower": ("lower", "lowercase", "lower case", "lower-case"),
     "upper": ("upper", "uppercase", "upper case"),
     "strip": ("strip", "whitespace", "spaces"),
@@ -99,6 +101,8 @@ _MOVE_WORDS = (
     "indent",
     "dedent",
 )
+# Code idioms whose tokens are all trivial punctuation, named by what they do (`xs[:]` copies the list).
+_IDIOMS: dict[str, tuple[str, ...]] = {"[:]": ("copy", "copies", "copying", "slice")}
 _NUMBER_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "10": "ten"}
 # A sentence that prescribes a change rather than describing the program.
 _PRESCRIBES = re.compile(
@@ -149,6 +153,7 @@ class FixFacts:
         moved: the fix moves a line unchanged (the edit is its position).
         known_names: names the buggy program already uses (naming one points, it does not tell).
         gone: names on the removed lines that the added lines lack (what the edit takes out).
+        buggy_lines: the buggy program's lines (stripped): quoting one of them points, it does not tell.
     """
 
     added: tuple[str, ...]
@@ -159,6 +164,7 @@ class FixFacts:
     moved: bool
     known_names: frozenset[str] = frozenset()
     gone: frozenset[str] = frozenset()
+    buggy_lines: tuple[str, ...] = ()
 
     @classmethod
     def from_programs(cls, buggy: str, fixed: str, bug_lines: tuple[int, ...] = ()) -> FixFacts:
@@ -176,6 +182,9 @@ class FixFacts:
         removed_tokens = {t for line in removed for t in _code_tokens(line)}
         added_tokens = [t for line in added for t in _code_tokens(line)]
         fresh = {t for t in added_tokens if t not in removed_tokens and t not in _TRIVIAL}
+        fresh |= {
+            i for i in _IDIOMS if any(i in _squeeze(a) for a in added) and not any(i in _squeeze(r) for r in removed)
+        }
         if not fresh:  # a syntax fix (a missing colon or bracket): the punctuation is the whole edit
             fresh = {t for t in added_tokens if t not in removed_tokens and t in _PUNCTUATION_WORDS}
         # `x += y` is `x = x + y`: the binary operator is as much the fix as the augmented one.
@@ -186,7 +195,8 @@ class FixFacts:
         moved = bool(added) and set(added) <= set(removed) | {""} and not new_tokens
         kept = set(added_tokens)
         gone = frozenset(t for t in removed_tokens if t.isidentifier() and t not in kept and t not in _TRIVIAL)
-        return cls(tuple(added), tuple(removed), new_tokens, operands, frozenset(changed), moved, known, gone)
+        lines = tuple(line.strip() for line in old if line.strip())
+        return cls(tuple(added), tuple(removed), new_tokens, operands, frozenset(changed), moved, known, gone, lines)
 
 
 _KEYWORDS = {"if", "else", "elif", "for", "while", "in", "def", "return", "and", "or", "not", "is", "True", "False"}
@@ -204,7 +214,7 @@ def check_hint(text: str, facts: FixFacts) -> LeakVerdict:
     """Check one hint against the facts of its fix (see the module docstring for the three rules)."""
     reasons = _code_reasons(text, facts)
     for sentence in (_PRINT_STEP.sub("print", s) for s in _SENTENCE.split(text) if s.strip()):
-        reasons += _word_reasons(sentence, facts)
+        reasons += _word_reasons(sentence, facts, text)
         reasons += _line_reasons(sentence, facts)
         reasons += _removal_reasons(sentence, facts)
     unique = tuple(dict.fromkeys(reasons))
@@ -221,6 +231,8 @@ def _code_reasons(text: str, facts: FixFacts) -> list[str]:
             reasons.append(f"quotes the corrected line: `{line}`")
     for span in _CODE_SPAN.findall(text):
         tokens = _code_tokens(span)
+        if any(_contains_run(line, tokens) for line in facts.buggy_lines):
+            continue  # code the buggy program already has, e.g. `temps[i - 1]` when the fix adds a 1 elsewhere
         new = [t for t in tokens if t in facts.new_tokens]
         if new and any(_squeeze(span) in _squeeze(line) or _contains_run(line, tokens) for line in facts.added):
             reasons.append(f"quotes code the fix introduces: `{span}`")
@@ -241,9 +253,9 @@ def _contains_run(line: str, tokens: list[str]) -> bool:
 
 def _operation_words(facts: FixFacts) -> list[tuple[str, str]]:
     """(token, word) pairs naming what the fix's new tokens do."""
-    words = {**_PUNCTUATION_WORDS, **_OPERATION_WORDS}
+    words = {**_PUNCTUATION_WORDS, **_OPERATION_WORDS, **_IDIOMS}
     pairs = [(tok, word) for tok in facts.new_tokens for word in words.get(tok, ())]
-    pairs += [(tok, tok.lower()) for tok in facts.new_tokens if tok.isidentifier() and tok not in _OPERATION_WORDS]
+    pairs += [(tok, tok.lower()) for tok in facts.new_tokens if tok.isidentifier() and tok not in words]
     for tok in facts.new_tokens:
         if tok.isdigit():
             pairs += [(tok, tok)] + ([(tok, _NUMBER_WORDS[tok])] if tok in _NUMBER_WORDS else [])
@@ -260,15 +272,18 @@ def _mentions(sentence: str, word: str) -> bool:
     return re.search(rf"(?<![\w]){re.escape(word)}{end}", sentence) is not None
 
 
-def _word_reasons(sentence: str, facts: FixFacts) -> list[str]:
-    """A prescription naming the fix's operation and what it applies to."""
+def _word_reasons(sentence: str, facts: FixFacts, text: str) -> list[str]:
+    """A prescription naming the fix's operation and what it applies to. Where a moved line goes may name
+    the line in an earlier sentence ("total is not initialized. It should be at the beginning ...")."""
     low = sentence.lower()
     if not _PRESCRIBES.search(sentence):
         return []
     operations = [(tok, w) for tok, w in _operation_words(facts) if _mentions(low, w)]
     if not operations:
         return []
-    operands = [o for o in facts.operands if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", low)]
+    prose = _CODE_SPAN.sub(" ", text).lower()  # a name only inside quoted code is not the line being placed
+    where = f"{low} {prose}" if all(tok == "<position>" for tok, _ in operations) else low
+    operands = [o for o in facts.operands if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", where)]
     # A new literal, or punctuation (a syntax fix), is the whole edit: naming it needs no operand.
     literal = any(tok.isdigit() or tok[:1] in "\"'" or tok in _PUNCTUATION_WORDS for tok, _ in operations)
     if operands or literal:

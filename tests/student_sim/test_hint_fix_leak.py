@@ -127,6 +127,50 @@ def test_removing_what_the_fix_takes_out_tells_the_fix():
     assert not check_hint("Remove the basket from the picture: call sale_price(50, 20) alone.", facts).leaks
 
 
+def bank_facts(problem_id: str) -> FixFacts:
+    problem = ProblemBank.load(ladders=False).get(problem_id)
+    return FixFacts.from_programs(problem.buggy_code, problem.fixed_code, problem.bugs[0].lines)
+
+
+def test_recorded_bank_run_hints_that_tell_in_words_the_check_first_missed():
+    # recorded (the bank run): the place of a moved line, with the line named in the sentence before
+    tournament = (
+        "The variable 'total' is not initialized before it is used in the first iteration of the loop, which "
+        "leads to an UnboundLocalError. The correct initialization should be at the beginning of the function."
+    )
+    assert check_hint(tournament, bank_facts("debug-001-tournament-points")).leaks
+    # recorded: the fix is `for value in readings[:]`, a copy said in words
+    rain = (
+        "The `drop_errors` function is currently iterating over `readings`, but it should iterate over a copy of "
+        "`readings` to avoid modifying the list while iterating over it."
+    )
+    assert check_hint(rain, bank_facts("debug-005-rain-sensor")).leaks
+    assert not check_hint(
+        "What does `readings` hold after line 4 removes -2?", bank_facts("debug-005-rain-sensor")
+    ).leaks
+
+
+def test_recorded_bank_run_hints_that_point_are_not_flagged_for_words_or_code_the_program_has():
+    # recorded: "is" as an English word, where the fix adds `if guests is None`
+    guests = (
+        "Looking at line 9 while the failing test runs, we see that `guests` is already set to `['Mia', 'Sam']`, "
+        "so the `invite` function does not add 'Sam' to the list again. The student should look at line 9."
+    )
+    assert not check_hint(guests, bank_facts("debug-011-party-guests")).leaks
+    # recorded: `temps[i - 1]` is the buggy program's own code, though the fix adds a 1 (range(1, ...))
+    warmer = (
+        "Add a print statement to check the values of `temps[i]` and `temps[i - 1]` at each iteration of the "
+        "loop. Watch the value of `temps[i]` compare to `temps[i - 1]` and check if it is indeed warmer."
+    )
+    assert not check_hint(warmer, bank_facts("debug-002-warmer-days")).leaks
+    # recorded: the line it says to indent is the wrong one (the fix indents `best_name = name`), named only in code
+    tallest = (
+        "The 'if' statement should be indented properly to indicate that it belongs to the 'for' loop. The "
+        "correct code should look like this: `if best_name is None or height > best_height:`"
+    )
+    assert not check_hint(tallest, bank_facts("debug-015-tallest-building")).leaks
+
+
 def test_a_name_the_program_already_uses_is_a_pointer_but_a_new_call_is_the_fix():
     buggy = "def shout(word):\n    return word + '!'\n"
     fixed = "def shout(word):\n    return word.upper() + '!'\n"
