@@ -37,7 +37,13 @@ from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
 from bench.common import RESULTS, write  # noqa: E402
 from student_sim.fix_leak import FixFacts, check_hint  # noqa: E402
 from student_sim.hint_curve import Slot, knob_settings, plot_curve, slots_point  # noqa: E402
-from student_sim.hint_ladder import LadderConfig, LadderPipeline, LadderRecord, bug_task  # noqa: E402
+from student_sim.hint_ladder import (  # noqa: E402
+    LadderConfig,
+    LadderPipeline,
+    LadderRecord,
+    bug_task,
+    recheck_accepted,
+)
 from student_sim.hint_validation import AttemptRecord, ValidationConfig, run_validation  # noqa: E402
 from student_sim.hints import ModelsUsed  # noqa: E402
 from student_sim.hints_ladder_cli import ladder_summary  # noqa: E402
@@ -120,7 +126,7 @@ def real_section(path: Path, extra: tuple[Path, ...] = (), labels: Path | None =
         "flagged_by_the_current_check": _recheck(flags),
         **replay,
         "calls_per_accepted_hint": per_hint,
-        **({"hand_labels": run_labels_section(records, labels, flags)} if labels else {}),
+        **({"hand_labels": run_labels_section(records, labels, flags, extra)} if labels else {}),
         **({"curve": ladder_curve_section(records, labels, path.stem)} if labels else {}),
     }
 
@@ -148,41 +154,53 @@ def ladder_curve_section(records: list[LadderRecord], labels: Path, name: str) -
 
 
 def run_labels_section(
-    records: list[LadderRecord], path: Path, flags: dict[HintKey, tuple[bool, bool]]
+    records: list[LadderRecord], path: Path, flags: dict[HintKey, tuple[bool, bool]], extra: tuple[Path, ...] = ()
 ) -> dict[str, Any]:
-    """The hand labels of a run's accepted hints (every one must have a label): telling and appropriate; and
+    """The hand labels of a run's accepted hints (every one must have a label): telling and appropriate, as the
+    run accepted them and as the tutor's file keeps them (`recheck_accepted`: the checks as they are now); and
     the fix-leak check on every written hint with a label, as it was at run time and as it is now."""
     rows = json.loads(path.read_text(encoding="utf-8"))["labels"]
     by_key = {(r["problem_id"], r["bug_id"], r["level"], r["hint"]): r for r in rows}
-    accepted = [
+    run = _accepted_labels(records, by_key, path)
+    problems = ProblemBank.load(extra, ladders=False)
+    with Sandbox() as box:
+        debugging = {r.problem_id: problems.get(r.problem_id) for r in records}
+        kept, dropped = recheck_accepted(
+            records, {k: p for k, p in debugging.items() if isinstance(p, DebuggingProblem)}, box
+        )
+    tutor = _accepted_labels(kept, by_key, path)
+    return {
+        "label": "hand labels (read)",
+        "file": path.name,
+        **_label_counts(run),
+        "per_level": {
+            lv: _label_counts([r for r in run if r["level"] == lv]) for lv in ("pointer", "conceptual", "next_step")
+        },
+        "tutor_file": {**_label_counts(tutor), "left_out": dropped},
+        "check_on_written_hints": _check_on_run(rows, flags),
+    }
+
+
+def _accepted_labels(records: list[LadderRecord], by_key: dict[HintKey, Any], path: Path) -> list[dict[str, Any]]:
+    keys = [
         (r.problem_id, r.bug_id, lv.level, lv.accepted.hint)
         for r in records
         for lv in r.levels
         if lv.accepted is not None and lv.accepted.hint
     ]
-    missing = [k for k in accepted if k not in by_key]
+    missing = [k for k in keys if k not in by_key]
     if missing:
         raise SystemExit(f"{path}: no label for {len(missing)} accepted hint(s), e.g. {missing[0]}")
-    labelled = [by_key[k] for k in accepted]
-    per_level = {
-        lv: {
-            "accepted": sum(r["level"] == lv for r in labelled),
-            "appropriate": sum(r["level"] == lv and r["appropriate"] for r in labelled),
-            "tells": sum(r["level"] == lv and r["tells"] for r in labelled),
-        }
-        for lv in ("pointer", "conceptual", "next_step")
-    }
+    return [by_key[k] for k in keys]
+
+
+def _label_counts(labelled: list[dict[str, Any]]) -> dict[str, Any]:
+    appropriate = sum(bool(r["appropriate"]) for r in labelled)
     return {
-        "label": "hand labels (read)",
-        "file": path.name,
         "accepted": len(labelled),
         "tells": sum(r["tells"] for r in labelled),
-        "appropriate": sum(bool(r["appropriate"]) for r in labelled),
-        "share_appropriate": round(sum(bool(r["appropriate"]) for r in labelled) / len(labelled), 3)
-        if labelled
-        else None,
-        "per_level": per_level,
-        "check_on_written_hints": _check_on_run(rows, flags),
+        "appropriate": appropriate,
+        "share_appropriate": round(appropriate / len(labelled), 3) if labelled else None,
     }
 
 

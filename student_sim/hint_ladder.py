@@ -20,6 +20,7 @@ the bug's ladder; `ladder_file` turns records into the tutor's format (`tutor.pr
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from student_sim.fix_leak import FixFacts, check_hint
+from student_sim.hint_grounding import ungrounded
+from student_sim.hint_trace import run_facts
 from student_sim.hint_validation import (
     AttemptRecord,
     CallCounter,
@@ -104,6 +107,11 @@ class LadderConfig(_Record):
     student_temperature: float = Field(default=0.8, ge=0.0, le=2.0)
     hint_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     check_leaks: bool = Field(default=True, description="Reject hints the fix-leak check flags, before validation.")
+    run_facts: bool = Field(
+        default=False,
+        description="Show the hint writer what the failing test's run does (values on the bug's lines, from the "
+        "sandbox), so the values a hint states are the program's own.",
+    )
 
 
 class LevelDraft(_Record):
@@ -161,6 +169,7 @@ class BugTask:
     task: RepairTask
     fixed: str
     facts: FixFacts
+    run: str = ""  # what the failing test's run does (`hint_trace.run_facts`), when the writer is shown it
 
 
 def apply_patch(program: str, bug: Bug) -> str | None:
@@ -244,6 +253,7 @@ def write_level_hint(
         level_name=name,
         level_instruction=instruction,
         examples=list(LEVEL_EXAMPLES[level]),
+        run_facts=bug.run,
     )
     structured = _sampled(model, seed, temperature).with_structured_output(LevelDraft)
     draft = structured.invoke([HumanMessage(content=prompt)], config={"callbacks": [counter]})
@@ -289,6 +299,9 @@ class LadderPipeline:
         found = bug_task(problem, bug, self.sandbox, self.limits)
         if isinstance(found, str):
             return shell.model_copy(update={"status": found})
+        if self.config.run_facts:
+            lines = sorted(found.facts.changed_lines) or [1]
+            found = dataclasses.replace(found, run=run_facts(found.task, lines, self.sandbox, self.limits))
         earlier: tuple[str, ...] = ()
         levels: list[LevelRecord] = []
         for level in HINT_LEVELS:
@@ -355,8 +368,8 @@ class LadderPipeline:
             )
         except (ModelOutputError, ModelBackendError) as exc:
             return LevelTrial(trial=t, seed=seed, error=f"model: {exc.message}", calls=counter.count)
-        if why := cut_off(hint):
-            return LevelTrial(trial=t, seed=seed, hint=hint, error=f"the hint is cut off ({why})", calls=counter.count)
+        if why := unusable(hint, bug):
+            return LevelTrial(trial=t, seed=seed, hint=hint, error=why, calls=counter.count)
         verdict = check_hint(hint, bug.facts)
         if verdict.leaks and self.config.check_leaks:
             return LevelTrial(trial=t, seed=seed, hint=hint, calls=counter.count, leak_reasons=verdict.reasons)
@@ -384,11 +397,26 @@ def cut_off(hint: str) -> str | None:
     return None
 
 
+def unusable(hint: str, bug: BugTask) -> str | None:
+    """Why a hint is rejected before the fix-leak check and validation: cut off, or not about this program."""
+    if why := cut_off(hint):
+        return f"the hint is cut off ({why})"
+    if why := ungrounded(hint, bug.task.buggy_code, _seen(bug)):
+        return f"the hint is not about this program ({why})"
+    return None
+
+
+def _seen(bug: BugTask) -> str:
+    """What the student sees besides the program: the failing test and its message."""
+    return f"{bug.task.failing.code}\n{bug.task.failing.message}"
+
+
 def recheck_accepted(
     records: list[LadderRecord], problems: Mapping[str, DebuggingProblem], sandbox: Sandbox
 ) -> tuple[list[LadderRecord], list[str]]:
     """The records with every accepted hint checked again by the fix-leak check as it is now (it may have
-    learned since the run), and what was dropped.
+    learned since the run), for being cut off, and for being about this program (`ungrounded`), and what was
+    dropped.
 
     A flagged accepted hint loses its acceptance, and so do the levels after it in that ladder: both arms of
     their validation were shown the flagged hint, so their figures measured help given on top of the fix. A
@@ -409,10 +437,10 @@ def recheck_accepted(
             if hint and not broken and (reasons := check_hint(hint, task.facts).reasons):
                 dropped.append(f"{record.problem_id} {record.bug_id} {level.level}: tells the fix ({reasons[0]})")
                 broken = True
-            cut = cut_off(hint) if hint and not broken else None
-            if cut:  # less help than promised, not a fix: the later levels keep their figures
-                dropped.append(f"{record.problem_id} {record.bug_id} {level.level}: the hint is cut off ({cut})")
-            if (broken or cut) and level.accepted_trial is not None:
+            why = unusable(hint, task) if hint and not broken else None
+            if why:  # less help than promised, not the fix: the later levels keep their figures
+                dropped.append(f"{record.problem_id} {record.bug_id} {level.level}: {why}")
+            if (broken or why) and level.accepted_trial is not None:
                 level = level.model_copy(update={"accepted_trial": None})
             levels.append(level)
         out.append(record.model_copy(update={"levels": tuple(levels)}))

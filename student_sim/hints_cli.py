@@ -217,6 +217,13 @@ def generate_command(
     ray_address: Annotated[
         str | None, typer.Option("--ray-address", help="With --executor ray: a running cluster (default: local).")
     ] = None,
+    run_facts: Annotated[
+        bool,
+        typer.Option(
+            "--run-facts/--no-run-facts",
+            help="Ladder mode: show the hint writer what the failing test's run does (values, from the sandbox).",
+        ),
+    ] = False,
 ) -> None:
     """Write a validated hint ladder per bug (pointer, conceptual, next step) into OUT/ladders.jsonl and
     OUT/ladders.json; with --single, one validated hint per problem into OUT/hints.jsonl."""
@@ -230,7 +237,7 @@ def generate_command(
         from student_sim.executors import make_executor
         from tutor.settings import Settings
 
-        ladder = LadderConfig(validation=validation, max_trials=trials, seed=seed)
+        ladder = LadderConfig(validation=validation, max_trials=trials, seed=seed, run_facts=run_facts)
         chosen_problems = select_debugging(problems, problems_path)[:limit]
         settings = Settings.load()
         models = ModelsUsed(

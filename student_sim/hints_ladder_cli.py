@@ -122,6 +122,14 @@ def ladder_summary(records: list[LadderRecord]) -> dict[str, object]:
     }
 
 
+def _same_config(stored: object, config: LadderConfig) -> bool:
+    """Whether a folder's stored settings are `config` (a setting added since, at its default, matches)."""
+    try:
+        return LadderConfig.model_validate(stored) == config
+    except ValidationError:
+        return False
+
+
 def generate_ladders(
     worker: LadderWorker,
     chosen: list[DebuggingProblem],
@@ -142,7 +150,7 @@ def generate_ladders(
     if records_file.exists():
         done = {(r.problem_id, r.bug_id) for r in read_ladder_records(records_file)}
         stored = json.loads(manifest.read_text(encoding="utf-8")).get("config") if manifest.exists() else None
-        if done and stored != head["config"]:
+        if done and not _same_config(stored, worker.config):
             raise ConfigError(f"{out} holds ladders made with other settings", "use another --out, or the same options")
     manifest.write_text(json.dumps(head, indent=2) + "\n", encoding="utf-8")
     jobs = [(p, b.id) for p in chosen for b in p.bugs if (p.id, b.id) not in done]

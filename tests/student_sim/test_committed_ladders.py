@@ -1,13 +1,14 @@
 """The committed validated ladders (`datasets/hints/*.json`, the tutor's data): each hint is for a bank bug,
-in ladder order, accepted by its rule, whole (not cut off), passed by the fix-leak check, hand-labelled as not
-telling the fix (`datasets/evals/hint_labels_ladder_runs.json`), and attached by the bank to its bug."""
+in ladder order, accepted by its rule, whole (not cut off) and about its program, passed by the fix-leak check,
+hand-labelled as not telling the fix (`datasets/evals/hint_labels_ladder_runs.json`), and attached by the bank
+to its bug."""
 
 from __future__ import annotations
 
 import json
 
 from student_sim.fix_leak import check_hint
-from student_sim.hint_ladder import bug_task, cut_off
+from student_sim.hint_ladder import bug_task, unusable
 from tutor.problems.bank import ProblemBank, datasets_dir
 from tutor.problems.ladders import HINT_LEVELS, ladder_files, merged_ladders
 from tutor.problems.schema import DebuggingProblem
@@ -40,7 +41,7 @@ def test_every_committed_hint_passes_the_check_and_a_hand_label_and_reaches_its_
                     where = (problem_id, bug_id, hint.level, hint.text)
                     assert hint.n2 >= hint.n1 and hint.attempts >= 1, where
                     assert not check_hint(hint.text, task.facts).leaks, where
-                    assert cut_off(hint.text) is None, where
+                    assert unusable(hint.text, task) is None, where  # whole, and about this program
                     assert where in labels, f"no hand label for {where}"
                     assert not labels[where]["tells"], where
                 found = attached.get(problem_id)

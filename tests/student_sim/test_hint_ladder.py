@@ -8,11 +8,20 @@ import json
 import pytest
 from langchain_core.messages import BaseMessage
 
-from student_sim.hint_ladder import LadderConfig, LadderPipeline, apply_patch, bug_task, cut_off, ladder_file
+from student_sim.hint_ladder import (
+    LadderConfig,
+    LadderPipeline,
+    apply_patch,
+    bug_task,
+    cut_off,
+    ladder_file,
+    recheck_accepted,
+)
 from student_sim.hint_validation import ValidationConfig
 from student_sim.hints import ModelsUsed
 from tutor.models.scripted import ScriptedChatModel
 from tutor.problems import toy_bank
+from tutor.problems.bank import ProblemBank
 from tutor.problems.ladders import LadderFile
 from tutor.sandbox import Sandbox
 
@@ -152,3 +161,31 @@ def test_a_cut_off_hint_is_never_shown_to_the_student_and_a_whole_one_is_written
     assert first.error and "cut off" in first.error and first.validation is None
     assert second.accepted and record.levels[0].accepted_trial == 1
     assert all(CUT[0] not in str(c[-1].content) for c in sim.calls)
+
+
+def test_a_hint_about_another_program_is_never_shown_and_the_tutor_file_leaves_one_out(box):
+    # debug-018 does not parse (`whlie`); the bundled model's accepted next step asked for a print (recorded)
+    savings = ProblemBank.load(ladders=False).get("debug-018-savings-goal")
+    printing = "Add print(balance) on line 3 and run the failing test. Observe if the value increases as expected."
+    pointer = "Read line 3 word by word: which word does Python not know?"
+    sim = student(savings, helps={pointer})
+    config = LadderConfig(validation=ValidationConfig(n=1, early_stop=False), max_trials=1)
+    hints = writer({"pointer": [pointer], "conceptual": ["Hmm."], "next-step": [printing]})
+    (record,) = LadderPipeline(hints, sim, box, config, SPECS).generate(savings)
+    (next_step,) = record.levels[2].trials
+    assert next_step.error == "the hint is not about this program (asks to run a program that does not parse)"
+    assert next_step.validation is None and all(printing not in str(c[-1].content) for c in sim.calls)
+    # a record accepted before the rule existed: the tutor's file leaves that hint out, the pointer stays
+    accepted = next_step.model_copy(update={"error": None, "validation": record.levels[0].trials[0].validation})
+    levels = (
+        record.levels[0],
+        record.levels[1],
+        record.levels[2].model_copy(update={"trials": (accepted,), "accepted_trial": 0}),
+    )
+    old = record.model_copy(update={"levels": levels})
+    checked, dropped = recheck_accepted([old], {savings.id: savings}, box)
+    assert dropped == [
+        f"{savings.id} b1 next_step: the hint is not about this program (asks to run a program that does not parse)"
+    ]
+    before = [lv.accepted_trial for lv in old.levels]
+    assert before[0] == 0 and [lv.accepted_trial for lv in checked[0].levels] == [*before[:2], None]
