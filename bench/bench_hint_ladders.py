@@ -104,8 +104,16 @@ def replay_early_stop(records: list[LadderRecord]) -> dict[str, Any]:
     return {"fixed_student_calls": fixed, "early_student_calls": early, "same_decisions": f"{agree}/{total}"}
 
 
-def real_section(path: Path, extra: tuple[Path, ...] = (), labels: Path | None = None) -> dict[str, Any]:
-    records = [LadderRecord.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
+def read_records(path: Path) -> list[LadderRecord]:
+    return [LadderRecord.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def real_section(
+    path: Path, extra: tuple[Path, ...] = (), labels: Path | None = None, only: list[LadderRecord] | None = None
+) -> dict[str, Any]:
+    """Figures of one run's records (`only`: these records instead of the file's, a subset of bugs, drawn
+    without a curve)."""
+    records = only if only is not None else read_records(path)
     flags = _flags_now(records, extra)
     summary = ladder_summary(records)
     replay = replay_early_stop(records)
@@ -127,7 +135,21 @@ def real_section(path: Path, extra: tuple[Path, ...] = (), labels: Path | None =
         **replay,
         "calls_per_accepted_hint": per_hint,
         **({"hand_labels": run_labels_section(records, labels, flags, extra)} if labels else {}),
-        **({"curve": ladder_curve_section(records, labels, path.stem)} if labels else {}),
+        **({"curve": ladder_curve_section(records, labels, path.stem)} if labels and only is None else {}),
+    }
+
+
+def run_facts_section(facts: Path, baseline: Path, labels: Path | None) -> dict[str, Any]:
+    """The same bugs with and without the failing test's run shown to the hint writer (same seeds, same
+    student): both runs' figures and hand labels, the baseline cut to the bugs the facts run made."""
+    with_facts = read_records(facts)
+    made = {(r.problem_id, r.bug_id) for r in with_facts}
+    without = [r for r in read_records(baseline) if (r.problem_id, r.bug_id) in made]
+    return {
+        "label": "real model, hand labels",
+        "bugs": len(made),
+        "with_run_facts": real_section(facts, labels=labels, only=with_facts),
+        "without (the bank run)": real_section(baseline, labels=labels, only=without),
     }
 
 
@@ -221,7 +243,8 @@ HintKey = tuple[str, str, str, str]  # problem, bug, level, hint text
 
 
 def _flags_now(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dict[HintKey, tuple[bool, bool]]:
-    """Every written hint: (flagged by the check as it is now, was it the level's accepted hint)."""
+    """Every written hint that reached the fix-leak check (not rejected before it as cut off or not about the
+    program): (flagged by the check as it is now, was it the level's accepted hint)."""
     bank = ProblemBank.load(extra, ladders=False)
     out: dict[HintKey, tuple[bool, bool]] = {}
     with Sandbox() as box:
@@ -232,7 +255,7 @@ def _flags_now(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dic
             if isinstance(task, str):
                 continue
             for level in record.levels:
-                for trial in (t for t in level.trials if t.hint):
+                for trial in (t for t in level.trials if t.hint and t.error is None):  # reached the check
                     key = (record.problem_id, record.bug_id, level.level, trial.hint or "")
                     out[key] = (check_hint(trial.hint or "", task.facts).leaks, trial.trial == level.accepted_trial)
     return out
@@ -411,6 +434,7 @@ def main() -> None:
     parser.add_argument("--sd-problems", type=Path, default=None, help="the imported problems (a collection)")
     parser.add_argument("--run-labels", type=Path, default=None, help="hand labels of the runs' accepted hints")
     parser.add_argument("--labels", type=Path, default=EVALS / "hint_labels.jsonl")
+    parser.add_argument("--facts-records", type=Path, default=None, help="ladders.jsonl of a --run-facts run")
     parser.add_argument("--n", type=int, default=10)
     args = parser.parse_args()
     bank = ProblemBank.load(ladders=False)
@@ -420,6 +444,8 @@ def main() -> None:
         figures["bank_run"] = real_section(args.bank_records, labels=args.run_labels)
     if args.sd_records and args.sd_problems:
         figures["socratic_debugging_run"] = real_section(args.sd_records, (args.sd_problems,), args.run_labels)
+    if args.facts_records and args.bank_records:
+        figures["run_facts"] = run_facts_section(args.facts_records, args.bank_records, args.run_labels)
     figures["labels"] = labels_section(args.labels, bank)
     figures["model_hints"] = model_hints_section(args.labels)
     with Sandbox() as box:

@@ -9,7 +9,9 @@ should do, or suggest what to try. It tells the fix when a student could make th
   names the operation the fix introduces (`add`, `or equal`, `lowercase`, `move ... inside`) together with
   what it applies to (an identifier of the changed line, or a new literal);
 - **line**: it names a changed line together with a change to make there;
-- **removal**: a sentence says to remove (delete, drop, get rid of) code the fix takes out (`print`).
+- **removal**: a sentence says to remove (delete, drop, get rid of) code the fix takes out (`print`);
+- **offer**: it presents code as the corrected line ("the correct line should be `...`", "change it to `...`"),
+  a line the program does not have: a working edit need not be the patch's (`word.startswith('Clap')`).
 
 The facts come from a line diff of the buggy and the fixed program (`FixFacts.from_programs`), never from
 the hint writer's prompt, so a generator cannot pass the check by wording its prompt differently. The
@@ -115,6 +117,11 @@ _PRESCRIBES = re.compile(
 )
 # "Remove the print statement" names the edit when the fix takes `print` out (found on the bank run, debug-009).
 _REMOVES = re.compile(r"(?i)\b(remove|removing|delete|deleting|drop|dropping|get\s+rid\s+of|take\s+out|leave\s+out)\b")
+# Code offered as the corrected version: the quote that follows is the edit, whichever edit it is.
+_OFFERS = re.compile(
+    r"(?i)(?:\b(?:correct(?:ed)?|right|proper|fixed)\s+(?:line|code|condition|version|way|expression|statement)\b"
+    r"[^`.]{0,40}|\bshould\s+(?:be|read|look\s+like)\s*:?\s*|\b(?:change|replace)\b[^`.]{0,60}\b(?:to|with)\s*:?\s*)`([^`\n]+)`"
+)
 _LINE_REF = re.compile(r"(?i)\blines?\s+(\d+)(?:\s*(?:,|and|-|to)\s*(\d+))*")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -217,6 +224,7 @@ def check_hint(text: str, facts: FixFacts) -> LeakVerdict:
         reasons += _word_reasons(sentence, facts, text)
         reasons += _line_reasons(sentence, facts)
         reasons += _removal_reasons(sentence, facts)
+    reasons += _offer_reasons(text, facts)
     unique = tuple(dict.fromkeys(reasons))
     return LeakVerdict(bool(unique), unique)
 
@@ -313,3 +321,24 @@ def _removal_reasons(sentence: str, facts: FixFacts) -> list[str]:
     low = sentence.lower()
     named = sorted(t for t in facts.gone if _mentions(low, t.lower()))
     return [f"prescribes removing what the fix takes out: {named[0]}"] if named else []
+
+
+def _offer_reasons(text: str, facts: FixFacts) -> list[str]:
+    """Code presented as the corrected line that the program does not already have."""
+    have = {_squeeze(line) for line in facts.buggy_lines}
+    out = []
+    for match in _OFFERS.finditer(text):
+        code = match.group(1).strip()
+        if _squeeze(code) not in have and _is_code(code):
+            out.append(f"offers a corrected line: `{code}`")
+    return out
+
+
+def _is_code(fragment: str) -> bool:
+    """Whether a fragment reads as a Python statement or expression (a header may end in a colon)."""
+    body = fragment + ("\n    pass" if fragment.rstrip().endswith(":") else "")
+    try:
+        compile(body, "<hint>", "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return any(ch in fragment for ch in "=()[]<>+-*/%.:") or " " in fragment.strip()

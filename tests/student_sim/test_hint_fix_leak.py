@@ -171,6 +171,21 @@ def test_recorded_bank_run_hints_that_point_are_not_flagged_for_words_or_code_th
     assert not check_hint(tallest, bank_facts("debug-015-tallest-building")).leaks
 
 
+def test_code_offered_as_the_corrected_line_tells_even_when_it_is_not_the_patch():
+    # recorded: debug-024's accepted pointer; the patch writes `==`, the hint another working edit
+    clap = (
+        "The correct way to check if 'word' starts with 'Clap' is to use the 'startswith' method, not the "
+        "assignment operator '='. The correct line should be `if word.startswith('Clap'):`."
+    )
+    assert check_hint(clap, bank_facts("debug-024-clap-snap")).reasons == (
+        "offers a corrected line: `if word.startswith('Clap'):`",
+    )
+    # recorded: debug-015's accepted pointer "corrects" a line into itself: it offers nothing new
+    tallest = "The correct code should look like this: `if best_name is None or height > best_height:`"
+    assert not check_hint(tallest, bank_facts("debug-015-tallest-building")).leaks
+    assert not check_hint("What should `word[:4]` be for 'Clapping'?", bank_facts("debug-024-clap-snap")).leaks
+
+
 def test_a_name_the_program_already_uses_is_a_pointer_but_a_new_call_is_the_fix():
     buggy = "def shout(word):\n    return word + '!'\n"
     fixed = "def shout(word):\n    return word.upper() + '!'\n"
