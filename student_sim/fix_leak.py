@@ -284,11 +284,11 @@ def _word_reasons(sentence: str, facts: FixFacts, text: str) -> list[str]:
     """A prescription naming the fix's operation and what it applies to. Where a moved line goes may name
     the line in an earlier sentence ("total is not initialized. It should be at the beginning ...")."""
     low = sentence.lower()
-    if not _PRESCRIBES.search(sentence):
-        return []
     operations = [(tok, w) for tok, w in _operation_words(facts) if _mentions(low, w)]
     if not operations:
         return []
+    if not _PRESCRIBES.search(sentence):
+        return _whole_edit(low, operations, facts)
     prose = _CODE_SPAN.sub(" ", text).lower()  # a name only inside quoted code is not the line being placed
     where = f"{low} {prose}" if all(tok == "<position>" for tok, _ in operations) else low
     operands = [o for o in facts.operands if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", where)]
@@ -299,6 +299,19 @@ def _word_reasons(sentence: str, facts: FixFacts, text: str) -> list[str]:
         target = operands[0] if operands else "the edit itself"
         return [f"prescribes the fix in words: '{word.strip()}' ({tok}), {target}"]
     return []
+
+
+def _whole_edit(low: str, operations: list[tuple[str, str]], facts: FixFacts) -> list[str]:
+    """A description that names every token an edit of two or more introduces, with what it applies to:
+    the fixed line told as if it were the program's ("right is the length of chars minus one")."""
+    named = {tok for tok, _ in operations}
+    if len(facts.new_tokens) < 2 or not facts.new_tokens <= named:
+        return []
+    operands = [o for o in facts.operands if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", low)]
+    if not operands:
+        return []
+    words = " ".join(dict.fromkeys(w.strip() for _, w in operations))
+    return [f"describes the whole edit: '{words}', {operands[0]}"]
 
 
 def _line_reasons(sentence: str, facts: FixFacts) -> list[str]:

@@ -186,6 +186,17 @@ def test_code_offered_as_the_corrected_line_tells_even_when_it_is_not_the_patch(
     assert not check_hint("What should `word[:4]` be for 'Clapping'?", bank_facts("debug-024-clap-snap")).leaks
 
 
+def test_the_fixed_line_described_as_the_program_s_tells_when_it_names_the_whole_edit():
+    # recorded: debug-026's accepted conceptual hint; the fix is `right = len(chars) - 1`
+    buggy = "def f(chars):\n    right = len(chars)\n    return chars[right]\n"
+    facts = FixFacts.from_programs(buggy, buggy.replace("len(chars)", "len(chars) - 1"))
+    recorded = "The variable 'right' is initialized to the length of 'chars' minus one, but the loop checks more."
+    assert check_hint(recorded, facts).reasons == ("describes the whole edit: 'minus one', right",)
+    # naming one part of it, or none, describes the program
+    assert not check_hint("`right` starts at the length of `chars`: which index is the last one?", facts).leaks
+    assert not check_hint("Index `right` is one past the end of chars.", facts).leaks
+
+
 def test_a_name_the_program_already_uses_is_a_pointer_but_a_new_call_is_the_fix():
     buggy = "def shout(word):\n    return word + '!'\n"
     fixed = "def shout(word):\n    return word.upper() + '!'\n"
