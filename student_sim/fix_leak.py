@@ -120,7 +120,7 @@ _REMOVES = re.compile(r"(?i)\b(remove|removing|delete|deleting|drop|dropping|get
 # Code offered as the corrected version: the quote that follows is the edit, whichever edit it is.
 _OFFERS = re.compile(
     r"(?i)(?:\b(?:correct(?:ed)?|right|proper|fixed)\s+(?:line|code|condition|version|way|expression|statement)\b"
-    r"[^`.]{0,40}|\bshould\s+(?:be|read|look\s+like)\s*:?\s*|\b(?:change|replace)\b[^`.]{0,60}\b(?:to|with)\s*:?\s*)`([^`\n]+)`"
+    r"[^`.]{0,40}|\bshould\s+(?:be|read|look\s+like)\s*:?\s*|\b(?:change|replace|modify|rewrite)\b[^`.]{0,60}\b(?:to|with)\s*:?\s*)`([^`\n]+)`"
 )
 _LINE_REF = re.compile(r"(?i)\blines?\s+(\d+)(?:\s*(?:,|and|-|to)\s*(\d+))*")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -246,7 +246,7 @@ def _code_reasons(text: str, facts: FixFacts) -> list[str]:
             reasons.append(f"quotes code the fix introduces: `{span}`")
         elif any(not t.isidentifier() or t not in facts.known_names for t in new):
             reasons.append(f"quotes a token the fix introduces: `{span}`")
-    for op in set(_MULTI_CHAR_OPS.findall(text)) & facts.new_tokens:
+    for op in sorted(set(_MULTI_CHAR_OPS.findall(text)) & facts.new_tokens):
         reasons.append(f"writes the operator the fix introduces: {op}")
     return reasons
 
@@ -262,9 +262,9 @@ def _contains_run(line: str, tokens: list[str]) -> bool:
 def _operation_words(facts: FixFacts) -> list[tuple[str, str]]:
     """(token, word) pairs naming what the fix's new tokens do."""
     words = {**_PUNCTUATION_WORDS, **_OPERATION_WORDS, **_IDIOMS}
-    pairs = [(tok, word) for tok in facts.new_tokens for word in words.get(tok, ())]
-    pairs += [(tok, tok.lower()) for tok in facts.new_tokens if tok.isidentifier() and tok not in words]
-    for tok in facts.new_tokens:
+    pairs = [(tok, word) for tok in sorted(facts.new_tokens) for word in words.get(tok, ())]
+    pairs += [(tok, tok.lower()) for tok in sorted(facts.new_tokens) if tok.isidentifier() and tok not in words]
+    for tok in sorted(facts.new_tokens):
         if tok.isdigit():
             pairs += [(tok, tok)] + ([(tok, _NUMBER_WORDS[tok])] if tok in _NUMBER_WORDS else [])
     if facts.moved:
@@ -291,7 +291,11 @@ def _word_reasons(sentence: str, facts: FixFacts, text: str) -> list[str]:
         return _whole_edit(low, operations, facts)
     prose = _CODE_SPAN.sub(" ", text).lower()  # a name only inside quoted code is not the line being placed
     where = f"{low} {prose}" if all(tok == "<position>" for tok, _ in operations) else low
-    operands = [o for o in facts.operands if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", where)]
+    operands = [o for o in sorted(facts.operands) if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", where)]
+    if not operands and any(" " in w.strip() and not tok.isidentifier() for tok, w in operations):
+        # a specific operation phrase ("use integer division") may take its line from another sentence
+        operands = [o for o in sorted(facts.operands) if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", prose)]
+        operands += [f"line {n}" for n in _line_numbers(text) & facts.changed_lines]
     # A new literal, or punctuation (a syntax fix), is the whole edit: naming it needs no operand.
     literal = any(tok.isdigit() or tok[:1] in "\"'" or tok in _PUNCTUATION_WORDS for tok, _ in operations)
     if operands or literal:
@@ -307,21 +311,25 @@ def _whole_edit(low: str, operations: list[tuple[str, str]], facts: FixFacts) ->
     named = {tok for tok, _ in operations}
     if len(facts.new_tokens) < 2 or not facts.new_tokens <= named:
         return []
-    operands = [o for o in facts.operands if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", low)]
+    operands = [o for o in sorted(facts.operands) if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", low)]
     if not operands:
         return []
     words = " ".join(dict.fromkeys(w.strip() for _, w in operations))
     return [f"describes the whole edit: '{words}', {operands[0]}"]
 
 
+def _line_numbers(text: str) -> set[int]:
+    return {int(n) for m in _LINE_REF.finditer(text) for n in m.groups() if n}
+
+
 def _line_reasons(sentence: str, facts: FixFacts) -> list[str]:
     """A changed line named together with the change to make there."""
-    numbers = {int(n) for m in _LINE_REF.finditer(sentence) for n in m.groups() if n}
+    numbers = _line_numbers(sentence)
     if not numbers & facts.changed_lines or not _PRESCRIBES.search(sentence):
         return []
     low = sentence.lower()
     named = [w for _, w in _operation_words(facts) if _mentions(low, w)]
-    named += [t for t in facts.new_tokens if not t.isidentifier() and t in sentence]
+    named += [t for t in sorted(facts.new_tokens) if not t.isidentifier() and t in sentence]
     if named:
         return [f"names line {min(numbers & facts.changed_lines)} with the change: '{named[0].strip()}'"]
     return []

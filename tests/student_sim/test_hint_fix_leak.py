@@ -191,10 +191,22 @@ def test_the_fixed_line_described_as_the_program_s_tells_when_it_names_the_whole
     buggy = "def f(chars):\n    right = len(chars)\n    return chars[right]\n"
     facts = FixFacts.from_programs(buggy, buggy.replace("len(chars)", "len(chars) - 1"))
     recorded = "The variable 'right' is initialized to the length of 'chars' minus one, but the loop checks more."
-    assert check_hint(recorded, facts).reasons == ("describes the whole edit: 'minus one', right",)
+    assert check_hint(recorded, facts).reasons == ("describes the whole edit: 'minus one', chars",)
     # naming one part of it, or none, describes the program
     assert not check_hint("`right` starts at the length of `chars`: which index is the last one?", facts).leaks
     assert not check_hint("Index `right` is one past the end of chars.", facts).leaks
+
+
+def test_a_specific_operation_prescribed_for_a_line_named_a_sentence_earlier_tells():
+    # recorded: debug-028's accepted conceptual hint; the fix is `mid = (low + high) // 2` on line 6
+    search = bank_facts("debug-028-ticket-search")
+    recorded = (
+        "The middle index calculation in line 6 uses integer division, but the list indices in Python are "
+        "integers. To fix this, use integer division by casting the result to an integer."
+    )
+    assert check_hint(recorded, search).reasons == ("prescribes the fix in words: 'integer division' (//), line 6",)
+    assert check_hint("Modify line 6 to `mid = int((low + high) / 2)`.", search).leaks  # another working edit
+    assert not check_hint("On line 6, what kind of number is mid when low + high is odd?", search).leaks
 
 
 def test_a_name_the_program_already_uses_is_a_pointer_but_a_new_call_is_the_fix():
