@@ -43,6 +43,7 @@ from student_sim.hint_ladder import (  # noqa: E402
     LadderRecord,
     bug_task,
     recheck_accepted,
+    unusable,
 )
 from student_sim.hint_validation import AttemptRecord, ValidationConfig, run_validation  # noqa: E402
 from student_sim.hints import ModelsUsed  # noqa: E402
@@ -200,7 +201,35 @@ def run_labels_section(
         },
         "tutor_file": {**_label_counts(tutor), "left_out": dropped},
         "check_on_written_hints": _check_on_run(rows, flags),
+        "grounding_on_written_hints": _grounding_on_run(records, rows, extra),
     }
+
+
+def _grounding_on_run(records: list[LadderRecord], rows: list[dict[str, Any]], extra: tuple[Path, ...]) -> dict:
+    """`ungrounded` (as it is now) on every labelled hint the run wrote, against the hand label `appropriate`:
+    a hint it names should never be one a teacher calls appropriate."""
+    by_key = {(r["problem_id"], r["bug_id"], r["level"], r["hint"]): r for r in rows}
+    bank = ProblemBank.load(extra, ladders=False)
+    named = appropriate_named = appropriate = labelled = 0
+    with Sandbox() as box:
+        for record in (r for r in records if r.status == "ok"):
+            problem = bank.get(record.problem_id)
+            assert isinstance(problem, DebuggingProblem)
+            task = bug_task(problem, problem.bug(record.bug_id), box)
+            if isinstance(task, str):
+                continue
+            for level in record.levels:
+                for trial in level.trials:
+                    row = by_key.get((record.problem_id, record.bug_id, level.level, trial.hint or ""))
+                    if row is None:
+                        continue
+                    why = unusable(trial.hint or "", task)
+                    is_named = bool(why and "not about this program" in why)
+                    labelled += 1
+                    named += is_named
+                    appropriate += bool(row["appropriate"])
+                    appropriate_named += is_named and bool(row["appropriate"])
+    return {"labelled": labelled, "named": named, "appropriate": appropriate, "appropriate_named": appropriate_named}
 
 
 def _accepted_labels(records: list[LadderRecord], by_key: dict[HintKey, Any], path: Path) -> list[dict[str, Any]]:
