@@ -24,7 +24,9 @@ _RUNS = re.compile(
     r"(?i)\bprint\s*\(|\bprint\s+statement|\badd(?:ing)?\s+(?:a\s+)?print\b|\btrac(?:e|ing)\s+the\s+execution\b"
 )
 _LINE_REF = re.compile(r"(?i)\blines?\s+(\d+)(?:\s*(?:,|and|-|to)\s*(\d+))*")
-_SLOT = re.compile(r"<(?:a |an |the )?[a-z][a-z ]*>")
+# `<a variable>`, or a slot "filled" with code still in its brackets (`<report[name]>`); code in backticks
+# is left out first, where `a<b>c` is a comparison.
+_SLOT = re.compile(r"<(?:a |an |the )?[A-Za-z_][^<>\n]{0,60}>")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _NAME = re.compile(r"[A-Za-z_]\w*")
 _KNOWN = (
@@ -53,7 +55,7 @@ def ungrounded(hint: str, program: str, context: str = "") -> str | None:
         beyond = [int(n) for n in match.groups() if n and int(n) > count]
         if beyond:
             return f"names line {beyond[0]}; the program has {count}"
-    if slot := _SLOT.search(hint):
+    if slot := _SLOT.search(_CODE_SPAN.sub(" ", hint)):
         return f"leaves a slot unfilled: {slot.group(0)}"
     names = set(_NAME.findall(program)) | set(_NAME.findall(context)) | _KNOWN
     for span in _CODE_SPAN.findall(hint):

@@ -37,6 +37,11 @@ def test_a_line_the_program_does_not_have_and_an_unfilled_slot_are_named(bank):
         ungrounded("Add print(<a variable>) on line <N>.", museum.buggy_code) == "leaves a slot unfilled: <a variable>"
     )
     assert ungrounded("Is `day < 5` ever true for a string?", museum.buggy_code) is None
+    # recorded (debug-030's accepted conceptual hint): slots "filled" with code still in their brackets
+    report = bank.get("debug-030-grade-report")
+    filled = "The line 22 of the code sets <report[name]>, but the value it produces is <letter_grade(80)>."
+    assert ungrounded(filled, report.buggy_code) == "leaves a slot unfilled: <report[name]>"
+    assert ungrounded("When 3 < 5 and 7 > 2, which branch of letter_grade runs?", report.buggy_code) is None
 
 
 def test_a_name_nobody_defines_is_named_but_builtins_methods_and_the_test_are_known(bank):
