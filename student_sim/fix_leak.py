@@ -104,7 +104,10 @@ _MOVE_WORDS = (
     "dedent",
 )
 # Code idioms whose tokens are all trivial punctuation, named by what they do (`xs[:]` copies the list).
-_IDIOMS: dict[str, tuple[str, ...]] = {"[:]": ("copy", "copies", "copying", "slice")}
+_IDIOMS: dict[str, tuple[str, ...]] = {
+    "[:]": ("copy", "copies", "copying", "slice"),
+    "+1": ("the next index", "the next item", "the next element", "the next position", "one after"),
+}
 _NUMBER_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "10": "ten"}
 # A sentence that prescribes a change rather than describing the program.
 _PRESCRIBES = re.compile(
@@ -127,6 +130,7 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 # Tokens too common in prose or code to be a trace of the fix by themselves.
 _TRIVIAL = {"=", "(", ")", "[", "]", "{", "}", ":", ",", ".", "self", "i", "x", "a", "in", "for", "if", "def"}
+_STATEMENT_WORDS = ("increment", "decrement", "increase", "decrease")
 _AUGMENTED = {"+=", "-=", "*=", "/=", "//=", "%="}
 _MULTI_CHAR_OPS = re.compile(r"\+=|-=|\*=|/=|//|<=|>=|==|!=|\*\*")
 
@@ -308,8 +312,11 @@ def _word_reasons(sentence: str, facts: FixFacts, text: str) -> list[str]:
 def _whole_edit(low: str, operations: list[tuple[str, str]], facts: FixFacts) -> list[str]:
     """A description that names every token an edit of two or more introduces, with what it applies to:
     the fixed line told as if it were the program's ("right is the length of chars minus one")."""
+    # "right is decremented by 1" describes a statement (`right -= 1`), not the expression the fix writes
+    operations = [(tok, w) for tok, w in operations if tok in _AUGMENTED or not w.startswith(_STATEMENT_WORDS)]
     named = {tok for tok, _ in operations}
-    if len(facts.new_tokens) < 2 or not facts.new_tokens <= named:
+    core = {tok for tok in facts.new_tokens if tok not in _IDIOMS}  # an idiom is its tokens again, said as one
+    if len(core) < 2 or not core <= named:
         return []
     operands = [o for o in sorted(facts.operands) if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", low)]
     if not operands:

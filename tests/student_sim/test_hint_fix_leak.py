@@ -195,6 +195,8 @@ def test_the_fixed_line_described_as_the_program_s_tells_when_it_names_the_whole
     # naming one part of it, or none, describes the program
     assert not check_hint("`right` starts at the length of `chars`: which index is the last one?", facts).leaks
     assert not check_hint("Index `right` is one past the end of chars.", facts).leaks
+    # recorded (debug-026's accepted pointer): a statement the program already has, not the fix's expression
+    assert not check_hint("At line 7, 'right' is decremented by 1, making it 3.", facts).leaks
 
 
 def test_a_specific_operation_prescribed_for_a_line_named_a_sentence_earlier_tells():
@@ -207,6 +209,17 @@ def test_a_specific_operation_prescribed_for_a_line_named_a_sentence_earlier_tel
     assert check_hint(recorded, search).reasons == ("prescribes the fix in words: 'integer division' (//), line 6",)
     assert check_hint("Modify line 6 to `mid = int((low + high) / 2)`.", search).leaks  # another working edit
     assert not check_hint("On line 6, what kind of number is mid when low + high is odd?", search).leaks
+
+
+def test_the_next_index_is_the_fix_when_the_fix_adds_one():
+    # recorded: debug-032's accepted pointer; the fix starts the inner loop at `i + 1`
+    pairs = bank_facts("debug-032-gift-pairs")
+    recorded = (
+        "The variable 'total' is being set to the sum of two elements from the list 'prices'. This can be "
+        "achieved by adjusting the loop to start from the next index after the current index."
+    )
+    assert check_hint(recorded, pairs).reasons == ("prescribes the fix in words: 'the next index' (+1), prices",)
+    assert not check_hint("When i is 0, which j does the inner loop start at?", pairs).leaks
 
 
 def test_a_name_the_program_already_uses_is_a_pointer_but_a_new_call_is_the_fix():
