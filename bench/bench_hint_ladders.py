@@ -52,6 +52,7 @@ from tutor.models.scripted import ScriptedChatModel  # noqa: E402
 from tutor.planning.plan import PlanTree  # noqa: E402
 from tutor.policy import bug_hints  # noqa: E402
 from tutor.problems.bank import ProblemBank  # noqa: E402
+from tutor.problems.ladders import HINT_LEVELS  # noqa: E402
 from tutor.problems.schema import DebuggingProblem  # noqa: E402
 from tutor.sandbox import Sandbox  # noqa: E402
 
@@ -199,7 +200,11 @@ def run_labels_section(
         "per_level": {
             lv: _label_counts([r for r in run if r["level"] == lv]) for lv in ("pointer", "conceptual", "next_step")
         },
-        "tutor_file": {**_label_counts(tutor), "left_out": dropped},
+        "tutor_file": {
+            **_label_counts(tutor),
+            "per_level": {lv: _label_counts([r for r in tutor if r["level"] == lv]) for lv in HINT_LEVELS},
+            "left_out": dropped,
+        },
         "check_on_written_hints": _check_on_run(rows, flags),
         "grounding_on_written_hints": _grounding_on_run(records, rows, extra),
     }

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -447,14 +447,15 @@ def recheck_accepted(
     return out, dropped
 
 
-def ladder_file(records: list[LadderRecord]) -> LadderFile:
-    """The tutor's ladder file from ladder records: per bug, the accepted hint of each level with its figures."""
+def ladder_file(records: list[LadderRecord], levels: Sequence[HintLevel] = HINT_LEVELS) -> LadderFile:
+    """The tutor's ladder file from ladder records: per bug, the accepted hint of each of `levels` with its
+    figures (a level left out falls back to the tutor's template there)."""
     ladders: dict[str, dict[str, list[LadderHint]]] = {}
     for record in records:
         hints = []
         for level in record.levels:
             accepted = level.accepted
-            if accepted is None or accepted.hint is None or accepted.validation is None:
+            if accepted is None or accepted.hint is None or accepted.validation is None or level.level not in levels:
                 continue
             v = accepted.validation
             hints.append(

@@ -20,6 +20,7 @@ from student_sim.hints_ladder_cli import LadderWorker, generate_ladders
 from student_sim.lazy import PerProcess
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.bank import ProblemBank
+from tutor.problems.ladders import HINT_LEVELS
 from tutor.problems.schema import DebuggingProblem
 
 if TYPE_CHECKING:
@@ -217,6 +218,14 @@ def generate_command(
     ray_address: Annotated[
         str | None, typer.Option("--ray-address", help="With --executor ray: a running cluster (default: local).")
     ] = None,
+    tutor_levels: Annotated[
+        str,
+        typer.Option(
+            "--tutor-levels",
+            help="Ladder mode: the levels the tutor's file keeps (comma-separated); the others fall back to the "
+            "tutor's templates.",
+        ),
+    ] = "pointer,conceptual,next_step",
     run_facts: Annotated[
         bool,
         typer.Option(
@@ -246,7 +255,10 @@ def generate_command(
         run_on = None if executor == "auto" else make_executor(executor, concurrency, ray_address=ray_address)
         known = {p.id: p for p in select_debugging("all", problems_path)}
         worker = LadderWorker(ladder, models, max_tokens)
-        generate_ladders(worker, chosen_problems, out, ladders, executor=run_on, known=known)
+        levels = [lv.strip() for lv in tutor_levels.split(",") if lv.strip()]
+        if not levels or any(lv not in HINT_LEVELS for lv in levels):
+            raise ConfigError(f"--tutor-levels {tutor_levels!r}", f"use some of: {', '.join(HINT_LEVELS)}")
+        generate_ladders(worker, chosen_problems, out, ladders, run_on, known, levels)  # type: ignore[arg-type]
         return
     fix_source: FixSource = "model" if fix == "model" else "problem"
     config = HintConfig(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from student_sim.hint_ladder import LadderConfig, LadderPipeline, LadderRecord, 
 from student_sim.hints import ModelsUsed
 from student_sim.lazy import PerProcess
 from tutor.errors import ConfigError, InputDataError
-from tutor.problems.ladders import HINT_LEVELS
+from tutor.problems.ladders import HINT_LEVELS, HintLevel
 from tutor.problems.schema import DebuggingProblem
 
 BugJob = tuple[DebuggingProblem, str]  # a problem and the id of one of its bugs
@@ -137,9 +137,11 @@ def generate_ladders(
     ladders_path: Path | None,
     executor: Executor | None = None,
     known: Mapping[str, DebuggingProblem] | None = None,
+    tutor_levels: Sequence[HintLevel] = HINT_LEVELS,
 ) -> None:
     """Run the ladder pipeline over `chosen` into `out` (resumable; the bugs run on `executor`, one at a time
-    by default), then write the tutor's ladder file. This process is the only writer of the folder.
+    by default), then write the tutor's ladder file (the accepted hints of `tutor_levels`). This process is the
+    only writer of the folder.
 
     The tutor's file holds only accepted hints the fix-leak check as it is now still passes
     (`recheck_accepted`; `known` maps the ids of records made by earlier runs to their problems)."""
@@ -173,7 +175,7 @@ def generate_ladders(
         checked, dropped = recheck_accepted(records, {**(known or {}), **{p.id: p for p in chosen}}, box)
     for line in dropped:
         typer.echo(f"left out of the tutor's file: {line}")
-    tutor_file = ladder_file(checked).model_dump_json(indent=2) + "\n"
+    tutor_file = ladder_file(checked, tutor_levels).model_dump_json(indent=2) + "\n"
     (out / "ladders.json").write_text(tutor_file, encoding="utf-8")
     if ladders_path is not None:
         ladders_path.parent.mkdir(parents=True, exist_ok=True)

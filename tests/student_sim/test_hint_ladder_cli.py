@@ -81,3 +81,22 @@ def test_a_ladder_worker_builds_its_pipeline_once_per_process_and_a_pickled_copy
     worker.close()
     assert worker.pipeline() is not pipelines[0]  # closed: the next call builds anew
     worker.close()
+
+
+def test_the_tutor_file_keeps_only_the_levels_asked_for(tmp_path):
+    average = toy_bank().get("toy-debug-average")
+    hint = tmp_path / "hint.yaml"
+    hint.write_text(yaml.safe_dump([json.dumps({"hint": POINTS})]), "utf-8")
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump([f"```python\n{average.fixed_code}```"]), encoding="utf-8")
+    out, tutor_file = tmp_path / "run", tmp_path / "bank.json"
+    args = [
+        "hints", "generate", "--problems", "toy-debug-average", "--out", str(out), "--n", "1",
+        "--hint-model", f"scripted:{hint}", "--student-model", f"scripted:{good}", "--ladders", str(tutor_file),
+    ]  # fmt: skip
+    result = runner.invoke(app, [*args, "--tutor-levels", "next_step"])
+    assert result.exit_code == 0, result.output
+    (record,) = [json.loads(line) for line in (out / "ladders.jsonl").read_text().splitlines()]
+    assert [lv["accepted_trial"] for lv in record["levels"]] == [0, 0, 0]  # the run keeps every level
+    assert [h.level for h in read_ladder_file(tutor_file).ladders["toy-debug-average"]["b1"]] == ["next_step"]
+    assert main([*args, "--tutor-levels", "hint"]) == 1
