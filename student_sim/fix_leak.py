@@ -363,10 +363,12 @@ def _offer_reasons(text: str, facts: FixFacts) -> list[str]:
 
 
 def _is_code(fragment: str) -> bool:
-    """Whether a fragment reads as a Python statement or expression (a header may end in a colon)."""
+    """Whether a fragment reads as a Python statement or expression naming something (a header may end in a
+    colon); a bare value such as `[4, 4, 4]` is an expected output, not a line."""
     body = fragment + ("\n    pass" if fragment.rstrip().endswith(":") else "")
     try:
         compile(body, "<hint>", "exec")
     except (SyntaxError, ValueError):
         return False
-    return any(ch in fragment for ch in "=()[]<>+-*/%.:") or " " in fragment.strip()
+    names = [t for t in _code_tokens(fragment) if t.isidentifier() and t not in ("True", "False", "None")]
+    return bool(names) and (any(ch in fragment for ch in "=()[]<>+-*/%.:") or " " in fragment.strip())

@@ -184,6 +184,9 @@ def test_code_offered_as_the_corrected_line_tells_even_when_it_is_not_the_patch(
     tallest = "The correct code should look like this: `if best_name is None or height > best_height:`"
     assert not check_hint(tallest, bank_facts("debug-015-tallest-building")).leaks
     assert not check_hint("What should `word[:4]` be for 'Clapping'?", bank_facts("debug-024-clap-snap")).leaks
+    # recorded (debug-008, --run-facts run): an expected output is a value, not a line
+    rating = "For the input `[4, 5]`, the output should be `[4, 4, 4]`, but after the loop it should be `[4, 4, 4.5]`."
+    assert not check_hint(rating, bank_facts("debug-008-recipe-rating")).leaks
 
 
 def test_the_fixed_line_described_as_the_program_s_tells_when_it_names_the_whole_edit():
