@@ -147,12 +147,27 @@ def run_facts_section(facts: Path, baseline: Path, labels: Path | None) -> dict[
     with_facts = read_records(facts)
     made = {(r.problem_id, r.bug_id) for r in with_facts}
     without = [r for r in read_records(baseline) if (r.problem_id, r.bug_id) in made]
+    rows = json.loads(labels.read_text(encoding="utf-8"))["labels"] if labels else []
     return {
         "label": "real model, hand labels",
         "bugs": len(made),
-        "with_run_facts": real_section(facts, labels=labels, only=with_facts),
-        "without (the bank run)": real_section(baseline, labels=labels, only=without),
+        "with_run_facts": {
+            **real_section(facts, labels=labels, only=with_facts),
+            "written": _written(with_facts, rows),
+        },
+        "without (the bank run)": {
+            **real_section(baseline, labels=labels, only=without),
+            "written": _written(without, rows),
+        },
     }
+
+
+def _written(records: list[LadderRecord], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Hand labels of every hint the records wrote (accepted or not)."""
+    by_key = {(r["problem_id"], r["bug_id"], r["level"], r["hint"]): r for r in rows}
+    keys = [(r.problem_id, r.bug_id, lv.level, t.hint) for r in records for lv in r.levels for t in lv.trials if t.hint]
+    counts = _label_counts([by_key[k] for k in keys if k in by_key])
+    return {"hints": len(keys), "labelled": counts.pop("accepted"), **counts}
 
 
 def ladder_curve_section(records: list[LadderRecord], labels: Path, name: str) -> dict[str, Any]:
