@@ -27,6 +27,7 @@ import argparse
 import json
 import random
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,11 @@ from bench.common import RESULTS, write  # noqa: E402
 from student_sim.fix_leak import FixFacts, check_hint  # noqa: E402
 from student_sim.hint_curve import Slot, knob_settings, plot_curve, slots_point  # noqa: E402
 from student_sim.hint_ladder import (  # noqa: E402
+    BugTask,
     LadderConfig,
     LadderPipeline,
     LadderRecord,
+    LevelTrial,
     bug_task,
     recheck_accepted,
     unusable,
@@ -229,26 +232,17 @@ def _grounding_on_run(records: list[LadderRecord], rows: list[dict[str, Any]], e
     """`ungrounded` (as it is now) on every labelled hint the run wrote, against the hand label `appropriate`:
     a hint it names should never be one a teacher calls appropriate."""
     by_key = {(r["problem_id"], r["bug_id"], r["level"], r["hint"]): r for r in rows}
-    bank = ProblemBank.load(extra, ladders=False)
     named = appropriate_named = appropriate = labelled = 0
-    with Sandbox() as box:
-        for record in (r for r in records if r.status == "ok"):
-            problem = bank.get(record.problem_id)
-            assert isinstance(problem, DebuggingProblem)
-            task = bug_task(problem, problem.bug(record.bug_id), box)
-            if isinstance(task, str):
-                continue
-            for level in record.levels:
-                for trial in level.trials:
-                    row = by_key.get((record.problem_id, record.bug_id, level.level, trial.hint or ""))
-                    if row is None:
-                        continue
-                    why = unusable(trial.hint or "", task)
-                    is_named = bool(why and "not about this program" in why)
-                    labelled += 1
-                    named += is_named
-                    appropriate += bool(row["appropriate"])
-                    appropriate_named += is_named and bool(row["appropriate"])
+    for key, trial, task in _written_hints(records, extra):
+        row = by_key.get(key)
+        if row is None:
+            continue
+        why = unusable(trial.hint or "", task)
+        is_named = bool(why and "not about this program" in why)
+        labelled += 1
+        named += is_named
+        appropriate += bool(row["appropriate"])
+        appropriate_named += is_named and bool(row["appropriate"])
     return {"labelled": labelled, "named": named, "appropriate": appropriate, "appropriate_named": appropriate_named}
 
 
@@ -294,8 +288,23 @@ HintKey = tuple[str, str, str, str]  # problem, bug, level, hint text
 def _flags_now(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dict[HintKey, tuple[bool, bool]]:
     """Every written hint that reached the fix-leak check (not rejected before it as cut off or not about the
     program): (flagged by the check as it is now, was it the level's accepted hint)."""
-    bank = ProblemBank.load(extra, ladders=False)
     out: dict[HintKey, tuple[bool, bool]] = {}
+    for key, trial, task in _written_hints(records, extra):
+        if trial.error is None:  # reached the check
+            out[key] = (check_hint(trial.hint or "", task.facts).leaks, trial.trial == _accepted_trial(records, key))
+    return out
+
+
+def _accepted_trial(records: list[LadderRecord], key: HintKey) -> int | None:
+    record = next(r for r in records if (r.problem_id, r.bug_id) == key[:2])
+    return next(lv.accepted_trial for lv in record.levels if lv.level == key[2])
+
+
+def _written_hints(
+    records: list[LadderRecord], extra: tuple[Path, ...]
+) -> Iterator[tuple[HintKey, LevelTrial, BugTask]]:
+    """Every written hint of records whose bug has a repair task, with that task (the sandbox finds it)."""
+    bank = ProblemBank.load(extra, ladders=False)
     with Sandbox() as box:
         for record in records:
             problem = bank.get(record.problem_id)
@@ -304,10 +313,8 @@ def _flags_now(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dic
             if isinstance(task, str):
                 continue
             for level in record.levels:
-                for trial in (t for t in level.trials if t.hint and t.error is None):  # reached the check
-                    key = (record.problem_id, record.bug_id, level.level, trial.hint or "")
-                    out[key] = (check_hint(trial.hint or "", task.facts).leaks, trial.trial == level.accepted_trial)
-    return out
+                for trial in (t for t in level.trials if t.hint):
+                    yield (record.problem_id, record.bug_id, level.level, trial.hint or ""), trial, task
 
 
 def _recheck(flags: dict[HintKey, tuple[bool, bool]]) -> dict[str, int]:
