@@ -16,9 +16,13 @@
   sandbox: a writer whose first hint per level tells the fix, and a student whose success rate depends on
   the problem and the hint; fixed n against early stop on the same seeds.
 
+- `run_facts` (real model, hand labels): the same bugs with and without `--run-facts`, every written hint labelled.
+- the curve: `bench/results/<records>_curve.png`, precision (hand label `appropriate`) against coverage.
+
 Run: .venv/bin/python bench/bench_hint_ladders.py --real-records bench/results/hint_ladders_real_records.jsonl \
   --bank-records bench/results/hint_ladders_bank_records.jsonl --sd-records runs/hints-sd/ladders.jsonl \
-  --sd-problems runs/sd/sd.jsonl --run-labels datasets/evals/hint_labels_ladder_runs.json
+  --sd-problems runs/sd/sd.jsonl --facts-records bench/results/hint_ladders_facts_records.jsonl \
+  --run-labels datasets/evals/hint_labels_ladder_runs.json
 """
 
 from __future__ import annotations
@@ -114,7 +118,11 @@ def read_records(path: Path) -> list[LadderRecord]:
 
 
 def real_section(
-    path: Path, extra: tuple[Path, ...] = (), labels: Path | None = None, only: list[LadderRecord] | None = None
+    path: Path,
+    extra: tuple[Path, ...] = (),
+    labels: Path | None = None,
+    only: list[LadderRecord] | None = None,
+    name: str = "run",
 ) -> dict[str, Any]:
     """Figures of one run's records (`only`: these records instead of the file's, a subset of bugs, drawn
     without a curve)."""
@@ -140,7 +148,7 @@ def real_section(
         **replay,
         "calls_per_accepted_hint": per_hint,
         **({"hand_labels": run_labels_section(records, labels, flags, extra)} if labels else {}),
-        **({"curve": ladder_curve_section(records, labels, path.stem)} if labels and only is None else {}),
+        **({"curve": ladder_curve_section(records, labels, name)} if labels and only is None else {}),
     }
 
 
@@ -191,7 +199,9 @@ def ladder_curve_section(records: list[LadderRecord], labels: Path, name: str) -
         for mode in ("pyfixv", "gpt4hints")
         for config in knob_settings(n, mode, betas=(0.25,))  # type: ignore[arg-type]
     ]
-    figure = plot_curve(points, RESULTS / f"{name}_curve.png", title=f"hint ladders, {name} (real model)")
+    figure = plot_curve(
+        points, RESULTS / f"hint_ladders_{name}_curve.png", title=f"hint ladders, {name} run (real model)"
+    )
     return {"label": "real model, hand labels", "plot": figure.name, "points": [p.model_dump() for p in points]}
 
 
@@ -497,9 +507,10 @@ def main() -> None:
     figures: dict[str, Any] = {}
     figures["real_ladders"] = real_section(args.real_records) if args.real_records else None
     if args.bank_records:
-        figures["bank_run"] = real_section(args.bank_records, labels=args.run_labels)
+        figures["bank_run"] = real_section(args.bank_records, labels=args.run_labels, name="bank")
     if args.sd_records and args.sd_problems:
-        figures["socratic_debugging_run"] = real_section(args.sd_records, (args.sd_problems,), args.run_labels)
+        sd = real_section(args.sd_records, (args.sd_problems,), args.run_labels, name="socratic_debugging")
+        figures["socratic_debugging_run"] = sd
     if args.facts_records and args.bank_records:
         figures["run_facts"] = run_facts_section(args.facts_records, args.bank_records, args.run_labels)
     figures["labels"] = labels_section(args.labels, bank)

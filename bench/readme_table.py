@@ -176,6 +176,45 @@ ROWS = (
         "fewer",
     ),
     Row(
+        "hint_ladders",
+        "hint ladders, bank ({bank_run.bugs_with_a_task|.0f} bugs): bugs with an accepted pointer / conceptual / "
+        "next-step hint",
+        "{bank_run.accepted_per_level.pointer|.0f} / {bank_run.accepted_per_level.conceptual|.0f} / "
+        "{bank_run.accepted_per_level.next_step|.0f}",
+        "real model",
+    ),
+    Row(
+        "hint_ladders",
+        "hint ladders, bank: hints that tell the fix by hand label, accepted by the run / kept by the current checks",
+        "{bank_run.hand_labels.tells|.0f} of {bank_run.hand_labels.accepted|.0f} / "
+        "{bank_run.hand_labels.tutor_file.tells|.0f} of {bank_run.hand_labels.tutor_file.accepted|.0f}",
+        "real model",
+        "0 kept",
+    ),
+    Row(
+        "hint_ladders",
+        "hint ladders, bank: kept hints a teacher calls appropriate, all levels / next steps, the level the "
+        "tutor's file keeps (hand labels)",
+        "{bank_run.hand_labels.tutor_file.share_appropriate|.0%} / "
+        "{bank_run.hand_labels.tutor_file.per_level.next_step.share_appropriate|.0%}",
+        "real model",
+    ),
+    Row(
+        "hint_ladders",
+        "fix-leak check on the bank run's {bank_run.hand_labels.check_on_written_hints.labelled|.0f} hints, "
+        "as it was at run time: precision / recall (hand labels)",
+        "{bank_run.hand_labels.check_on_written_hints.at_run_time.precision|.2f} / "
+        "{bank_run.hand_labels.check_on_written_hints.at_run_time.recall|.2f}",
+        "real model",
+    ),
+    Row(
+        "hint_ladders",
+        "hint ladders, bank: model calls per accepted hint, early stop vs fixed n (n = 3)",
+        "{bank_run.calls_per_accepted_hint.early_stop|.1f} vs {bank_run.calls_per_accepted_hint.fixed_n|.1f}",
+        "real model",
+        "fewer",
+    ),
+    Row(
         "generation",
         "generation: dialogues per hour, plumbing only (scripted tutor model)",
         "{overhead.dialogues_per_hour|,.0f}",
