@@ -20,7 +20,7 @@ from student_sim.hints_ladder_cli import LadderWorker, generate_ladders
 from student_sim.lazy import PerProcess
 from tutor.errors import ConfigError, InputDataError
 from tutor.problems.bank import ProblemBank
-from tutor.problems.ladders import HINT_LEVELS
+from tutor.problems.ladders import HINT_LEVELS, HintLevel
 from tutor.problems.schema import DebuggingProblem
 
 if TYPE_CHECKING:
@@ -34,6 +34,21 @@ AlphaOpt = Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="gpt4
 BetaOpt = Annotated[float, typer.Option("--beta", min=0.0, max=1.0, help="... or (n2-n1)/n >= beta.")]
 ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.0, max=1.0, help="pyfixv: n2/n >= threshold.")]
 EarlyOpt = Annotated[bool, typer.Option("--early-stop/--no-early-stop", help="Stop once the decision is settled.")]
+TutorLevelsOpt = Annotated[
+    str,
+    typer.Option(
+        "--tutor-levels",
+        help="Ladder mode: the levels the tutor's file keeps (comma-separated); the others fall back to the "
+        "tutor's templates.",
+    ),
+]
+RunFactsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--run-facts/--no-run-facts",
+        help="Ladder mode: show the hint writer what the failing test's run does (values, from the sandbox).",
+    ),
+]
 CurveDataOpt = Annotated[
     bool,
     typer.Option("--curve-data", help="Run every attempt and trial, plus a holdout batch: data for `hints curve`."),
@@ -218,21 +233,8 @@ def generate_command(
     ray_address: Annotated[
         str | None, typer.Option("--ray-address", help="With --executor ray: a running cluster (default: local).")
     ] = None,
-    tutor_levels: Annotated[
-        str,
-        typer.Option(
-            "--tutor-levels",
-            help="Ladder mode: the levels the tutor's file keeps (comma-separated); the others fall back to the "
-            "tutor's templates.",
-        ),
-    ] = "pointer,conceptual,next_step",
-    run_facts: Annotated[
-        bool,
-        typer.Option(
-            "--run-facts/--no-run-facts",
-            help="Ladder mode: show the hint writer what the failing test's run does (values, from the sandbox).",
-        ),
-    ] = False,
+    tutor_levels: TutorLevelsOpt = "pointer,conceptual,next_step",
+    run_facts: RunFactsOpt = False,
 ) -> None:
     """Write a validated hint ladder per bug (pointer, conceptual, next step) into OUT/ladders.jsonl and
     OUT/ladders.json; with --single, one validated hint per problem into OUT/hints.jsonl."""
@@ -255,10 +257,7 @@ def generate_command(
         run_on = None if executor == "auto" else make_executor(executor, concurrency, ray_address=ray_address)
         known = {p.id: p for p in select_debugging("all", problems_path)}
         worker = LadderWorker(ladder, models, max_tokens)
-        levels = [lv.strip() for lv in tutor_levels.split(",") if lv.strip()]
-        if not levels or any(lv not in HINT_LEVELS for lv in levels):
-            raise ConfigError(f"--tutor-levels {tutor_levels!r}", f"use some of: {', '.join(HINT_LEVELS)}")
-        generate_ladders(worker, chosen_problems, out, ladders, run_on, known, levels)  # type: ignore[arg-type]
+        generate_ladders(worker, chosen_problems, out, ladders, run_on, known, _levels(tutor_levels))
         return
     fix_source: FixSource = "model" if fix == "model" else "problem"
     config = HintConfig(
@@ -271,6 +270,14 @@ def generate_command(
         full=curve_data,
     )
     _single_hints(out, config, select_debugging(problems, problems_path)[:limit], hint_model, student_model, max_tokens)
+
+
+def _levels(text: str) -> list[HintLevel]:
+    """`--tutor-levels`: comma-separated ladder levels."""
+    levels = [lv.strip() for lv in text.split(",") if lv.strip()]
+    if not levels or any(lv not in HINT_LEVELS for lv in levels):
+        raise ConfigError(f"--tutor-levels {text!r}", f"use some of: {', '.join(HINT_LEVELS)}")
+    return levels  # type: ignore[return-value]  # checked against HINT_LEVELS above
 
 
 def _single_hints(
