@@ -43,7 +43,8 @@ _OPERATION_WORDS: dict[str, tuple[str, ...]] = {
     "*": ("multiply", "multiplied", "times", "product"),
     "*=": ("multiply", "multiplied", "times"),
     "/": ("divide", "divided", "division"),
-    "//": ("integer division", "floor division", "whole division", "round down"),
+    # converting the quotient to an integer is another working edit for the same fix (`int(mid)`)
+    "//": ("integer division", "floor division", "whole division", "round down", "to an integer", "into an integer"),
     "%": ("remainder", "modulo", "modulus"),
     "<=": ("or equal", "at most", "inclusive", "include", "including"),
     ">=": ("or equal", "at least", "inclusive", "include", "including"),

@@ -211,6 +211,10 @@ def test_a_specific_operation_prescribed_for_a_line_named_a_sentence_earlier_tel
     )
     assert check_hint(recorded, search).reasons == ("prescribes the fix in words: 'integer division' (//), line 6",)
     assert check_hint("Modify line 6 to `mid = int((low + high) / 2)`.", search).leaks  # another working edit
+    # recorded (the rerun with the current check): the int() edit in words, accepted before this rule
+    recorded = "To fix this, you need to convert `mid` to an integer before using it as an index in the list."
+    assert check_hint(recorded, search).leaks
+    assert not check_hint("The value of `mid` is a float, not an integer: where does it come from?", search).leaks
     assert not check_hint("On line 6, what kind of number is mid when low + high is odd?", search).leaks
 
 
