@@ -243,7 +243,7 @@ def _grounding_on_run(records: list[LadderRecord], rows: list[dict[str, Any]], e
     a hint it names should never be one a teacher calls appropriate."""
     by_key = {(r["problem_id"], r["bug_id"], r["level"], r["hint"]): r for r in rows}
     named = appropriate_named = appropriate = labelled = 0
-    for key, trial, task in _written_hints(records, extra):
+    for key, trial, task, _ in _written_hints(records, extra):
         row = by_key.get(key)
         if row is None:
             continue
@@ -299,21 +299,17 @@ def _flags_now(records: list[LadderRecord], extra: tuple[Path, ...] = ()) -> dic
     """Every written hint that reached the fix-leak check (not rejected before it as cut off or not about the
     program): (flagged by the check as it is now, was it the level's accepted hint)."""
     out: dict[HintKey, tuple[bool, bool]] = {}
-    for key, trial, task in _written_hints(records, extra):
+    for key, trial, task, accepted in _written_hints(records, extra):
         if trial.error is None:  # reached the check
-            out[key] = (check_hint(trial.hint or "", task.facts).leaks, trial.trial == _accepted_trial(records, key))
+            out[key] = (check_hint(trial.hint or "", task.facts).leaks, accepted)
     return out
-
-
-def _accepted_trial(records: list[LadderRecord], key: HintKey) -> int | None:
-    record = next(r for r in records if (r.problem_id, r.bug_id) == key[:2])
-    return next(lv.accepted_trial for lv in record.levels if lv.level == key[2])
 
 
 def _written_hints(
     records: list[LadderRecord], extra: tuple[Path, ...]
-) -> Iterator[tuple[HintKey, LevelTrial, BugTask]]:
-    """Every written hint of records whose bug has a repair task, with that task (the sandbox finds it)."""
+) -> Iterator[tuple[HintKey, LevelTrial, BugTask, bool]]:
+    """Every written hint of records whose bug has a repair task, with that task (the sandbox finds it) and
+    whether it was its level's accepted hint."""
     bank = ProblemBank.load(extra, ladders=False)
     with Sandbox() as box:
         for record in records:
@@ -324,7 +320,8 @@ def _written_hints(
                 continue
             for level in record.levels:
                 for trial in (t for t in level.trials if t.hint):
-                    yield (record.problem_id, record.bug_id, level.level, trial.hint or ""), trial, task
+                    key = (record.problem_id, record.bug_id, level.level, trial.hint or "")
+                    yield key, trial, task, trial.trial == level.accepted_trial
 
 
 def _recheck(flags: dict[HintKey, tuple[bool, bool]]) -> dict[str, int]:

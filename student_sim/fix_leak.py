@@ -296,10 +296,10 @@ def _word_reasons(sentence: str, facts: FixFacts, text: str) -> list[str]:
         return _whole_edit(low, operations, facts)
     prose = _CODE_SPAN.sub(" ", text).lower()  # a name only inside quoted code is not the line being placed
     where = f"{low} {prose}" if all(tok == "<position>" for tok, _ in operations) else low
-    operands = [o for o in sorted(facts.operands) if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", where)]
+    operands = _operands_in(where, facts)
     if not operands and any(" " in w.strip() and not tok.isidentifier() for tok, w in operations):
         # a specific operation phrase ("use integer division") may take its line from another sentence
-        operands = [o for o in sorted(facts.operands) if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", prose)]
+        operands = _operands_in(prose, facts)
         operands += [f"line {n}" for n in _line_numbers(text) & facts.changed_lines]
     # A new literal, or punctuation (a syntax fix), is the whole edit: naming it needs no operand.
     literal = any(tok.isdigit() or tok[:1] in "\"'" or tok in _PUNCTUATION_WORDS for tok, _ in operations)
@@ -308,6 +308,11 @@ def _word_reasons(sentence: str, facts: FixFacts, text: str) -> list[str]:
         target = operands[0] if operands else "the edit itself"
         return [f"prescribes the fix in words: '{word.strip()}' ({tok}), {target}"]
     return []
+
+
+def _operands_in(text: str, facts: FixFacts) -> list[str]:
+    """The fix's operands named as whole words in `text` (lower-case), in a fixed order."""
+    return [o for o in sorted(facts.operands) if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", text)]
 
 
 def _whole_edit(low: str, operations: list[tuple[str, str]], facts: FixFacts) -> list[str]:
@@ -319,7 +324,7 @@ def _whole_edit(low: str, operations: list[tuple[str, str]], facts: FixFacts) ->
     core = {tok for tok in facts.new_tokens if tok not in _IDIOMS}  # an idiom is its tokens again, said as one
     if len(core) < 2 or not core <= named:
         return []
-    operands = [o for o in sorted(facts.operands) if re.search(rf"(?<![\w]){re.escape(o.lower())}(?![\w])", low)]
+    operands = _operands_in(low, facts)
     if not operands:
         return []
     words = " ".join(dict.fromkeys(w.strip() for _, w in operations))

@@ -171,6 +171,11 @@ class BugTask:
     facts: FixFacts
     run: str = ""  # what the failing test's run does (`hint_trace.run_facts`), when the writer is shown it
 
+    @property
+    def lines(self) -> list[int]:
+        """The buggy program's lines the fix touches (line 1 when the diff names none)."""
+        return sorted(self.facts.changed_lines) or [1]
+
 
 def apply_patch(program: str, bug: Bug) -> str | None:
     """`program` with the bug's patch applied, or None when the bug has none or its text is not found."""
@@ -239,14 +244,13 @@ def write_level_hint(
     task = bug.task
     numbered = "\n".join(f"{i:>2}  {line}" for i, line in enumerate(task.buggy_code.rstrip("\n").splitlines(), 1))
     name, instruction = LEVEL_INSTRUCTIONS[level]
-    lines = sorted(bug.facts.changed_lines) or [1]
     prompt = render_prompt(
         "hint_level.jinja",
         statement=task.statement.strip(),
         numbered_code=numbered,
         test_code=task.failing.code.rstrip("\n"),
         test_message=task.failing.message,
-        bug_lines=", ".join(str(n) for n in lines),
+        bug_lines=", ".join(str(n) for n in bug.lines),
         show_fix=level in SHOWS_FIX,
         fixed_lines=list(bug.facts.added),
         earlier=list(earlier),
@@ -300,8 +304,7 @@ class LadderPipeline:
         if isinstance(found, str):
             return shell.model_copy(update={"status": found})
         if self.config.run_facts:
-            lines = sorted(found.facts.changed_lines) or [1]
-            found = dataclasses.replace(found, run=run_facts(found.task, lines, self.sandbox, self.limits))
+            found = dataclasses.replace(found, run=run_facts(found.task, found.lines, self.sandbox, self.limits))
         earlier: tuple[str, ...] = ()
         levels: list[LevelRecord] = []
         for level in HINT_LEVELS:
